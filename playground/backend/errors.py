@@ -1,0 +1,84 @@
+"""OpenAI's error envelope for every failure, so any OpenAI client understands us.
+
+``{"error": {"message", "type", "param", "code"}}`` with OpenAI's status codes. Routes
+raise ``APIError``; validation errors, unknown routes and unexpected exceptions are
+translated here so no input produces FastAPI's ``{"detail": ...}`` or a bare 500.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+__all__ = ["APIError", "error_body", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    403: "invalid_request_error",
+    404: "invalid_request_error",
+    405: "invalid_request_error",
+    413: "invalid_request_error",
+    415: "invalid_request_error",
+    429: "rate_limit_exceeded",
+}
+
+
+class APIError(Exception):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = 400,
+        param: str | None = None,
+        code: str | None = None,
+        type: str | None = None,
+    ):
+        super().__init__(message)
+        self.message, self.status, self.param, self.code = message, status, param, code
+        self.type = type or _TYPES.get(status, "server_error")
+
+
+def error_body(message: str, *, type: str, param: str | None = None, code: str | None = None) -> dict:
+    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+
+
+def _response(err: APIError) -> JSONResponse:
+    return JSONResponse(error_body(err.message, type=err.type, param=err.param, code=err.code), status_code=err.status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(APIError)
+    async def _api_error(_: Request, exc: APIError) -> JSONResponse:
+        return _response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "form")]
+        param = ".".join(loc) or None
+        msg = first.get("msg", "invalid request")
+        if first.get("type") == "missing":
+            msg = f"Missing required parameter: '{param}'."
+        elif param:
+            msg = f"Invalid value for '{param}': {msg}"
+        return _response(APIError(msg, status=400, param=param, code="invalid_value" if param else None))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404:
+            message = "Unknown request URL. Please check the URL and method."
+        code = "unknown_url" if exc.status_code in (404, 405) else None
+        return _response(APIError(message, status=exc.status_code, code=code))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in backend")
+        return _response(APIError("The server had an error while processing your request.", status=500))

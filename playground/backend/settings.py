@@ -1,0 +1,25 @@
+"""Backend configuration, read once from the environment (``PLAYGROUND_*``)."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["BackendSettings"]
+
+
+class BackendSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLAYGROUND_", extra="ignore")
+
+    #: when set, every /v1 request must carry ``Authorization: Bearer <this>``
+    api_key: str | None = Field(default=None, repr=False)
+    #: send chat to this OpenAI-compatible server (Ollama, vLLM) instead of the bundled LLM
+    llm_base_url: str | None = None
+    llm_model: str = "smollm2"
+    llm_api_key: str | None = Field(default=None, repr=False)
+    #: CPU threads per engine; default all cores
+    threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    #: STT model used when an API model name maps to none ("base" or "tiny.en")
+    stt_default_model: str = "base"

@@ -1,0 +1,68 @@
+"""What a run returns: the payload, its timings, usage and an estimated cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from playground.core.catalog import get_catalog
+from playground.core.pricing import format_cost
+from playground.core.specs import ChatAudioSpec, SpeechSpec, TranscriptionSpec
+
+__all__ = ["ChatAudioResult", "SpeechResult", "TranscriptionResult"]
+
+
+@dataclass(frozen=True)
+class SpeechResult:
+    spec: SpeechSpec
+    #: the encoded audio exactly as received, in ``spec.response_format``
+    audio: bytes
+    #: seconds of audio, decoded from the bytes; None if undecodable
+    duration_s: float | None
+    #: request start -> first audio byte
+    ttfb_ms: float
+    total_ms: float
+    usage: dict[str, Any] | None
+    #: USD; None when the catalog has no price for the model
+    est_cost: float | None
+    #: what the embedded backend says it applied from ``instructions`` (header)
+    instructions_applied: str | None = None
+
+    @property
+    def mime(self) -> str:
+        fmt = get_catalog().speech_formats.get(self.spec.response_format)
+        return fmt.mime if fmt else "application/octet-stream"
+
+    def summary(self) -> str:
+        dur = f"{self.duration_s:.2f} s audio" if self.duration_s is not None else "duration n/a"
+        return (
+            f"{dur} · first byte {self.ttfb_ms:.0f} ms · total {self.total_ms:.0f} ms · "
+            f"est. {format_cost(self.est_cost)}"
+        )
+
+
+@dataclass(frozen=True)
+class TranscriptionResult:
+    spec: TranscriptionSpec
+    text: str
+    #: the parsed response (dict for json formats, str for text/srt/vtt)
+    raw: Any
+    duration_s: float | None
+    ttfb_ms: float
+    total_ms: float
+    usage: dict[str, Any] | None
+    est_cost: float | None
+
+    def summary(self) -> str:
+        dur = f"{self.duration_s:.2f} s audio" if self.duration_s is not None else "duration n/a"
+        return f"{dur} · total {self.total_ms:.0f} ms · est. {format_cost(self.est_cost)}"
+
+
+@dataclass(frozen=True)
+class ChatAudioResult:
+    spec: ChatAudioSpec
+    #: the spoken reply's transcript (or the text reply)
+    text: str
+    audio: bytes | None
+    total_ms: float
+    usage: dict[str, Any] | None

@@ -1,0 +1,66 @@
+"""Cost estimates from the catalog's price table.
+
+Estimates, not invoices: when the API returns token usage we price the tokens;
+otherwise we fall back to the per-minute or per-character figures. ``None`` means the
+catalog has no price for that model (shown as "n/a"), never zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playground.core.catalog import Catalog, get_catalog
+
+__all__ = ["estimate_speech_cost", "estimate_transcription_cost", "format_cost"]
+
+_M = 1_000_000
+
+
+def estimate_speech_cost(
+    model: str,
+    *,
+    input_chars: int,
+    duration_s: float,
+    usage: dict[str, Any] | None = None,
+    catalog: Catalog | None = None,
+) -> float | None:
+    price = (catalog or get_catalog()).price(model)
+    if "per_1m_chars" in price:
+        return input_chars * price["per_1m_chars"] / _M
+    if usage and "audio_output_per_1m_tokens" in price:
+        return (
+            usage.get("input_tokens", 0) * price.get("text_input_per_1m_tokens", 0) / _M
+            + usage.get("output_tokens", 0) * price["audio_output_per_1m_tokens"] / _M
+        )
+    if "per_minute_estimate" in price:
+        text_in = (input_chars / 4) * price.get("text_input_per_1m_tokens", 0) / _M
+        return text_in + duration_s / 60 * price["per_minute_estimate"]
+    return None
+
+
+def estimate_transcription_cost(
+    model: str,
+    *,
+    duration_s: float,
+    usage: dict[str, Any] | None = None,
+    catalog: Catalog | None = None,
+) -> float | None:
+    price = (catalog or get_catalog()).price(model)
+    if usage and usage.get("type") == "tokens" and "audio_input_per_1m_tokens" in price:
+        return (
+            usage.get("input_tokens", 0) * price["audio_input_per_1m_tokens"] / _M
+            + usage.get("output_tokens", 0) * price.get("text_output_per_1m_tokens", 0) / _M
+        )
+    if "per_minute_estimate" in price:
+        return duration_s / 60 * price["per_minute_estimate"]
+    return None
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return "n/a"
+    if cost == 0:
+        return "$0"
+    if cost < 0.0001:
+        return "<$0.0001"
+    return f"${cost:.4f}"

@@ -1,0 +1,536 @@
+"""One request spec per API call.
+
+The UI builds a spec from widgets, the runner executes it, the snippet renderer prints
+it and history stores it, so the exported code matches the run by construction. Each
+spec checks itself against the catalog (``problems()`` lists every issue; ``validate()``
+raises ``SpecError``) and converts to the SDK's keyword arguments (``to_kwargs()``),
+which are also exactly the fields sent on the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from playground.core.catalog import Catalog, get_catalog
+from playground.core.errors import Problem, SpecError
+
+__all__ = [
+    "ChatAudioSpec",
+    "RealtimeSessionSpec",
+    "Spec",
+    "SpeechSpec",
+    "TranscriptionSpec",
+    "spec_from_dict",
+]
+
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+
+
+def _default(section: str, key: str) -> Any:
+    return field(default_factory=lambda: get_catalog().raw[section][key])
+
+
+def _one_of(name: str, value: Any, allowed: list[str] | tuple[str, ...]) -> Problem | None:
+    if value in allowed:
+        return None
+    return Problem(name, value, f"must be one of: {', '.join(allowed)}")
+
+
+class _SpecBase:
+    """Shared plumbing: validation entry point and (de)serialisation for history."""
+
+    kind: str = ""
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:  # pragma: no cover
+        raise NotImplementedError
+
+    def validate(self, catalog: Catalog | None = None) -> _SpecBase:
+        found = self.problems(catalog)
+        if found:
+            raise SpecError(found)
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)  # type: ignore[call-overload]
+        data["kind"] = self.kind
+        return data
+
+    def with_(self, **changes: Any) -> Any:
+        return replace(self, **changes)  # type: ignore[type-var]
+
+
+# --------------------------------------------------------------------------- speech
+
+
+@dataclass(frozen=True)
+class SpeechSpec(_SpecBase):
+    """``POST /v1/audio/speech``.
+
+    ``speed`` 1.0, no ``instructions`` and ``stream_format`` "audio" are the API's
+    defaults and are left out of the request, so snippets stay minimal.
+    """
+
+    input: str
+    voice: str = _default("speech", "default_voice")
+    model: str = _default("speech", "default_model")
+    #: style prompt; only for steerable models (not tts-1 / tts-1-hd)
+    instructions: str = ""
+    #: 0.25–4.0, 1.0 = normal pace
+    speed: float = 1.0
+    response_format: str = _default("speech", "default_format")
+    #: "audio" (chunked bytes) or "sse" (base64 events with usage)
+    stream_format: Literal["audio", "sse"] = "audio"
+
+    kind = "speech"
+    endpoint = "/audio/speech"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        cat = catalog or get_catalog()
+        out: list[Problem] = []
+        text = self.input or ""
+        if not text.strip():
+            out.append(Problem("input", self.input, "must not be empty"))
+        elif len(text) > cat.speech_input_max_chars:
+            out.append(Problem("input", f"<{len(text)} chars>", f"at most {cat.speech_input_max_chars} characters"))
+        model = cat.speech_model(self.model)
+        if model is None:
+            out.append(_one_of("model", self.model, list(cat.speech_models)))
+        if not self.voice.startswith("voice_") and self.voice not in cat.speech_voices:
+            out.append(
+                Problem("voice", self.voice, f"must be one of: {', '.join(cat.voice_ids)} (or a custom voice_… id)")
+            )
+        if self.instructions:
+            if model is not None and not model.instructions:
+                steerable = [m.id for m in cat.speech_models.values() if m.instructions]
+                out.append(
+                    Problem(
+                        "instructions",
+                        self.instructions,
+                        f"not supported by {model.id}; use {', '.join(steerable)} or leave it empty",
+                    )
+                )
+            if len(self.instructions) > cat.instructions_max_chars:
+                out.append(
+                    Problem(
+                        "instructions",
+                        f"<{len(self.instructions)} chars>",
+                        f"at most {cat.instructions_max_chars} characters",
+                    )
+                )
+        if isinstance(self.speed, bool) or self.speed not in cat.speed:
+            out.append(Problem("speed", self.speed, f"must be between {cat.speed} (1.0 = normal)"))
+        if (p := _one_of("response_format", self.response_format, list(cat.speech_formats))) is not None:
+            out.append(p)
+        if self.stream_format not in ("audio", "sse"):
+            out.append(_one_of("stream_format", self.stream_format, ["audio", "sse"]))  # type: ignore[arg-type]
+        elif model is not None and self.stream_format not in model.stream_formats:
+            out.append(
+                Problem("stream_format", self.stream_format, f"{model.id} supports: {', '.join(model.stream_formats)}")
+            )
+        return out
+
+    def to_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {
+            "model": self.model,
+            "voice": {"id": self.voice} if self.voice.startswith("voice_") else self.voice,
+            "input": self.input,
+        }
+        if self.instructions:
+            kw["instructions"] = self.instructions
+        if self.speed != 1.0:
+            kw["speed"] = self.speed
+        kw["response_format"] = self.response_format
+        if self.stream_format == "sse":
+            kw["stream_format"] = "sse"
+        return kw
+
+    @property
+    def file_name(self) -> str:
+        return f"speech.{get_catalog().speech_formats.get(self.response_format, _FallbackFmt).ext}"
+
+
+class _FallbackFmt:
+    ext = "bin"
+
+
+# ------------------------------------------------------------------- transcription
+
+
+@dataclass(frozen=True)
+class TranscriptionSpec(_SpecBase):
+    """``POST /v1/audio/transcriptions`` (or ``/translations`` with ``task="translate"``).
+
+    ``file`` is a path; the runner and the snippets open it. Arrays travel as repeated
+    ``name[]`` form fields, as the SDK sends them.
+    """
+
+    file: str
+    model: str = _default("transcription", "default_model")
+    task: Literal["transcribe", "translate"] = "transcribe"
+    #: ISO-639-1 code such as "en"; empty = detect
+    language: str = ""
+    #: biases vocabulary and spelling, e.g. product names
+    prompt: str = ""
+    #: 0–1; None leaves the server default
+    temperature: float | None = None
+    response_format: str = "json"
+    #: "word" and/or "segment"; whisper-1 with verbose_json only
+    timestamp_granularities: tuple[str, ...] = ()
+    #: ask for token log-probabilities (gpt-4o* transcribe models, json only)
+    include_logprobs: bool = False
+    #: stream text deltas as server-sent events (not whisper-1)
+    stream: bool = False
+    #: "auto" or {"type": "server_vad", ...}; None = server default
+    chunking_strategy: str | dict[str, Any] | None = None
+
+    kind = "transcription"
+
+    @property
+    def endpoint(self) -> str:
+        return "/audio/translations" if self.task == "translate" else "/audio/transcriptions"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        cat = catalog or get_catalog()
+        out: list[Problem] = []
+        out.extend(self._file_problems(cat))
+        if self.task not in ("transcribe", "translate"):
+            out.append(_one_of("task", self.task, ["transcribe", "translate"]))
+            return out
+        model = cat.transcription_model(self.model)
+        if self.task == "translate":
+            allowed = [m.id for m in cat.transcription_models.values() if m.translation]
+            if model is None or not model.translation:
+                out.append(Problem("model", self.model, f"translation supports: {', '.join(allowed)}"))
+            for name in ("language", "stream", "include_logprobs", "timestamp_granularities", "chunking_strategy"):
+                if getattr(self, name):
+                    out.append(Problem(name, getattr(self, name), "not supported by translations"))
+        elif model is None:
+            out.append(_one_of("model", self.model, list(cat.transcription_models)))
+        if model is not None:
+            if self.response_format not in model.response_formats:
+                out.append(
+                    Problem(
+                        "response_format",
+                        self.response_format,
+                        f"{model.id} supports: {', '.join(model.response_formats)}",
+                    )
+                )
+            if self.stream and not model.stream and self.task == "transcribe":
+                streaming = [m.id for m in cat.transcription_models.values() if m.stream]
+                out.append(Problem("stream", True, f"not supported by {model.id}; use {', '.join(streaming)}"))
+            if self.include_logprobs and self.task == "transcribe":
+                if not model.logprobs:
+                    out.append(Problem("include_logprobs", True, f"not supported by {model.id}"))
+                elif self.response_format != "json":
+                    out.append(Problem("include_logprobs", True, "needs response_format json"))
+        if self.timestamp_granularities and self.task == "transcribe":
+            bad = [g for g in self.timestamp_granularities if g not in ("word", "segment")]
+            if bad:
+                out.append(Problem("timestamp_granularities", bad, "must be word and/or segment"))
+            if self.response_format != "verbose_json":
+                out.append(
+                    Problem(
+                        "timestamp_granularities",
+                        list(self.timestamp_granularities),
+                        "needs response_format verbose_json",
+                    )
+                )
+        if self.language and not _ISO_639_1.match(self.language):
+            out.append(Problem("language", self.language, "must be an ISO-639-1 code such as en, de, fr"))
+        if self.temperature is not None and (
+            isinstance(self.temperature, bool) or self.temperature not in cat.transcription_temperature
+        ):
+            out.append(Problem("temperature", self.temperature, f"must be between {cat.transcription_temperature}"))
+        cs = self.chunking_strategy
+        if cs is not None and cs != "auto" and not (isinstance(cs, dict) and cs.get("type") == "server_vad"):
+            out.append(Problem("chunking_strategy", cs, 'must be "auto" or {"type": "server_vad", ...}'))
+        return out
+
+    def _file_problems(self, cat: Catalog) -> list[Problem]:
+        path = Path(self.file) if self.file else None
+        if path is None or not path.is_file():
+            return [Problem("file", self.file, "no such file")]
+        ext = path.suffix.lower().lstrip(".")
+        if ext not in cat.transcription_input_formats:
+            return [Problem("file", path.name, f"format must be one of: {', '.join(cat.transcription_input_formats)}")]
+        size = path.stat().st_size
+        if size == 0:
+            return [Problem("file", path.name, "is empty")]
+        if size > cat.upload_max_bytes:
+            mib = cat.upload_max_bytes / 2**20
+            return [Problem("file", path.name, f"is {size / 2**20:.1f} MiB; the limit is {mib:g} MiB")]
+        return []
+
+    def to_kwargs(self) -> dict[str, Any]:
+        """SDK keyword arguments except ``file`` (the caller opens it)."""
+        kw: dict[str, Any] = {"model": self.model}
+        if self.language:
+            kw["language"] = self.language
+        if self.prompt:
+            kw["prompt"] = self.prompt
+        if self.temperature is not None:
+            kw["temperature"] = self.temperature
+        kw["response_format"] = self.response_format
+        if self.timestamp_granularities:
+            kw["timestamp_granularities"] = list(self.timestamp_granularities)
+        if self.include_logprobs:
+            kw["include"] = ["logprobs"]
+        if self.chunking_strategy is not None:
+            kw["chunking_strategy"] = self.chunking_strategy
+        if self.stream:
+            kw["stream"] = True
+        return kw
+
+    @property
+    def file_name(self) -> str:
+        ext = {"json": "json", "verbose_json": "json", "diarized_json": "json", "text": "txt"}
+        return f"transcript.{ext.get(self.response_format, self.response_format)}"
+
+
+# ------------------------------------------------------------------------ realtime
+
+
+@dataclass(frozen=True)
+class RealtimeSessionSpec(_SpecBase):
+    """A GA Realtime session: ``connect(model=...)`` then ``session.update``."""
+
+    model: str = _default("realtime", "default_model")
+    instructions: str = ""
+    voice: str = _default("realtime", "default_voice")
+    #: ("audio",) or ("text",)
+    output_modalities: tuple[str, ...] = ("audio",)
+    input_format: str = "audio/pcm"
+    output_format: str = "audio/pcm"
+    #: model that transcribes the user's audio; empty = no input transcription
+    transcription_model: str = "gpt-4o-mini-transcribe"
+    transcription_language: str = ""
+    #: "near_field", "far_field" or "" (off)
+    noise_reduction: str = ""
+    #: "server_vad", "semantic_vad" or "none" (manual commit)
+    turn_detection: str = "server_vad"
+    vad_threshold: float = 0.5
+    prefix_padding_ms: int = 300
+    silence_duration_ms: int = 500
+    #: semantic_vad only: low, medium, high, auto
+    eagerness: str = "auto"
+    create_response: bool = True
+    interrupt_response: bool = True
+    #: 0.25–1.5
+    speed: float = 1.0
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str = "auto"
+    #: 1–4096, or "inf"
+    max_output_tokens: int | str = "inf"
+
+    kind = "realtime"
+    endpoint = "/realtime"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        cat = catalog or get_catalog()
+        rt = cat.realtime
+        out: list[Problem] = []
+        if cat.canonical_realtime_model(self.model) is None:
+            out.append(_one_of("model", self.model, list(cat.realtime_models)))
+        for p in (
+            _one_of("voice", self.voice, rt["voices"]),
+            _one_of("input_format", self.input_format, rt["audio_formats"]),
+            _one_of("output_format", self.output_format, rt["audio_formats"]),
+            _one_of("turn_detection", self.turn_detection, rt["turn_detection"]),
+        ):
+            if p is not None:
+                out.append(p)
+        mods = tuple(self.output_modalities)
+        if mods not in (("audio",), ("text",)):
+            out.append(Problem("output_modalities", list(mods), 'must be ["audio"] or ["text"]'))
+        if self.transcription_model and self.transcription_model not in rt["transcription_models"]:
+            out.append(_one_of("transcription_model", self.transcription_model, rt["transcription_models"]))
+        if self.transcription_language and not _ISO_639_1.match(self.transcription_language):
+            out.append(Problem("transcription_language", self.transcription_language, "must be an ISO-639-1 code"))
+        if self.noise_reduction and self.noise_reduction not in rt["noise_reduction"]:
+            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt["noise_reduction"], ""]))
+        if self.turn_detection == "server_vad":
+            if not 0.0 <= self.vad_threshold <= 1.0:
+                out.append(Problem("vad_threshold", self.vad_threshold, "must be between 0 and 1"))
+            if not 0 <= self.prefix_padding_ms <= 10_000:
+                out.append(Problem("prefix_padding_ms", self.prefix_padding_ms, "must be between 0 and 10000"))
+            if not 0 <= self.silence_duration_ms <= 10_000:
+                out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
+        if self.turn_detection == "semantic_vad" and self.eagerness not in rt["semantic_eagerness"]:
+            out.append(_one_of("eagerness", self.eagerness, rt["semantic_eagerness"]))
+        if isinstance(self.speed, bool) or self.speed not in cat.realtime_speed:
+            out.append(Problem("speed", self.speed, f"must be between {cat.realtime_speed} for realtime"))
+        mot = self.max_output_tokens
+        if mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= cat.realtime_max_output_tokens):
+            out.append(Problem("max_output_tokens", mot, f'must be 1–{cat.realtime_max_output_tokens} or "inf"'))
+        for i, tool in enumerate(self.tools):
+            if tool.get("type") != "function" or not tool.get("name"):
+                out.append(Problem(f"tools[{i}]", tool, 'needs type "function" and a name'))
+        if self.tool_choice not in ("auto", "none", "required") and self.tool_choice not in {
+            t.get("name") for t in self.tools
+        }:
+            out.append(Problem("tool_choice", self.tool_choice, "must be auto, none, required or a tool name"))
+        return out
+
+    def to_kwargs(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    def to_session(self) -> dict[str, Any]:
+        """The ``session`` object for ``session.update`` (GA shape)."""
+        fmt_in: dict[str, Any] = {"type": self.input_format}
+        fmt_out: dict[str, Any] = {"type": self.output_format}
+        rate = get_catalog().realtime["pcm_rate"]
+        if self.input_format == "audio/pcm":
+            fmt_in["rate"] = rate
+        if self.output_format == "audio/pcm":
+            fmt_out["rate"] = rate
+        audio_in: dict[str, Any] = {"format": fmt_in}
+        if self.transcription_model:
+            tr: dict[str, Any] = {"model": self.transcription_model}
+            if self.transcription_language:
+                tr["language"] = self.transcription_language
+            audio_in["transcription"] = tr
+        audio_in["noise_reduction"] = {"type": self.noise_reduction} if self.noise_reduction else None
+        if self.turn_detection == "server_vad":
+            audio_in["turn_detection"] = {
+                "type": "server_vad",
+                "threshold": self.vad_threshold,
+                "prefix_padding_ms": self.prefix_padding_ms,
+                "silence_duration_ms": self.silence_duration_ms,
+                "create_response": self.create_response,
+                "interrupt_response": self.interrupt_response,
+            }
+        elif self.turn_detection == "semantic_vad":
+            audio_in["turn_detection"] = {
+                "type": "semantic_vad",
+                "eagerness": self.eagerness,
+                "create_response": self.create_response,
+                "interrupt_response": self.interrupt_response,
+            }
+        else:
+            audio_in["turn_detection"] = None
+        session: dict[str, Any] = {
+            "type": "realtime",
+            "model": self.model,
+            "output_modalities": list(self.output_modalities),
+            "audio": {
+                "input": audio_in,
+                "output": {"format": fmt_out, "voice": self.voice, "speed": self.speed},
+            },
+        }
+        if self.instructions:
+            session["instructions"] = self.instructions
+        if self.tools:
+            session["tools"] = [dict(t) for t in self.tools]
+            session["tool_choice"] = self.tool_choice
+        if self.max_output_tokens != "inf":
+            session["max_output_tokens"] = self.max_output_tokens
+        return session
+
+
+# ---------------------------------------------------------------------- chat audio
+
+
+@dataclass(frozen=True)
+class ChatAudioSpec(_SpecBase):
+    """``POST /v1/chat/completions`` with ``modalities: ["text", "audio"]``."""
+
+    prompt: str = ""
+    model: str = _default("chat_audio", "default_model")
+    voice: str = "alloy"
+    audio_format: str = "wav"
+    system: str = ""
+    #: path to a wav/mp3 sent as an ``input_audio`` content part
+    input_audio: str = ""
+    #: ("text", "audio") for a spoken reply, ("text",) for text only
+    modalities: tuple[str, ...] = ("text", "audio")
+
+    kind = "chat_audio"
+    endpoint = "/chat/completions"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        cat = catalog or get_catalog()
+        chat = cat.chat_audio
+        out: list[Problem] = []
+        if not self.prompt.strip() and not self.input_audio:
+            out.append(Problem("prompt", self.prompt, "give a text prompt, an input audio file, or both"))
+        if self.model not in chat["models"]:
+            out.append(_one_of("model", self.model, list(chat["models"])))
+        if "audio" in self.modalities:
+            for p in (
+                _one_of("voice", self.voice, chat["voices"]),
+                _one_of("audio_format", self.audio_format, chat["formats"]),
+            ):
+                if p is not None:
+                    out.append(p)
+        if tuple(self.modalities) not in (("text", "audio"), ("text",)):
+            out.append(Problem("modalities", list(self.modalities), 'must be ["text", "audio"] or ["text"]'))
+        if self.input_audio:
+            path = Path(self.input_audio)
+            ext = path.suffix.lower().lstrip(".")
+            if not path.is_file():
+                out.append(Problem("input_audio", self.input_audio, "no such file"))
+            elif ext not in chat["input_formats"]:
+                out.append(
+                    Problem("input_audio", path.name, f"format must be one of: {', '.join(chat['input_formats'])}")
+                )
+        return out
+
+    def messages(self) -> list[dict[str, Any]]:
+        msgs: list[dict[str, Any]] = []
+        if self.system:
+            msgs.append({"role": "system", "content": self.system})
+        if self.input_audio:
+            path = Path(self.input_audio)
+            parts: list[dict[str, Any]] = []
+            if self.prompt:
+                parts.append({"type": "text", "text": self.prompt})
+            parts.append(
+                {
+                    "type": "input_audio",
+                    "input_audio": {
+                        "data": base64.b64encode(path.read_bytes()).decode("ascii"),
+                        "format": path.suffix.lower().lstrip("."),
+                    },
+                }
+            )
+            msgs.append({"role": "user", "content": parts})
+        else:
+            msgs.append({"role": "user", "content": self.prompt})
+        return msgs
+
+    def to_kwargs(self) -> dict[str, Any]:
+        kw: dict[str, Any] = {"model": self.model, "modalities": list(self.modalities)}
+        if "audio" in self.modalities:
+            kw["audio"] = {"voice": self.voice, "format": self.audio_format}
+        kw["messages"] = self.messages()
+        return kw
+
+    @property
+    def file_name(self) -> str:
+        return f"reply.{'pcm' if self.audio_format == 'pcm16' else self.audio_format}"
+
+
+Spec = SpeechSpec | TranscriptionSpec | RealtimeSessionSpec | ChatAudioSpec
+
+_KINDS: dict[str, type] = {cls.kind: cls for cls in (SpeechSpec, TranscriptionSpec, RealtimeSessionSpec, ChatAudioSpec)}
+
+
+def spec_from_dict(data: dict[str, Any]) -> Spec:
+    """Rebuild a spec saved with ``to_dict()`` (history, presets); unknown keys are an error."""
+    data = dict(data)
+    kind = data.pop("kind", None)
+    cls = _KINDS.get(kind)  # type: ignore[arg-type]
+    if cls is None:
+        raise SpecError([Problem("kind", kind, f"must be one of: {', '.join(_KINDS)}")])
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise SpecError([Problem(k, data[k], f"unknown field for {kind}") for k in unknown])
+    for key in ("timestamp_granularities", "output_modalities", "modalities", "tools"):
+        if key in data and isinstance(data[key], list):
+            data[key] = tuple(data[key])
+    return cls(**data)

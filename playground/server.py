@@ -1,0 +1,48 @@
+"""Composition root: one ASGI app on one port.
+
+``/`` is the Gradio UI, ``/v1`` the embedded OpenAI-compatible backend (always
+mounted, so the local models can be compared with any other provider; its models load
+only on first use), ``/healthz`` a readiness probe, and ``/relay`` is reserved for the
+realtime WebSocket relay.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from fastapi import FastAPI
+
+from playground.client.providers import Provider, resolve_provider
+
+__all__ = ["create_app", "public_host"]
+
+log = logging.getLogger(__name__)
+
+
+def public_host(host: str) -> str:
+    """The address a browser on this machine should use for a bind address."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+
+
+def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider | None = None) -> FastAPI:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import gradio as gr
+
+    from playground.backend.app import create_backend_app
+    from playground.ui.app import create_ui
+
+    app_url = f"http://{public_host(host)}:{port}"
+    provider = provider or resolve_provider(app_url=app_url)
+    log.info("provider: %s", provider.label)  # the label never contains the key
+
+    root = FastAPI(title="Audio playground", docs_url=None, redoc_url=None, openapi_url=None)
+    root.state.provider = provider
+    root.mount("/v1", create_backend_app())
+
+    @root.get("/healthz")
+    async def healthz() -> dict:
+        return {"status": "ok", "provider": provider.public()}
+
+    blocks = create_ui(provider)
+    return gr.mount_gradio_app(root, blocks, path="/", show_error=True)

@@ -1,0 +1,1 @@
+"""Gradio surface: the app shell and one module per tab."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: test data from ../shared, a recording OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from playground.serving import BackgroundServer
+from tests.support.recording_server import RecordingServer
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SPEECH_DIR = SHARED / "testdata" / "speech"
+#: a key-shaped secret that must never leak anywhere
+SECRET_KEY = "sk-test-" + "Zq9" * 12
+
+
+@pytest.fixture(scope="session")
+def speech_dir() -> Path:
+    if not (SPEECH_DIR / "manifest.json").is_file():
+        pytest.fail(f"test recordings missing: expected {SPEECH_DIR} (../shared beside the repo)")
+    return SPEECH_DIR
+
+
+@pytest.fixture(scope="session")
+def manifest(speech_dir: Path) -> dict:
+    return {c["file"]: c for c in json.loads((speech_dir / "manifest.json").read_text())["clips"]}
+
+
+@pytest.fixture(scope="session")
+def _recording_server() -> Iterator[tuple[RecordingServer, str]]:
+    server = RecordingServer()
+    with BackgroundServer(server.app) as url:
+        yield server, url
+
+
+@pytest.fixture
+def recorder(_recording_server: tuple[RecordingServer, str]) -> RecordingServer:
+    server, url = _recording_server
+    server.clear()
+    server.url = url  # type: ignore[attr-defined]
+    server.base_url = url + "/v1"  # type: ignore[attr-defined]
+    return server
+
+
+@pytest.fixture
+def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No provider variables and a private cache/user folder."""
+    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "PLAYGROUND_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path

@@ -1,0 +1,265 @@
+"""Exported code makes exactly the request the runner made.
+
+Each spec runs through the runner (official SDK) against a recording server, then its
+Python snippet runs in a subprocess and its curl snippet runs with real curl against
+the same server; the recorded requests must match field for field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from playground.client.providers import Provider
+from playground.client.runner import Runner
+from playground.core.snippets import render, render_all
+from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
+from tests.conftest import SECRET_KEY
+
+SPEECH_SPECS = [
+    SpeechSpec(input="Hello there. How are you today?"),
+    SpeechSpec(
+        input='Quotes "inside", an apostrophe\'s, $HOME and `ticks`\nnew line',
+        voice="onyx",
+        instructions="Calm, low and slow.\nPause after each sentence.",
+        speed=1.25,
+        response_format="wav",
+    ),
+    SpeechSpec(
+        input="Streaming events.", voice="nova", instructions="Bright", response_format="flac", stream_format="sse"
+    ),
+    SpeechSpec(input="Raw samples.", model="tts-1", voice="echo", response_format="pcm", speed=0.5),
+    SpeechSpec(input="Héllo wörld — ünïcode ✓", model="tts-1-hd", voice="fable", response_format="opus"),
+]
+
+
+def transcription_specs(audio: str) -> list[TranscriptionSpec]:
+    return [
+        TranscriptionSpec(file=audio),
+        TranscriptionSpec(
+            file=audio,
+            model="whisper-1",
+            response_format="verbose_json",
+            timestamp_granularities=("word", "segment"),
+            language="en",
+            prompt="ComfyUI",
+            temperature=0.2,
+        ),
+        TranscriptionSpec(file=audio, model="whisper-1", response_format="srt"),
+        TranscriptionSpec(file=audio, model="whisper-1", response_format="text", task="translate"),
+        TranscriptionSpec(
+            file=audio,
+            model="gpt-4o-transcribe",
+            stream=True,
+            include_logprobs=True,
+            chunking_strategy={"type": "server_vad", "threshold": 0.4},
+        ),
+        TranscriptionSpec(file=audio, model="gpt-4o-mini-transcribe", chunking_strategy="auto", temperature=0.0),
+    ]
+
+
+@pytest.fixture
+def runner(recorder) -> Runner:
+    return Runner(Provider("compatible", "recording test server", recorder.base_url, SECRET_KEY))
+
+
+@pytest.fixture
+def workdir(tmp_path, speech_dir) -> Path:
+    shutil.copy(speech_dir / "jfk.flac", tmp_path / "jfk.flac")
+    from tests.support.recording_server import tone, wav_bytes
+
+    (tmp_path / "question.wav").write_bytes(wav_bytes(tone(0.4)))
+    return tmp_path
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env["OPENAI_API_KEY"] = SECRET_KEY
+    return env
+
+
+def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    path = cwd / "snippet.py"
+    path.write_text(code)
+    proc = subprocess.run([sys.executable, str(path)], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"snippet failed:\n{code}\n---\n{proc.stderr}"
+    return proc
+
+
+def run_curl(code: str, cwd: Path) -> subprocess.CompletedProcess:
+    if shutil.which("curl") is None:
+        pytest.fail("curl is required for snippet tests (apt-get install curl)")
+    # A private .curlrc makes HTTP errors fail the command without editing the snippet.
+    (cwd / ".curlrc").write_text("fail-with-body\nsilent\nshow-error\n")
+    env = {**_env(), "HOME": str(cwd), "CURL_HOME": str(cwd)}
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, f"curl snippet failed:\n{code}\n---\n{proc.stderr}"
+    return proc
+
+
+def one_request(recorder, path_suffix: str):
+    matching = [r for r in recorder.requests if r.path.endswith(path_suffix)]
+    assert len(matching) == 1, f"expected one request to {path_suffix}, got {[r.path for r in recorder.requests]}"
+    recorder.clear()
+    return matching[0]
+
+
+# ----------------------------------------------------------------------- speech
+
+
+@pytest.mark.parametrize("spec", SPEECH_SPECS, ids=lambda s: f"{s.model}-{s.response_format}-{s.stream_format}")
+def test_speech_snippets_match_the_runner(spec, runner, recorder, workdir):
+    result = runner.speech(spec)
+    assert result.audio and result.ttfb_ms > 0 and result.total_ms >= result.ttfb_ms
+    expected = one_request(recorder, "/audio/speech")
+    assert expected.json == spec.to_kwargs()
+    assert expected.authorization == f"Bearer {SECRET_KEY}"
+
+    run_python(render(spec, "python", base_url=recorder.base_url), workdir)
+    got = one_request(recorder, "/audio/speech")
+    assert got.json == expected.json
+    assert (workdir / spec.file_name).read_bytes() == result.audio
+
+    (workdir / spec.file_name).unlink()
+    run_curl(render(spec, "curl", base_url=recorder.base_url), workdir)
+    got = one_request(recorder, "/audio/speech")
+    assert got.json == expected.json
+    assert got.authorization == f"Bearer {SECRET_KEY}"
+    if spec.stream_format == "audio":  # curl saves the raw body; for sse that is the event stream
+        assert (workdir / spec.file_name).read_bytes() == result.audio
+
+
+def test_non_streaming_python_variant_matches(runner, recorder, workdir):
+    spec = SPEECH_SPECS[1]
+    runner.speech(spec)
+    expected = one_request(recorder, "/audio/speech")
+    code = render(spec, "python", base_url=recorder.base_url, streaming=False)
+    assert "with_streaming_response" not in code
+    run_python(code, workdir)
+    assert one_request(recorder, "/audio/speech").json == expected.json
+
+
+# ---------------------------------------------------------------- transcription
+
+
+def test_transcription_snippets_match_the_runner(runner, recorder, workdir):
+    for spec in transcription_specs(str(workdir / "jfk.flac")):
+        result = runner.transcribe(spec)
+        assert result.text
+        expected = one_request(recorder, spec.endpoint)
+        assert expected.file_name == "jfk.flac"
+        for lang, run in (("python", run_python), ("curl", run_curl)):
+            proc = run(render(spec, lang, base_url=recorder.base_url), workdir)
+            got = one_request(recorder, spec.endpoint)
+            assert sorted(got.form) == sorted(expected.form), f"{lang} form fields differ for {spec}"
+            assert got.file_bytes == expected.file_bytes, f"{lang} sent a different file"
+            if lang == "python":
+                assert "ask not what your country" in proc.stdout
+
+
+# ------------------------------------------------------------------- chat audio
+
+
+@pytest.mark.parametrize("with_audio", [False, True])
+def test_chat_audio_snippets_match_the_runner(with_audio, runner, recorder, workdir):
+    spec = ChatAudioSpec(
+        prompt='Say hi in one word, it\'s "fun" $HOME',
+        system="Be brief.",
+        voice="sage",
+        input_audio=str(workdir / "question.wav") if with_audio else "",
+    )
+    result = runner.chat_audio(spec)
+    assert result.text == "Hi there!" and result.audio
+    expected = one_request(recorder, "/chat/completions")
+    assert expected.json == spec.to_kwargs()
+    for lang, run in (("python", run_python), ("curl", run_curl)):
+        run(render(spec, lang, base_url=recorder.base_url), workdir)
+        assert one_request(recorder, "/chat/completions").json == expected.json, lang
+    assert (workdir / "reply.wav").read_bytes() == result.audio
+
+
+# --------------------------------------------------------------------- realtime
+
+
+def test_realtime_snippets_send_the_session(recorder, workdir):
+    tool = {
+        "type": "function",
+        "name": "get_weather",
+        "description": "Current weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    spec = RealtimeSessionSpec(
+        instructions="Answer in one sentence.",
+        voice="cedar",
+        tools=(tool,),
+        turn_detection="semantic_vad",
+        eagerness="high",
+        speed=1.2,
+    )
+    proc = run_python(render(spec, "python", base_url=recorder.base_url), workdir)
+    assert "Hello!" in proc.stdout
+    ws = one_request(recorder, "/realtime")
+    assert ws.query == {"model": "gpt-realtime"}
+    assert ws.authorization == f"Bearer {SECRET_KEY}"
+    assert [e["type"] for e in ws.events] == ["session.update", "conversation.item.create", "response.create"]
+    assert ws.events[0]["session"] == spec.to_session()
+
+    run_curl(render(spec, "curl", base_url=recorder.base_url), workdir)
+    assert one_request(recorder, "/realtime/client_secrets").json == {"session": spec.to_session()}
+
+
+# ------------------------------------------------------------------ javascript
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="node is not installed; JS snippets are checked for syntax only with node"
+)
+def test_javascript_snippets_are_valid_modules(tmp_path):
+    audio = tmp_path / "a.wav"
+    from tests.support.recording_server import tone, wav_bytes
+
+    audio.write_bytes(wav_bytes(tone(0.2)))
+    specs = [
+        *SPEECH_SPECS,
+        *transcription_specs(str(audio)),
+        ChatAudioSpec(prompt="hi", input_audio=str(audio)),
+        RealtimeSessionSpec(),
+    ]
+    for i, spec in enumerate(specs):
+        for base_url in (None, "http://127.0.0.1:7860/v1"):
+            path = tmp_path / f"s{i}.mjs"
+            path.write_text(render(spec, "js", base_url=base_url))
+            proc = subprocess.run(["node", "--check", str(path)], capture_output=True, text=True)
+            assert proc.returncode == 0, f"{path.read_text()}\n{proc.stderr}"
+
+
+# ----------------------------------------------------------------- provider lines
+
+
+def test_base_url_line_only_for_non_openai_servers(tmp_path):
+    spec = SpeechSpec(input="hi")
+    openai_code = render_all(spec)
+    assert "base_url" not in openai_code["python"] and "baseURL" not in openai_code["js"]
+    assert "https://api.openai.com/v1/audio/speech" in openai_code["curl"]
+    assert 'Bearer $OPENAI_API_KEY"' in openai_code["curl"]
+    local = render_all(spec, base_url="http://127.0.0.1:7860/v1")
+    assert 'base_url="http://127.0.0.1:7860/v1"' in local["python"]
+    assert 'baseURL: "http://127.0.0.1:7860/v1"' in local["js"]
+    for code in (*openai_code.values(), *local.values()):
+        assert "OPENAI_API_KEY" in code
+
+
+def test_output_file_names_follow_the_format():
+    for fmt in ("mp3", "opus", "aac", "flac", "wav", "pcm"):
+        spec = SpeechSpec(input="hi", response_format=fmt)
+        for code in render_all(spec).values():
+            assert f"speech.{fmt}" in code
+    assert json.loads("[1]") == [1]
