@@ -10,8 +10,9 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 
 from playground.backend.auth import require_key
+from playground.backend.engines.manager import EngineManager
 from playground.backend.errors import install_error_handlers
-from playground.backend.routers import models
+from playground.backend.routers import chat, models, speech, transcription
 from playground.backend.settings import BackendSettings
 
 __all__ = ["create_backend_app", "create_standalone_app"]
@@ -20,9 +21,11 @@ __all__ = ["create_backend_app", "create_standalone_app"]
 def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     app = FastAPI(title="Audio playground backend", version="1", docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings or BackendSettings()
+    app.state.engines = EngineManager(app.state.settings)
     install_error_handlers(app)
     auth = [Depends(require_key)]
-    app.include_router(models.router, dependencies=auth)
+    for router in (models.router, speech.router, transcription.router, chat.router):
+        app.include_router(router, dependencies=auth)
     return app
 
 

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["APIError", "error_body", "install_error_handlers"]
+__all__ = ["APIError", "error_body", "install_error_handlers", "spec_error"]
 
 log = logging.getLogger(__name__)
 
@@ -82,3 +82,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error in backend")
         return _response(APIError("The server had an error while processing your request.", status=500))
+
+
+def spec_error(problems: list) -> APIError:
+    """An ``APIError`` for spec problems: 404 for an unknown model, else 400 on the first field."""
+    first = problems[0]
+    message = "; ".join(f"Invalid '{p.field}': {p.message}" for p in problems)
+    if first.field == "model":
+        return APIError(
+            f"The model '{first.value}' does not exist or is not served here; {first.message}",
+            status=404,
+            param="model",
+            code="model_not_found",
+        )
+    return APIError(message, status=400, param=first.field, code="invalid_value")

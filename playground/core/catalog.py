@@ -277,6 +277,9 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
             if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
                 raise r.fail(f"prices.{model}.{k}", f"expected a non-negative number, got {v!r}")
 
+    if "local" in data:
+        _check_local(r, r.mapping(data["local"], "local"), set(voices), set(t_models))
+
     pcm = r.mapping(r.get(speech, "pcm", "speech", dict), "speech.pcm")
     return Catalog(
         path=path,
@@ -302,6 +305,26 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         prices={k: dict(v) for k, v in prices.items()},
         raw=data,
     )
+
+
+def _check_local(r: _Reader, local: dict[str, Any], voices: set[str], t_models: set[str]) -> None:
+    """The embedded backend's mapping must cover every voice and transcription model."""
+    table = r.mapping(r.get(local, "voices", "local", dict), "local.voices")
+    missing = sorted(voices - set(table))
+    if missing:
+        raise r.fail("local.voices", f"no local voice for {missing}")
+    for name, entry in table.items():
+        where = f"local.voices.{name}"
+        entry = r.mapping(entry, where)
+        r.get(entry, "engine", where, str)
+        r.get(entry, "speaker", where, str)
+    trans = r.mapping(r.get(local, "transcription", "local", dict), "local.transcription")
+    missing = sorted(t_models - set(trans))
+    if missing:
+        raise r.fail("local.transcription", f"no local model for {missing}")
+    for name, entry in trans.items():
+        r.get(r.mapping(entry, f"local.transcription.{name}"), "model", f"local.transcription.{name}", str)
+    r.str_list(local, "chat_models", "local")
 
 
 def default_catalog_path() -> Path:

@@ -32,6 +32,8 @@ class TTSEngine(ABC):
 
     #: native sample rate of the samples ``synthesize`` returns (Hz)
     sample_rate: int
+    #: the length scales the engine honours; callers time-stretch beyond them
+    length_scale_range: tuple[float, float] = (0.1, 10.0)
 
     @abstractmethod
     def synthesize(self, text: str, *, speaker: str, length_scale: float = 1.0) -> np.ndarray:

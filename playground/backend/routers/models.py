@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from playground.backend.errors import APIError
+from playground.backend.localmap import chat_models, local_voices
 from playground.core.catalog import get_catalog
 
 router = APIRouter(tags=["models"])
@@ -14,17 +15,30 @@ _CREATED = 1_735_689_600  # 2025-01-01, a fixed stamp: these are aliases, not tr
 
 
 def _entries() -> dict[str, dict[str, Any]]:
+    """Each API model name with what answers it locally (extra keys OpenAI clients ignore)."""
     cat = get_catalog()
+    voices = {name: v.label for name, v in local_voices().items()}
+    local_stt = cat.raw["local"]["transcription"]
     out: dict[str, dict[str, Any]] = {}
-    groups = (
-        ("speech", cat.speech_models),
-        ("transcription", cat.transcription_models),
-        ("realtime", cat.realtime_models),
-        ("chat", cat.chat_audio["models"]),
-    )
-    for family, models in groups:
-        for mid in models:
-            out[mid] = {"id": mid, "object": "model", "created": _CREATED, "owned_by": "playground", "family": family}
+
+    def add(mid: str, family: str, **extra: Any) -> None:
+        out[mid] = {
+            "id": mid,
+            "object": "model",
+            "created": _CREATED,
+            "owned_by": "playground",
+            "family": family,
+            **extra,
+        }
+
+    for mid in cat.speech_models:
+        add(mid, "speech", voices=voices)
+    for mid in cat.transcription_models:
+        add(mid, "transcription", local_model=local_stt[mid])
+    for mid in cat.realtime_models:
+        add(mid, "realtime")
+    for mid in chat_models():
+        add(mid, "chat", local_model="configured remote LLM or SmolLM2-135M-Instruct (Q4_1 GGUF)")
     return out
 
 

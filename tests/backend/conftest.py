@@ -1,0 +1,69 @@
+"""A live embedded backend on 127.0.0.1 and SDK clients for it, shared by the contract tests."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+
+import jiwer
+import numpy as np
+import pytest
+from openai import AsyncOpenAI, OpenAI
+
+from playground.backend.app import create_standalone_app
+from playground.backend.settings import BackendSettings
+from playground.core import audio
+from playground.serving import BackgroundServer
+
+
+@pytest.fixture(scope="session")
+def backend_url(tmp_path_factory) -> Iterator[str]:
+    import os
+
+    os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def client(backend_url: str) -> OpenAI:
+    return OpenAI(base_url=backend_url + "/v1", api_key="local", max_retries=0, timeout=300)
+
+
+def async_client(backend_url: str) -> AsyncOpenAI:
+    """A fresh async client: connection pools must not outlive the event loop that made them."""
+    return AsyncOpenAI(base_url=backend_url + "/v1", api_key="local", max_retries=0, timeout=300)
+
+
+_PUNCT = re.compile(r"[^\w\s']")
+
+
+def normalise(text: str) -> str:
+    text = text.lower().replace("-", " ")
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(normalise(reference), normalise(hypothesis))
+
+
+def encode_with_av(samples: np.ndarray, rate: int, container: str, codec: str) -> bytes:
+    """Real files in other containers, for decode tests."""
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+        frame.sample_rate = rate
+        for packet in stream.encode(frame):
+            out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def decoded(data: bytes, fmt: str | None = None) -> audio.DecodedAudio:
+    return audio.decode(data, fmt)

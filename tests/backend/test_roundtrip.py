@@ -1,0 +1,89 @@
+"""Every voice is intelligible: speak a paragraph, transcribe it back, word error rate <= 10%."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+
+import httpx2 as httpx
+import pytest
+
+from playground.core.catalog import get_catalog
+from playground.serving import free_port
+from tests.backend.conftest import async_client, wer
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.models
+
+PARAGRAPH = (
+    "The museum opens early in the morning. Visitors can look at old maps, painted ships and a large "
+    "collection of clocks from many countries. Please buy your tickets at the front desk, and remember "
+    "that the garden closes before sunset."
+)
+
+
+@pytest.mark.parametrize("voice", get_catalog().voice_ids)
+def test_voice_round_trip(client, voice):
+    data = client.audio.speech.create(
+        model="gpt-4o-mini-tts", voice=voice, input=PARAGRAPH, response_format="wav"
+    ).read()
+    text = client.audio.transcriptions.create(file=("speech.wav", data), model="whisper-1", language="en").text
+    score = wer(PARAGRAPH, text)
+    assert score <= 0.10, f"{voice}: WER {score:.2%}: {text}"
+
+
+def test_slow_requests_do_not_block_the_event_loop(backend_url, speech_dir):
+    """A transcription in flight must not hold up other requests: /models answers first."""
+    data = (speech_dir / "jfk.flac").read_bytes()
+    order: list[str] = []
+
+    async def both():
+        async with async_client(backend_url) as aclient:
+            started = asyncio.Event()
+
+            async def transcribe():
+                started.set()
+                await aclient.audio.transcriptions.create(file=("jfk.flac", data), model="whisper-1")
+                order.append("transcription")
+
+            async def models():
+                await started.wait()
+                await asyncio.sleep(0.3)  # the transcription is now running in the server
+                await aclient.models.list()
+                order.append("models")
+
+            await asyncio.gather(transcribe(), models())
+
+    asyncio.run(both())
+    assert order == ["models", "transcription"]
+
+
+def test_playground_serve_runs_the_backend_alone(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "playground.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"serve did not start: {proc.stdout.read() if proc.stdout else ''}")
+                time.sleep(0.3)
+        assert r.status_code == 200 and any(m["id"] == "whisper-1" for m in r.json()["data"])
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 404  # no UI, only /v1
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
