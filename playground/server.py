@@ -31,6 +31,9 @@ def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider 
 
     from playground.backend.app import create_backend_app
     from playground.ui.app import create_ui
+    from playground.ui.context import get_context
+    from playground.ui.streaming import create_stream_router
+    from playground.ui.theme import CSS, create_theme
 
     app_url = f"http://{public_host(host)}:{port}"
     provider = provider or resolve_provider(app_url=app_url)
@@ -44,5 +47,15 @@ def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider 
     async def healthz() -> dict:
         return {"status": "ok", "provider": provider.public()}
 
-    blocks = create_ui(provider)
-    return gr.mount_gradio_app(root, blocks, path="/", show_error=True)
+    blocks = create_ui(provider, app_url=app_url)
+    root.include_router(create_stream_router(get_context().streams))
+    return gr.mount_gradio_app(
+        root,
+        blocks,
+        path="/",
+        show_error=True,
+        theme=create_theme(),
+        css=CSS,
+        ssr_mode=False,
+        allowed_paths=[str(get_context().data_dir / "previews"), str(get_context().out_dir)],
+    )

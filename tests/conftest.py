@@ -34,6 +34,17 @@ def manifest(speech_dir: Path) -> dict:
 
 
 @pytest.fixture(scope="session")
+def backend_url(tmp_path_factory) -> Iterator[str]:
+    """The real embedded backend, live on a loopback port for the whole session."""
+    from playground.backend.app import create_standalone_app
+    from playground.backend.settings import BackendSettings
+
+    os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None))) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def _recording_server() -> Iterator[tuple[RecordingServer, str]]:
     server = RecordingServer()
     with BackgroundServer(server.app) as url:

@@ -2,58 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx2 as httpx
-import pytest
 
-from playground.serving import free_port
-from tests.conftest import REPO, SECRET_KEY
-
-
-@contextmanager
-def launched_app(extra_env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PLAYGROUND_API_KEY"))}
-    env.update(extra_env)
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app exited early:\n{proc.stdout.read()}")
-            try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("app did not answer within 90 s")
-            time.sleep(0.3)
-        output: list[str] = []
-        yield url, output
-    finally:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        if "output" in locals():
-            output.append(out)
+from tests.conftest import SECRET_KEY
+from tests.support.app_process import launched_app
 
 
 def test_app_serves_page_with_embedded_backend():

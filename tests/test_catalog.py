@@ -84,6 +84,9 @@ def test_missing_file_is_a_clear_error(tmp_path):
             r"unknown response formats \['xml'\]",
         ),
         (lambda d: d["limits"].update(speed={"min": 1, "max": 2, "default": 3}), r"default 3 outside 1..2"),
+        (lambda d: d["local"]["voices"].pop("alloy"), r"local.voices: no local voice for \['alloy'\]"),
+        (lambda d: d["local"]["voices"]["ash"].pop("engine"), r"local.voices.ash.engine: missing"),
+        (lambda d: d["local"]["transcription"].pop("whisper-1"), r"no local model for \['whisper-1'\]"),
     ],
 )
 def test_malformed_catalog_names_the_bad_key(tmp_path, mutate, message):

@@ -8,9 +8,11 @@ and the SDK client: it is excluded from ``repr``, ``public()`` and every snippet
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -49,7 +51,15 @@ class Provider:
         return _sync_client(self.base_url, self.api_key)
 
     def async_client(self) -> AsyncOpenAI:
-        return _async_client(self.base_url, self.api_key)
+        """A client bound to the running event loop (its connection pool must not cross loops)."""
+        loop = asyncio.get_running_loop()
+        per_loop = _async_clients.setdefault(loop, {})
+        key = (self.base_url, self.api_key)
+        if key not in per_loop:
+            per_loop[key] = AsyncOpenAI(
+                api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1
+            )
+        return per_loop[key]
 
     def redact(self, text: str) -> str:
         return redact(text, self.api_key)
@@ -60,9 +70,9 @@ def _sync_client(base_url: str | None, api_key: str) -> OpenAI:
     return OpenAI(api_key=api_key, base_url=base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1)
 
 
-@functools.lru_cache(maxsize=16)
-def _async_client(base_url: str | None, api_key: str) -> AsyncOpenAI:
-    return AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1)
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], AsyncOpenAI]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def embedded_provider(app_url: str) -> Provider:

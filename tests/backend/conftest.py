@@ -4,26 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 
 import jiwer
 import numpy as np
 import pytest
 from openai import AsyncOpenAI, OpenAI
 
-from playground.backend.app import create_standalone_app
-from playground.backend.settings import BackendSettings
 from playground.core import audio
-from playground.serving import BackgroundServer
-
-
-@pytest.fixture(scope="session")
-def backend_url(tmp_path_factory) -> Iterator[str]:
-    import os
-
-    os.environ.setdefault("PLAYGROUND_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None))) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

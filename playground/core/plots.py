@@ -1,0 +1,159 @@
+"""Small plotly figures of audio: a waveform envelope and a dB spectrogram.
+
+Both are computed with numpy only and kept light enough to send to a browser: the waveform
+is reduced to a min/max envelope and the spectrogram to a bounded number of frames, so an
+hour of audio costs about as much as a few seconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+__all__ = ["DEFAULT_COLOR", "spectrogram_figure", "waveform_figure"]
+
+DEFAULT_COLOR = "#7c3aed"
+FLOOR_DB = -80.0
+
+
+def _mono(samples: np.ndarray) -> np.ndarray:
+    """float32 mono from (n,) or (n, channels) audio."""
+    data = np.asarray(samples)
+    if data.ndim == 2:
+        data = data.mean(axis=1) if data.shape[1] else np.zeros(data.shape[0])
+    elif data.ndim != 1:
+        raise ValueError(f"expected audio shaped (n,) or (n, channels), got {data.shape}")
+    return data.astype(np.float32, copy=False)
+
+
+def _check_rate(sample_rate: int) -> None:
+    if not sample_rate > 0:
+        raise ValueError(f"sample_rate must be positive, got {sample_rate}")
+
+
+def _layout(fig: go.Figure, *, title: str, height: int, duration: float) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}} if title else None,
+        height=height,
+        margin={"l": 50, "r": 10, "t": 30 if title else 10, "b": 35},
+        showlegend=False,
+        template="plotly_white",
+    )
+    fig.update_xaxes(title_text="seconds", range=[0, duration])
+    return fig
+
+
+def _no_audio(title: str, height: int) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text="no audio", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
+    _layout(fig, title=title, height=height, duration=1.0)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
+
+
+def waveform_figure(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    title: str = "",
+    max_points: int = 4000,
+    color: str = DEFAULT_COLOR,
+) -> go.Figure:
+    """Amplitude over time; long audio is drawn as a min/max envelope of at most ``max_points``."""
+    _check_rate(sample_rate)
+    if max_points < 2:
+        raise ValueError(f"max_points must be at least 2, got {max_points}")
+    mono = _mono(samples)
+    n = len(mono)
+    if n == 0:
+        return _no_audio(title, 180)
+    if n <= max_points:
+        x = np.arange(n, dtype=np.float64) / sample_rate
+        y = mono
+    else:
+        # each bucket contributes its min and max, at its first and last sample time
+        buckets = max_points // 2
+        edges = np.linspace(0, n, buckets + 1).astype(np.int64)
+        lows = np.minimum.reduceat(mono, edges[:-1])
+        highs = np.maximum.reduceat(mono, edges[:-1])
+        x = np.column_stack([edges[:-1], edges[1:] - 1]).ravel() / sample_rate
+        y = np.column_stack([lows, highs]).ravel()
+    fig = go.Figure(
+        go.Scatter(
+            x=x.astype(np.float32),
+            y=y,
+            mode="lines",
+            line={"color": color, "width": 1},
+            hovertemplate="%{x:.2f} s<br>%{y:.3f}<extra></extra>",
+        )
+    )
+    _layout(fig, title=title, height=180, duration=n / sample_rate)
+    fig.update_yaxes(title_text="amplitude", range=[-1, 1], zeroline=True)
+    return fig
+
+
+def spectrogram_figure(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    title: str = "",
+    n_fft: int = 512,
+    hop: int | None = None,
+    max_freq: float = 8000,
+    max_frames: int = 1000,
+    colorscale: str = "Magma",
+) -> go.Figure:
+    """Short-time Fourier magnitude in dB (0 = loudest, floored at -80) over time and frequency.
+
+    Uses a Hann window and ``hop = n_fft // 4`` by default; the hop grows when needed so at most
+    ``max_frames`` columns are drawn. Audio shorter than ``n_fft`` is zero-padded to one frame.
+    """
+    _check_rate(sample_rate)
+    if n_fft < 2:
+        raise ValueError(f"n_fft must be at least 2, got {n_fft}")
+    if hop is not None and hop < 1:
+        raise ValueError(f"hop must be at least 1, got {hop}")
+    if max_frames < 1:
+        raise ValueError(f"max_frames must be at least 1, got {max_frames}")
+    mono = _mono(samples)
+    n = len(mono)
+    if n == 0:
+        return _no_audio(title, 220)
+
+    hop = hop or max(1, n_fft // 4)
+    if n > n_fft and max_frames > 1:
+        hop = max(hop, math.ceil((n - n_fft) / (max_frames - 1)))
+    frames = 1 + max(0, math.ceil((n - n_fft) / hop))
+    padded = np.zeros(n_fft + (frames - 1) * hop, dtype=np.float32)
+    padded[:n] = mono
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_fft)[::hop][:frames]
+    magnitude = np.abs(np.fft.rfft(windows * np.hanning(n_fft).astype(np.float32), axis=1))
+
+    ref = max(float(magnitude.max()), 1e-12)
+    db = 20 * np.log10(np.maximum(magnitude, ref * 10 ** (FLOOR_DB / 20)) / ref)
+    freqs = np.fft.rfftfreq(n_fft, 1 / sample_rate)
+    keep = freqs <= min(max_freq, sample_rate / 2)
+    duration = n / sample_rate
+    # frame centres; a lone zero-padded frame is drawn over the audio it actually holds
+    times = np.minimum((np.arange(frames) * hop + n_fft / 2) / sample_rate, duration)
+    if frames == 1:
+        times = np.array([duration / 2])
+
+    fig = go.Figure(
+        go.Heatmap(
+            x=times.astype(np.float32),
+            y=freqs[keep].astype(np.float32),
+            z=np.rint(db[:, keep].T).astype(np.int8),  # whole dB are plenty and 4x lighter to send
+            zmin=FLOOR_DB,
+            zmax=0,
+            colorscale=colorscale,
+            colorbar={"title": {"text": "dB"}, "thickness": 10},
+            hovertemplate="%{x:.2f} s<br>%{y:.0f} Hz<br>%{z:.0f} dB<extra></extra>",
+        )
+    )
+    _layout(fig, title=title, height=220, duration=duration)
+    fig.update_yaxes(title_text="Hz", range=[0, float(freqs[keep][-1])])
+    return fig

@@ -1,0 +1,75 @@
+"""What the UI handlers share: providers, stores and the speech streams.
+
+Handlers are module-level functions (testable without a browser); they reach shared
+state through ``get_context()``, which ``create_ui`` sets once per process.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playground.client.providers import Provider, embedded_provider
+from playground.core.catalog import get_catalog
+from playground.core.leaderboard import VoteStore
+from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
+from playground.ui.streaming import SpeechStreams
+
+__all__ = ["UIContext", "get_context", "set_context"]
+
+
+@dataclass
+class UIContext:
+    provider: Provider
+    #: label -> provider, the active one first; the embedded backend is always offered
+    providers: dict[str, Provider]
+    vibe_store: VibeStore
+    votes: VoteStore
+    streams: SpeechStreams
+    builtin_vibes: list[Vibe]
+    data_dir: Path
+    out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
+
+    @classmethod
+    def create(cls, provider: Provider, *, app_url: str, data_dir: Path | None = None) -> UIContext:
+        data = data_dir or user_data_dir()
+        providers = {provider.label: provider}
+        local = embedded_provider(app_url)
+        if provider.kind != "embedded":
+            providers[local.label] = local
+        voices = get_catalog().voice_ids
+        return cls(
+            provider=provider,
+            providers=providers,
+            vibe_store=VibeStore(data / "vibes", voices=voices),
+            votes=VoteStore(data / "votes.jsonl"),
+            streams=SpeechStreams(),
+            builtin_vibes=load_vibes(builtin_vibes_dir(), voices=voices),
+            data_dir=data,
+        )
+
+    def all_vibes(self) -> list[Vibe]:
+        """Built-in vibes and the user's own, the user's marked."""
+        return [*self.builtin_vibes, *self.vibe_store.list()]
+
+    def vibe(self, name: str) -> Vibe | None:
+        return next((v for v in self.all_vibes() if v.name == name), None)
+
+    def output_path(self, name: str) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        return self.out_dir / name
+
+
+_CONTEXT: UIContext | None = None
+
+
+def set_context(ctx: UIContext) -> None:
+    global _CONTEXT
+    _CONTEXT = ctx
+
+
+def get_context() -> UIContext:
+    if _CONTEXT is None:
+        raise RuntimeError("UI context not set: build the app with playground.ui.app.create_ui()")
+    return _CONTEXT

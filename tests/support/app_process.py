@@ -1,0 +1,57 @@
+"""Start the playground as a user does (``python app.py``) on a free port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2 as httpx
+
+from playground.serving import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def launched_app(extra_env: dict[str, str], *, startup_s: float = 90) -> Iterator[tuple[str, list[str]]]:
+    """Yields (url, output); ``output`` receives the process's combined output once it has stopped."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PLAYGROUND_API_KEY"))}
+    env.update(extra_env)
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    output: list[str] = []
+    try:
+        deadline = time.monotonic() + startup_s
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"app exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"app did not answer within {startup_s:.0f} s")
+            time.sleep(0.3)
+        yield url, output
+    finally:
+        proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        output.append(out or "")

@@ -1,0 +1,215 @@
+"""UI handlers called directly, against the real embedded backend (no browser)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from playground.client.providers import Provider, embedded_provider
+from playground.core import audio
+from playground.core.catalog import get_catalog
+from playground.serving import BackgroundServer
+from playground.ui import compare, studio
+from playground.ui.context import UIContext, set_context
+from tests.support.recording_server import RecordingServer
+
+pytestmark = pytest.mark.models
+
+
+@pytest.fixture
+def ctx(backend_url, tmp_path) -> UIContext:
+    context = UIContext.create(embedded_provider(backend_url), app_url=backend_url, data_dir=tmp_path / "data")
+    context.out_dir = tmp_path / "out"
+    set_context(context)
+    return context
+
+
+def settings(**overrides):
+    values = {
+        "script": "Hello there. This is a test.",
+        "voice": "echo",
+        "model": "gpt-4o-mini-tts",
+        "instructions": "Calm and slow.",
+        "speed": 1.0,
+        "fmt": "mp3",
+    }
+    values.update(overrides)
+    return [values[k] for k in ("script", "voice", "model", "instructions", "speed", "fmt")]
+
+
+# ------------------------------------------------------------------------ studio
+
+
+def test_code_panel_follows_settings(ctx):
+    py, js, curl, script_count, instr_count = studio.update_code(*settings(voice="onyx", speed=1.5, fmt="wav"))
+    assert 'voice="onyx"' in py and "speed=1.5" in py and "speech.wav" in py
+    assert 'voice: "onyx"' in js and '"speed": 1.5' in curl
+    assert ctx.provider.base_url in py  # embedded provider: base_url line present
+    assert "28 / 4,096" in script_count and "14 / 4,096" in instr_count
+    py, *_ = studio.update_code(*settings(model="tts-1"))
+    assert "instructions" not in py  # dropped for a model that takes none
+    py, *_ = studio.update_code(*settings(script=""))
+    assert py.startswith("# Fix before running: input=''")
+
+
+def test_model_without_instructions_disables_the_box(ctx):
+    update = studio.model_changed("tts-1")
+    assert update["interactive"] is False and "gpt-4o-mini-tts" in update["info"]
+    assert studio.model_changed("gpt-4o-mini-tts")["interactive"] is True
+
+
+def test_vibes_fill_instructions_and_sample_script(ctx):
+    vibe = ctx.builtin_vibes[0]
+    instructions, script, voice, sample, name = studio.apply_vibe(vibe.name, "", "")
+    assert instructions == vibe.instructions_text and voice == vibe.voice and name == vibe.name
+    assert script == vibe.script.strip() == sample
+    other = ctx.builtin_vibes[1]
+    _, script2, *_ = studio.apply_vibe(other.name, script, sample)  # still the previous sample: replaced
+    assert script2 == other.script.strip()
+    _, mine, *_ = studio.apply_vibe(other.name, "My own words.", sample)  # user text is kept
+    assert mine == "My own words."
+    chips = studio.shuffle_vibes()
+    assert 1 <= len(chips["choices"]) <= studio.CHIPS
+    assert set(chips["choices"]) <= {v.name for v in ctx.all_vibes()}
+
+
+def test_save_vibe_asks_before_overwriting(ctx):
+    status, names, _ = studio.save_vibe("My ../Vibe!", "Tone: dry.\n\nPacing: quick.", "Hi.", "ash", False)
+    assert status.startswith("✅") and "My ../Vibe!" in names["choices"]
+    saved = ctx.vibe("My ../Vibe!")
+    assert saved is not None and saved.user and saved.voice == "ash"
+    assert next(iter((ctx.data_dir / "vibes").iterdir())).parent == ctx.data_dir / "vibes"
+    status, *_ = studio.save_vibe("My ../Vibe!", "Tone: warm.", "Hi.", "ash", False)
+    assert status.startswith("⚠️") and "exists" in status
+    status, *_ = studio.save_vibe("My ../Vibe!", "Tone: warm.", "Hi.", "ash", True)
+    assert status.startswith("✅") and "warm" in ctx.vibe("My ../Vibe!").instructions_text
+
+
+def test_play_streams_then_collects_metrics_and_file(ctx):
+    vibe = ctx.builtin_vibes[0]
+    instructions, script, voice, _, _ = studio.apply_vibe(vibe.name, "", "")
+    player, token, _status = studio.start_speech(script, voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3")
+    assert f"/studio/stream/{token}" in player and "<audio" in player
+    streamed = b"".join(ctx.streams.get(token).follow())
+    metrics, path, figure = studio.finish_speech(token, vibe.name)
+    data = Path(path).read_bytes()
+    assert data == streamed and audio.decode(data).duration > 1.0
+    name = Path(path).name
+    assert name.startswith(f"{voice}_") and name.endswith(".mp3") and "custom" not in name
+    assert "First audio" in metrics and "Est. cost" in metrics and "Local backend applied" in metrics
+    assert figure is not None
+
+
+def test_play_rejects_bad_settings_with_a_clear_message(ctx):
+    with pytest.raises(gr.Error, match="speed"):
+        studio.start_speech("Hi", "echo", "gpt-4o-mini-tts", "", 9.0, "mp3")
+
+
+def test_provider_error_is_shown_not_raised(ctx):
+    failing = RecordingServer(fail_with=(401, "Incorrect API key provided: sk-abc123456789xyz."))
+    with BackgroundServer(failing.app) as url:
+        ctx.provider = Provider("compatible", "Bad key server", url + "/v1", "sk-abc123456789xyz")
+        _, token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3")
+        metrics, path, figure = studio.finish_speech(token, None)
+    assert metrics.startswith("⚠️") and "401" in metrics and "Incorrect API key" in metrics
+    assert "sk-abc123456789xyz" not in metrics and path is None and figure is None
+
+
+def test_voice_preview_is_cached(ctx):
+    first = studio.preview_voice("sage", "gpt-4o-mini-tts")
+    stamp = Path(first).stat().st_mtime_ns
+    assert studio.preview_voice("sage", "gpt-4o-mini-tts") == first
+    assert Path(first).stat().st_mtime_ns == stamp
+    assert audio.decode(Path(first).read_bytes()).duration > 1.0
+
+
+# ----------------------------------------------------------------------- compare
+
+
+def _columns(*cols: dict) -> list:
+    values = []
+    for c in cols:
+        merged = {
+            "voice": "echo",
+            "vibe": compare.NO_VIBE,
+            "instructions": "",
+            "speed": 1.0,
+            "model": "gpt-4o-mini-tts",
+            "fmt": "mp3",
+            "provider": next(iter(get_context_providers())),
+        } | c
+        values += [merged[k] for k in ("voice", "vibe", "instructions", "speed", "model", "fmt", "provider")]
+    return values
+
+
+def get_context_providers():
+    from playground.ui.context import get_context
+
+    return get_context().providers
+
+
+def _final(agen) -> list:
+    async def drain():
+        last = None
+        async for out in agen:
+            last = out
+        return last
+
+    return asyncio.run(drain())
+
+
+def test_compare_runs_all_and_isolates_errors(ctx):
+    failing = RecordingServer(fail_with=(429, "Rate limit reached for requests"))
+    with BackgroundServer(failing.app) as url:
+        ctx.providers["Busy server"] = Provider("compatible", "Busy server", url + "/v1", "local")
+        cols = _columns(
+            {"voice": "echo", "fmt": "pcm"},
+            {"voice": "ash", "speed": 9.0},
+            {"voice": "onyx", "provider": "Busy server"},
+            {"voice": "echo", "fmt": "wav"},
+        )
+        out = _final(compare.run_compare("Two voices, one script.", 4, True, *cols))
+    per = compare.OUTPUTS_PER_COLUMN
+    col = [out[i * per : (i + 1) * per] for i in range(4)]
+    assert Path(col[0][0]).suffix == ".wav"  # raw PCM wrapped for the browser
+    assert "Round trip WER" in col[0][1] and col[0][2] is not None and col[0][3] is not None
+    assert "speed=9.0" in col[1][1] and col[1][0] is None
+    assert "429" in col[2][1] and col[2][0] is None
+    assert Path(col[3][0]).is_file() and "Duration" in col[3][1]
+    assert 'voice="echo"' in col[3][4]
+
+
+def test_builders_fill_columns(ctx):
+    updates = compare.build_same_text(["alloy", "nova", "cedar"])
+    assert updates[0]["value"] == 3 and updates[1]["value"] == "alloy" and updates[7]["value"] == "cedar"
+    names = [v.name for v in ctx.builtin_vibes[:2]]
+    updates = compare.build_same_voice("coral", names)
+    assert updates[1]["value"] == "coral" and updates[2]["value"] == names[0]
+    assert updates[3]["value"] == ctx.vibe(names[0]).instructions_text
+    with pytest.raises(gr.Error):
+        compare.build_same_text(["alloy"])
+
+
+def test_blind_round_vote_only_after_both_played(ctx):
+    a, b, state, note, *buttons = asyncio.run(compare.blind_new_round("A short blind test."))
+    assert Path(a).is_file() and Path(b).is_file() and "both" in note
+    assert all(btn["interactive"] is False for btn in buttons)
+    with pytest.raises(gr.Error, match="Listen to both"):
+        compare.blind_vote("a", state)
+    state, *buttons = compare.mark_played("a", state)
+    assert buttons[0]["interactive"] is False
+    state, *buttons = compare.mark_played("b", state)
+    assert buttons[0]["interactive"] is True
+    state, reveal, rows, *_ = compare.blind_vote("a", state)
+    assert "A was" in reveal and "B was" in reveal
+    assert rows and rows[0][6] == 1 and len(ctx.votes.all()) == 1
+    with pytest.raises(gr.Error, match="already voted"):
+        compare.blind_vote("b", state)
+
+
+def test_catalog_drives_voice_cards(ctx):
+    labels = studio._voice_choices()
+    assert [v for _, v in labels] == get_catalog().voice_ids
