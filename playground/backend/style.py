@@ -82,6 +82,11 @@ _CUES: dict[str, tuple[float, float, float, int]] = {
 }
 
 _NEGATIONS = {"not", "no", "never", "don't", "dont", "without", "avoid", "isn't", "aren't"}
+#: words that make a pause cue ask for *less* pausing, not more
+_SHORT = {"short", "brief", "minimal", "tiny", "quick", "few", "little", "clipped"}
+_PAUSE_CUES = {"pause", "pauses", "pausing"}
+#: the section labels of vibe presets ("Pauses: ...") are headings, not cues
+_LABELS = re.compile(r"^\s*(affect|tone|pacing|emotion|pronunciation|pauses|voice|delivery)\s*:", re.MULTILINE)
 _PATTERN = re.compile(r"\b(" + "|".join(sorted((re.escape(c) for c in _CUES), key=len, reverse=True)) + r")\b")
 _WORD = re.compile(r"[a-z']+")
 
@@ -127,14 +132,21 @@ def _negated(text: str, start: int) -> bool:
     return any(w in _NEGATIONS for w in before[-2:])
 
 
+def _softened(text: str, start: int) -> bool:
+    before = _WORD.findall(text[max(0, start - 32) : start])
+    return any(w in _SHORT for w in before[-3:])
+
+
 def parse_instructions(instructions: str) -> Prosody:
     """Read cue words from free-form style instructions."""
-    text = (instructions or "").lower()
+    text = _LABELS.sub(" ", (instructions or "").lower())
     rate, pitch, gain, pause = 1.0, 0.0, 0.0, 0
     cues: list[str] = []
     for match in _PATTERN.finditer(text):
         cue = match.group(1)
         if cue in cues or _negated(text, match.start()):
+            continue
+        if cue in _PAUSE_CUES and _softened(text, match.start()):
             continue
         r, p, g, ms = _CUES[cue]
         rate, pitch, gain, pause = rate * r, pitch + p, gain + g, pause + ms
