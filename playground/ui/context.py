@@ -7,6 +7,7 @@ state through ``get_context()``, which ``create_ui`` sets once per process.
 from __future__ import annotations
 
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes
 from playground.ui.streaming import SpeechStreams
 
 __all__ = ["UIContext", "get_context", "set_context"]
+
+#: rendered audio (downloads, compare players) is kept this long
+OUTPUT_TTL_S = 24 * 3600
 
 
 @dataclass
@@ -39,7 +43,7 @@ class UIContext:
         if provider.kind != "embedded":
             providers[local.label] = local
         voices = get_catalog().voice_ids
-        return cls(
+        ctx = cls(
             provider=provider,
             providers=providers,
             vibe_store=VibeStore(data / "vibes", voices=voices),
@@ -48,6 +52,20 @@ class UIContext:
             builtin_vibes=load_vibes(builtin_vibes_dir(), voices=voices),
             data_dir=data,
         )
+        ctx.prune_outputs()
+        return ctx
+
+    def prune_outputs(self, max_age_s: float = OUTPUT_TTL_S) -> int:
+        """Delete rendered audio older than ``max_age_s`` so the output folder does not grow forever."""
+        if not self.out_dir.is_dir():
+            return 0
+        cutoff = time.time() - max_age_s
+        removed = 0
+        for path in self.out_dir.iterdir():
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def all_vibes(self) -> list[Vibe]:
         """Built-in vibes and the user's own, the user's marked."""

@@ -213,3 +213,15 @@ def test_blind_round_vote_only_after_both_played(ctx):
 def test_catalog_drives_voice_cards(ctx):
     labels = studio._voice_choices()
     assert [v for _, v in labels] == get_catalog().voice_ids
+
+
+def test_old_outputs_are_pruned(ctx):
+    import os
+    import time
+
+    old, fresh = ctx.output_path("old.mp3"), ctx.output_path("fresh.mp3")
+    old.write_bytes(b"x")
+    fresh.write_bytes(b"y")
+    os.utime(old, (time.time() - 2 * 24 * 3600,) * 2)
+    assert ctx.prune_outputs() == 1
+    assert not old.exists() and fresh.exists()
