@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -194,7 +195,9 @@ class Runner:
         t0 = time.perf_counter()
         ttfb: float | None = None
         usage: dict[str, Any] | None = None
-        with _provider_errors(self.provider, what), path.open("rb") as fh:
+        with _provider_errors(self.provider, what), path.open("rb") as fh, warnings.catch_warnings():
+            # the SDK marks translations deprecated; the endpoint still works and the user chose it
+            warnings.simplefilter("ignore", DeprecationWarning)
             response = resource.create(file=fh, **spec.to_kwargs())
             if spec.stream:
                 text_parts: list[str] = []
