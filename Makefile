@@ -8,13 +8,14 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test lint bench clean help
+.PHONY: run test lint bench screenshots clean help
 
 help:
 	@echo "make run    - install and start the playground on http://$(HOST):$(PORT)"
 	@echo "make test   - install dev tools and run the whole test suite"
 	@echo "make lint   - ruff"
 	@echo "make bench  - performance figures (prints ratios and timings)"
+	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +46,10 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
+
+# Refresh docs/screenshots/ from the browser tests (needs Chromium).
+screenshots: $(VENV)/.dev-installed
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

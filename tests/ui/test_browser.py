@@ -1,8 +1,8 @@
 """The real UI in Debian's Chromium, driven by Playwright, against the embedded backend.
 
 Skips with a reason where Chromium is missing (a laptop); CI installs it (.ci/run) and
-sets CI=true, where a missing browser fails instead. Screenshots of both tabs are saved
-to docs/screenshots/ for the README.
+sets CI=true, where a missing browser fails instead. `make screenshots` reruns these with
+UPDATE_SCREENSHOTS=1 to refresh the README's images in docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +19,6 @@ from tests.support.app_process import REPO, launched_app
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SHOTS = REPO / "docs" / "screenshots"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,6 +39,16 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     cache = os.environ.get("PLAYGROUND_CACHE_DIR") or str(tmp_path_factory.mktemp("cache"))
     with launched_app({"PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_CACHE_DIR": cache}) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """docs/screenshots with UPDATE_SCREENSHOTS=1 (`make screenshots`), else a temp folder."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +74,7 @@ def page(browser, app_url):
     context.close()
 
 
-def test_studio_play_streams_audio(page):
+def test_studio_play_streams_audio(page, shots):
     chip = page.locator("#pg-chips label").first
     chip_name = chip.inner_text().strip()
     chip.click()  # fills instructions, the sample script and the vibe's suggested voice
@@ -84,11 +94,10 @@ def test_studio_play_streams_audio(page):
     assert 'voice="echo"' in code and "instructions=" in code
     link = page.locator("#pg-download a").first
     assert link.get_attribute("href") and chip_name
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "studio.png"), full_page=True)
+    page.screenshot(path=str(shots / "studio.png"), full_page=True)
 
 
-def test_compare_three_variants_and_blind_vote(page):
+def test_compare_three_variants_and_blind_vote(page, shots):
     page.get_by_role("tab", name="Compare").click()
     page.click("#pg-run-all")
     for i in range(3):
@@ -98,7 +107,7 @@ def test_compare_three_variants_and_blind_vote(page):
         body = page.request.get(href).body()
         assert len(body) > 5_000, f"variant {i} has no real audio"
     page.wait_for_timeout(1000)
-    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+    page.screenshot(path=str(shots / "compare.png"), full_page=True)
 
     page.get_by_role("tab", name="Blind test").click()
     page.click("#pg-blind-new")
@@ -116,4 +125,4 @@ def test_compare_three_variants_and_blind_vote(page):
     page.wait_for_function(
         "(label) => document.querySelector('#pg-leaderboard').innerText.includes(label)", arg=a_label, timeout=30_000
     )
-    page.screenshot(path=str(SHOTS / "blind.png"), full_page=True)
+    page.screenshot(path=str(shots / "blind.png"), full_page=True)
