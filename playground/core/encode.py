@@ -15,6 +15,7 @@ import struct
 import numpy as np
 
 from playground.core.audio import float_to_pcm16
+from playground.core.catalog import get_catalog
 
 __all__ = ["StreamEncoder", "encode_all", "wav_stream_header"]
 
@@ -79,14 +80,7 @@ class StreamEncoder:
 
     @property
     def mime(self) -> str:
-        return {
-            "mp3": "audio/mpeg",
-            "opus": "audio/ogg",
-            "aac": "audio/aac",
-            "flac": "audio/flac",
-            "wav": "audio/wav",
-            "pcm": "audio/pcm",
-        }[self.fmt]
+        return get_catalog().speech_formats[self.fmt].mime
 
     def encode(self, samples: np.ndarray) -> bytes:
         if self._container is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,9 +66,6 @@ class _SpecBase:
         data = asdict(self)  # type: ignore[call-overload]
         data["kind"] = self.kind
         return data
-
-    def with_(self, **changes: Any) -> Any:
-        return replace(self, **changes)  # type: ignore[type-var]
 
 
 # --------------------------------------------------------------------------- speech

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import io
 import json
 import random
 import time
@@ -23,7 +22,7 @@ import soundfile as sf
 
 from playground.client.batch import Variant, VariantOutcome, run_variants
 from playground.client.runner import Runner
-from playground.core.audio import AudioDecodeError, decode, to_mono
+from playground.core.audio import AudioDecodeError, DecodedAudio, decode, to_mono
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
 from playground.core.leaderboard import Vote, bradley_terry
@@ -125,34 +124,27 @@ def _variant(script: str, col: ColumnSettings) -> Variant:
     return Variant(spec, provider, label)
 
 
-def _playable(outcome: VariantOutcome, index: int) -> Path:
-    """Save the audio for the column's player; raw PCM is wrapped as WAV so browsers play it."""
-    ctx = get_context()
+def _playable(outcome: VariantOutcome, sound: DecodedAudio | None) -> Path:
+    """Save the audio for the column's player; raw PCM is written as WAV so browsers play it."""
     result = outcome.result
     assert result is not None
     spec = result.spec
     stamp = time.strftime("%Y%m%d-%H%M%S")
     vibe = slugify(outcome.variant.label.split(" · ", 1)[1]) if " · " in outcome.variant.label else "plain"
-    if spec.response_format == "pcm":
-        sound = decode(result.audio, "pcm")
-        path = ctx.output_path(f"v{index + 1}_{spec.voice}_{vibe}_{stamp}.wav")
+    stem = f"v{outcome.index + 1}_{spec.voice}_{vibe}_{stamp}"
+    if spec.response_format == "pcm" and sound is not None:
+        path = get_context().output_path(f"{stem}.wav")
         sf.write(path, sound.samples, sound.sample_rate, subtype="PCM_16")
     else:
-        ext = get_catalog().speech_formats[spec.response_format].ext
-        path = ctx.output_path(f"v{index + 1}_{spec.voice}_{vibe}_{stamp}.{ext}")
+        path = get_context().output_path(f"{stem}.{get_catalog().speech_formats[spec.response_format].ext}")
         path.write_bytes(result.audio)
     return path
 
 
-def _round_trip(outcome: VariantOutcome, script: str) -> str:
+def _round_trip(outcome: VariantOutcome, sound: DecodedAudio, script: str) -> str:
     """Transcribe the variant back with the same provider; WER against the script."""
-    result = outcome.result
-    assert result is not None
-    sound = decode(result.audio, result.spec.response_format)
-    buf = io.BytesIO()
-    sf.write(buf, to_mono(sound.samples), sound.sample_rate, format="WAV", subtype="PCM_16")
     path = get_context().output_path(f"roundtrip-{time.monotonic_ns()}.wav")
-    path.write_bytes(buf.getvalue())
+    sf.write(path, to_mono(sound.samples), sound.sample_rate, subtype="PCM_16")
     try:
         spec = TranscriptionSpec(file=str(path), model="whisper-1", language="en")
         text = Runner(outcome.variant.provider).transcribe(spec).text
@@ -168,22 +160,24 @@ def _column_outputs(outcome: VariantOutcome, script: str, roundtrip: bool) -> li
         return [None, f"⚠️ **{html.escape(outcome.variant.label)}**: {html.escape(outcome.error)}", None, None, code]
     result = outcome.result
     assert result is not None
-    path = _playable(outcome, outcome.index)
     try:
-        sound = decode(result.audio, result.spec.response_format)
+        sound: DecodedAudio | None = decode(result.audio, result.spec.response_format)
+    except AudioDecodeError:
+        sound = None
+    path = _playable(outcome, sound)
+    wave = spectro = None
+    if sound is not None:
         mono = to_mono(sound.samples)
         wave = waveform_figure(mono, sound.sample_rate, title="Waveform")
         spectro = spectrogram_figure(mono, sound.sample_rate, title="Spectrogram")
-    except AudioDecodeError:
-        wave = spectro = None
     lines = [
         f"**{html.escape(outcome.variant.label)}** <small>({html.escape(outcome.variant.provider.label)})</small>",
         f"Duration {result.duration_s or 0:.2f} s · first audio {result.ttfb_ms:,.0f} ms · "
         f"total {result.total_ms / 1000:.2f} s · est. {format_cost(result.est_cost)}",
     ]
-    if roundtrip:
+    if roundtrip and sound is not None:
         try:
-            lines.append(_round_trip(outcome, script))
+            lines.append(_round_trip(outcome, sound, script))
         except PlaygroundError as e:
             lines.append(f"Round trip failed: {html.escape(str(e))}")
     return [str(path), "\n\n".join(lines), wave, spectro, code]
@@ -193,16 +187,18 @@ async def run_compare(script: str, n_variants: int, roundtrip: bool, *column_val
     """Run the first ``n_variants`` columns concurrently; yield all outputs as each finishes."""
     columns = _columns(column_values)[: int(n_variants)]
     variants = [_variant(script, col) for col in columns]
-    bad = [(i, v.spec.problems()) for i, v in enumerate(variants) if v.spec.problems()]
     outputs: list[Any] = [gr.update()] * (MAX_VARIANTS * OUTPUTS_PER_COLUMN)
     waiting = [None, "Running…", None, None, gr.update()]
-    for i in range(len(variants)):
+    runnable: list[tuple[int, Variant]] = []
+    for i, variant in enumerate(variants):
         outputs[i * OUTPUTS_PER_COLUMN : (i + 1) * OUTPUTS_PER_COLUMN] = waiting
-    for i, problems in bad:
-        msg = "; ".join(str(p) for p in problems)
-        outputs[i * OUTPUTS_PER_COLUMN + 1] = f"⚠️ Check this variant: {html.escape(msg)}"
+        problems = variant.spec.problems()
+        if problems:
+            msg = "; ".join(str(p) for p in problems)
+            outputs[i * OUTPUTS_PER_COLUMN + 1] = f"⚠️ Check this variant: {html.escape(msg)}"
+        else:
+            runnable.append((i, variant))
     yield outputs
-    runnable = [(i, v) for i, v in enumerate(variants) if not v.spec.problems()]
     async for outcome in run_variants([v for _, v in runnable]):
         index = runnable[outcome.index][0]
         outcome = VariantOutcome(index, outcome.variant, outcome.result, outcome.error)
@@ -243,7 +239,7 @@ async def blind_new_round(script: str) -> tuple[Any, ...]:
         if outcome.error:
             errors.append(outcome.error)
             continue
-        paths[outcome.index] = str(await asyncio.to_thread(_playable, outcome, outcome.index))
+        paths[outcome.index] = str(await asyncio.to_thread(_playable, outcome, None))
     if errors:
         raise gr.Error("Blind round failed: " + "; ".join(errors))
     state = {"a": variants[0].label, "b": variants[1].label, "played": [], "voted": False}

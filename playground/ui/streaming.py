@@ -23,21 +23,13 @@ from starlette.concurrency import iterate_in_threadpool
 from playground.client.providers import Provider
 from playground.client.results import SpeechResult
 from playground.client.runner import Runner
+from playground.core.catalog import get_catalog
 from playground.core.encode import wav_stream_header
 from playground.core.errors import PlaygroundError
 from playground.core.specs import SpeechSpec
 
 __all__ = ["PendingSpeech", "SpeechStreams", "create_stream_router"]
 
-#: browsers cannot play headerless PCM: the player gets the same samples as streamed WAV
-_BROWSER_MIME = {
-    "mp3": "audio/mpeg",
-    "opus": "audio/ogg",
-    "aac": "audio/aac",
-    "flac": "audio/flac",
-    "wav": "audio/wav",
-    "pcm": "audio/wav",
-}
 KEEP_SECONDS = 15 * 60
 
 
@@ -130,7 +122,9 @@ def create_stream_router(streams: SpeechStreams) -> APIRouter:
         pending = streams.get(token)
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
-        media = _BROWSER_MIME.get(pending.spec.response_format, "application/octet-stream")
+        fmt = pending.spec.response_format
+        # browsers cannot play headerless PCM: ``follow`` sends the same samples as streamed WAV
+        media = get_catalog().speech_formats["wav" if fmt == "pcm" else fmt].mime
         return StreamingResponse(
             iterate_in_threadpool(pending.follow()), media_type=media, headers={"cache-control": "no-store"}
         )

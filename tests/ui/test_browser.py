@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import REPO, launched_app
+from tests.support.app_process import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
@@ -31,14 +30,6 @@ ARGS = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
 ]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("data")
-    cache = os.environ.get("PLAYGROUND_CACHE_DIR") or str(tmp_path_factory.mktemp("cache"))
-    with launched_app({"PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_CACHE_DIR": cache}) as (url, _):
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from gradio_client import Client
 
 from playground.core import audio
-from tests.support.app_process import launched_app
 
 pytestmark = pytest.mark.models
 
@@ -35,10 +33,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory) -> Iterator[Client]:
-    data = tmp_path_factory.mktemp("data")
-    with launched_app({"PLAYGROUND_DATA_DIR": str(data)}) as (url, _):
-        yield Client(url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+def client(app_url, tmp_path_factory) -> Client:
+    return Client(app_url, verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
 
 
 def test_every_event_is_named(client):

@@ -1,0 +1,18 @@
+"""The app as a user starts it, with private data and cache folders, per test module."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.app_process import launched_app
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("data")
+    cache = os.environ.get("PLAYGROUND_CACHE_DIR") or str(tmp_path_factory.mktemp("cache"))
+    with launched_app({"PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_CACHE_DIR": cache}) as (url, _):
+        yield url
