@@ -29,7 +29,7 @@ $(VENV)/.app-installed: pyproject.toml requirements-nodeps.txt | $(BIN)/python
 	@touch $@
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed
-	$(PIP) install -e '.[engines,dev,notebooks]'
+	$(PIP) install -e '.[engines,kokoro,dev,notebooks]'
 	@touch $@
 
 run: $(VENV)/.app-installed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["backend", "ui"]
+SUITES = ["voices", "backend", "ui"]
 
 
 def main(argv: list[str]) -> int:

@@ -164,7 +164,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from playground.backend.app import create_standalone_app
 
     print(f"OpenAI-compatible backend on http://{args.host}:{args.port}/v1", file=sys.stderr)
-    uvicorn.run(create_standalone_app(), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_standalone_app(warm=True), host=args.host, port=args.port, log_level="warning")
     return 0
 
 

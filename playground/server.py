@@ -8,8 +8,10 @@ realtime WebSocket relay.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
@@ -29,7 +31,7 @@ def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
-    from playground.backend.app import create_backend_app
+    from playground.backend.app import create_backend_app, warm_up
     from playground.ui.app import create_ui
     from playground.ui.context import get_context
     from playground.ui.streaming import create_stream_router
@@ -39,9 +41,16 @@ def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider 
     provider = provider or resolve_provider(app_url=app_url)
     log.info("provider: %s", provider.label)  # the label never contains the key
 
-    root = FastAPI(title="Audio playground", docs_url=None, redoc_url=None, openapi_url=None)
+    backend = create_backend_app()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warm_up(backend)  # background thread: the page answers at once, engines load behind it
+        yield
+
+    root = FastAPI(title="Audio playground", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     root.state.provider = provider
-    root.mount("/v1", create_backend_app())
+    root.mount("/v1", backend)
 
     @root.get("/healthz")
     async def healthz() -> dict:

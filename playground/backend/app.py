@@ -7,15 +7,20 @@ Routes live at the root (``/models``, ``/audio/speech``…); the app is mounted 
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import AsyncIterator
+
 from fastapi import Depends, FastAPI
 
 from playground.backend.auth import require_key
 from playground.backend.engines.manager import EngineManager
 from playground.backend.errors import install_error_handlers
+from playground.backend.localmap import warm_order
 from playground.backend.routers import chat, models, speech, transcription
 from playground.backend.settings import BackendSettings
 
-__all__ = ["create_backend_app", "create_standalone_app"]
+__all__ = ["create_backend_app", "create_standalone_app", "warm_up"]
 
 
 def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
@@ -29,9 +34,24 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     return app
 
 
-def create_standalone_app(settings: BackendSettings | None = None) -> FastAPI:
-    """The backend alone, under ``/v1`` as OpenAI clients expect."""
-    root = FastAPI(title="Audio playground backend", docs_url=None, redoc_url=None, openapi_url=None)
+def create_standalone_app(settings: BackendSettings | None = None, *, warm: bool = False) -> FastAPI:
+    """The backend alone, under ``/v1`` as OpenAI clients expect; ``warm`` loads engines at start."""
+    backend = create_backend_app(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            warm_up(backend)
+        yield
+
+    root = FastAPI(title="Audio playground backend", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     install_error_handlers(root)
-    root.mount("/v1", create_backend_app(settings))
+    root.mount("/v1", backend)
     return root
+
+
+def warm_up(backend: FastAPI) -> threading.Thread | None:
+    """Load the voices' engines in the background (the default voice's first), if enabled."""
+    if not backend.state.settings.warm_start:
+        return None
+    return backend.state.engines.warm(warm_order())

@@ -1,4 +1,4 @@
-"""Small signal tools for shaping local TTS output."""
+"""Signal tools for shaping local TTS output, on FFmpeg's filters through PyAV."""
 
 from __future__ import annotations
 
@@ -6,44 +6,56 @@ import numpy as np
 
 __all__ = ["time_stretch"]
 
+#: one atempo stage accepts tempos in this range; larger changes chain stages
+_ATEMPO_RANGE = (0.5, 2.0)
+#: silence appended before stretching (seconds), then trimmed to the exact length
+_TAIL_S = 0.1
+
+
+def _atempo_stages(tempo: float) -> list[float]:
+    stages = []
+    while tempo < _ATEMPO_RANGE[0]:
+        stages.append(_ATEMPO_RANGE[0])
+        tempo /= _ATEMPO_RANGE[0]
+    while tempo > _ATEMPO_RANGE[1]:
+        stages.append(_ATEMPO_RANGE[1])
+        tempo /= _ATEMPO_RANGE[1]
+    return [*stages, tempo]
+
 
 def time_stretch(samples: np.ndarray, factor: float, rate: int) -> np.ndarray:
-    """Change duration by ``factor`` (>1 longer) keeping pitch: WSOLA.
+    """Change duration by ``factor`` (>1 longer) keeping pitch, with FFmpeg's ``atempo``.
 
-    Overlap-adds 40 ms Hann frames at a fixed output hop, taking each input frame
-    where it best continues the previous one (searched within ±10 ms), which avoids
-    the phasing of plain overlap-add. Used only for the part of a speed request an
-    engine cannot honour itself.
+    atempo is a WSOLA time-scale modifier; it is used only for the part of a speed
+    request an engine cannot honour itself (e.g. 4x on an engine that stops at 2x).
     """
-    x = np.asarray(samples, dtype=np.float32)
-    win = max(64, int(0.040 * rate))
-    if abs(factor - 1.0) < 1e-3 or len(x) < 2 * win:
+    import av
+    from av.filter import Graph
+
+    x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    if abs(factor - 1.0) < 1e-3 or len(x) == 0:
         return x
-    hop_out = win // 2
-    hop_in = hop_out / factor
-    tol = int(0.010 * rate)
-    window = np.hanning(win).astype(np.float32)
-    n_frames = int((len(x) - win - tol) / hop_in)
-    if n_frames < 2:
-        return x
-    padded = np.concatenate([x, np.zeros(win + 2 * tol, np.float32)])
-    out = np.zeros(n_frames * hop_out + win, np.float32)
-    norm = np.zeros_like(out)
-    prev_end = 0  # where the natural continuation of the last frame starts in the input
-    for i in range(n_frames):
-        target = int(i * hop_in)
-        if i == 0:
-            start = 0
-        else:
-            lo = max(0, target - tol)
-            region = padded[lo : lo + win + 2 * tol]
-            ref = padded[prev_end : prev_end + win]
-            scores = np.correlate(region, ref, mode="valid")
-            start = lo + int(np.argmax(scores))
-        frame = padded[start : start + win]
-        pos = i * hop_out
-        out[pos : pos + win] += frame * window
-        norm[pos : pos + win] += window
-        prev_end = start + hop_out
-    out /= np.maximum(norm, 1e-3)
-    return out[: int(len(x) * factor)]
+    target = round(len(x) * factor)
+    # atempo drops its last partial window: feed a little silence so no speech is lost
+    x = np.concatenate([x, np.zeros(int(_TAIL_S * rate), np.float32)])
+    graph = Graph()
+    node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", channels=1)
+    for tempo in _atempo_stages(1.0 / factor):
+        stage = graph.add("atempo", f"{tempo:.6f}")
+        node.link_to(stage)
+        node = stage
+    sink = graph.add("abuffersink")
+    node.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(x.reshape(1, -1), format="flt", layout="mono")
+    frame.sample_rate = rate
+    graph.push(frame)
+    graph.push(None)
+    out: list[np.ndarray] = []
+    while True:
+        try:
+            out.append(graph.pull().to_ndarray().reshape(-1))
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
+    y = np.concatenate(out).astype(np.float32, copy=False) if out else np.zeros(0, np.float32)
+    return y[:target] if len(y) >= target else np.concatenate([y, np.zeros(target - len(y), np.float32)])

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["APIError", "error_body", "install_error_handlers", "spec_error"]
+__all__ = ["APIError", "engine_failure", "error_body", "install_error_handlers", "spec_error"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +82,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error in backend")
         return _response(APIError("The server had an error while processing your request.", status=500))
+
+
+def engine_failure(what: str) -> APIError:
+    """A 500 for a failed engine. The exception is logged by the caller; its text never
+    reaches the client (it can hold paths, library internals or user data)."""
+    return APIError(
+        f"The local {what} failed while processing your request; the server log has the details.",
+        status=500,
+        type="server_error",
+    )
 
 
 def spec_error(problems: list) -> APIError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,3 +24,7 @@ class BackendSettings(BaseSettings):
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     #: STT model used when an API model name maps to none ("base" or "tiny.en")
     stt_default_model: str = "base"
+    #: opt-in Kokoro engine: a Kokoro v1.0 voices file (.npz / voices-v1.0.bin) with English styles
+    kokoro_voices: Path | None = None
+    #: load the TTS engines in the background at start, so the first Play is as fast as the next
+    warm_start: bool = True

@@ -1,33 +1,44 @@
-"""Text to 24 kHz speech with a local voice: chunking, prosody, pitch and resampling.
+"""Text to speech at the API's PCM rate with a local voice: chunking, shaping, resampling.
 
-Shared by ``/audio/speech`` and chat completions with audio. Each chunk (a sentence,
-the first kept short) is synthesised by the voice's engine, then shaped: the pitch
-shift is done by declaring the engine's output at ``rate × 2^(st/12)`` while
-resampling to 24 kHz (one pass; the engine is asked for proportionally longer audio
-so the pace is unchanged), gain is applied with a peak guard, and the pause cue adds
-silence after the sentence.
+Shared by ``/audio/speech``, chat completions with audio and (later) realtime. Each
+chunk (a sentence, the first kept short) is synthesised by the voice's engine with the
+voice's shape (pitch, formant, intonation, breath) where the engine renders it. For an
+engine that cannot shift pitch itself, the shift is made by declaring its output at
+``rate × 2^(st/12)`` while resampling (one soxr pass; the engine is asked for
+proportionally longer speech so the pace is unchanged). Speed beyond the engine's range
+is made up by a pitch-preserving time-stretch, gain is applied with a peak guard, and
+the pause cue adds silence after the sentence.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from starlette.concurrency import run_in_threadpool
 
 from playground.backend.dsp import time_stretch
+from playground.backend.engines.base import VoiceShape
 from playground.backend.engines.manager import EngineManager
 from playground.backend.style import Prosody
 from playground.backend.text import split_for_speech
 from playground.core.audio import resample
+from playground.core.catalog import get_catalog
 
-__all__ = ["OUTPUT_RATE", "LocalVoice", "Synthesizer", "audio_tokens"]
+__all__ = ["AUDIO_TOKENS_PER_SECOND", "LocalVoice", "Synthesizer", "audio_tokens", "output_rate"]
 
-OUTPUT_RATE = 24_000
 #: OpenAI bills TTS audio at ~1,250 tokens a minute
 AUDIO_TOKENS_PER_SECOND = 1250 / 60
+#: a breath of silence for chunks with nothing pronounceable ("...", emoji): never empty audio
+_SILENT_CHUNK_S = 0.1
+
+
+def output_rate() -> int:
+    """The rate every local voice is delivered at: the API's raw PCM rate (24 kHz)."""
+    return get_catalog().pcm_sample_rate
 
 
 def audio_tokens(seconds: float) -> int:
@@ -41,58 +52,76 @@ class LocalVoice:
     name: str
     engine: str
     speaker: str
-    #: semitones added to every utterance of this voice
-    pitch: float = 0.0
     #: default pace multiplier of this voice
     pace: float = 1.0
+    shape: VoiceShape = field(default_factory=VoiceShape)
 
     @property
     def label(self) -> str:
-        return f"{self.engine}:{self.speaker}" + (f"{self.pitch:+g}st" if self.pitch else "")
+        s = self.shape
+        extras = [
+            f"{s.pitch:+g}st" if s.pitch else "",
+            f"formant{s.formant:+g}st" if s.formant else "",
+            f"intonation×{s.intonation:g}" if s.intonation != 1.0 else "",
+            f"breath{s.breath:+g}dB" if s.breath else "",
+            f"pace×{self.pace:g}" if self.pace != 1.0 else "",
+        ]
+        return " ".join([f"{self.engine}:{self.speaker}", *[e for e in extras if e]])
 
 
 class Synthesizer:
-    """One utterance: ``await first()`` then ``async for`` the remaining chunks."""
+    """One utterance: ``async for`` its chunks (or ``render_all()`` in a worker thread)."""
 
     def __init__(self, engines: EngineManager, voice: LocalVoice, text: str, *, speed: float, prosody: Prosody):
         self.voice = voice
         self.engine = engines.tts(voice.engine)
         self.prosody = prosody
         self.chunks = split_for_speech(text)
-        self.pitch = voice.pitch + prosody.pitch
-        self._pitch_factor = 2 ** (self.pitch / 12)
-        rate = speed * voice.pace * prosody.rate
+        self.rate = output_rate()
+        pitch = voice.shape.pitch + prosody.pitch
+        native_pitch = "pitch" in self.engine.shapes
+        self.shape = replace(voice.shape, pitch=pitch if native_pitch else 0.0)
+        #: the engine's rate is declared this much higher to shift pitch by resampling
+        self._pitch_factor = 1.0 if native_pitch else 2 ** (pitch / 12)
+        pace = speed * voice.pace * prosody.rate
         # longer synthesis by the pitch factor; resampling then shortens it back
-        wanted = self._pitch_factor / rate
+        wanted = self._pitch_factor / pace
         lo, hi = self.engine.length_scale_range
         self.length_scale = min(max(wanted, lo), hi)
         #: what the engine cannot do itself, done by time-stretching its output
         self.stretch = wanted / self.length_scale
         self._gain = 10 ** (prosody.gain_db / 20)
+        #: seconds of audio produced so far
         self.seconds = 0.0
 
     def _render(self, text: str, last: bool) -> np.ndarray:
-        raw = self.engine.synthesize(text, speaker=self.voice.speaker, length_scale=self.length_scale)
-        if len(raw) == 0:  # nothing pronounceable ("...", emoji): a breath of silence, never empty audio
-            raw = np.zeros(self.engine.sample_rate // 10, np.float32)
+        engine = self.engine
+        raw = engine.synthesize(text, speaker=self.voice.speaker, length_scale=self.length_scale, shape=self.shape)
+        if len(raw) == 0:
+            raw = np.zeros(int(engine.sample_rate * _SILENT_CHUNK_S), np.float32)
         if abs(self.stretch - 1.0) > 1e-3:
-            raw = time_stretch(raw, self.stretch, self.engine.sample_rate)
-        declared = round(self.engine.sample_rate * self._pitch_factor)
-        out = resample(np.asarray(raw, dtype=np.float32), declared, OUTPUT_RATE)
+            raw = time_stretch(raw, self.stretch, engine.sample_rate)
+        declared = round(engine.sample_rate * self._pitch_factor)
+        out = resample(np.asarray(raw, dtype=np.float32), declared, self.rate)
         if self._gain != 1.0:
             out = out * self._gain
             peak = float(np.max(np.abs(out))) if len(out) else 0.0
             if peak > 0.98:
                 out = out * (0.98 / peak)
         if self.prosody.pause_ms and not last:
-            out = np.concatenate([out, np.zeros(OUTPUT_RATE * self.prosody.pause_ms // 1000, np.float32)])
-        self.seconds += len(out) / OUTPUT_RATE
+            out = np.concatenate([out, np.zeros(self.rate * self.prosody.pause_ms // 1000, np.float32)])
+        self.seconds += len(out) / self.rate
         return out.astype(np.float32, copy=False)
+
+    def iter_chunks(self) -> Iterator[np.ndarray]:
+        """Every chunk in order, synchronously (call from a worker thread)."""
+        last = len(self.chunks) - 1
+        for i, chunk in enumerate(self.chunks):
+            yield self._render(chunk, i == last)
 
     def render_all(self) -> np.ndarray:
         """The whole utterance at once (blocking), for non-streamed replies."""
-        last = len(self.chunks) - 1
-        parts = [self._render(chunk, i == last) for i, chunk in enumerate(self.chunks)]
+        parts = list(self.iter_chunks())
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     async def render(self, index: int) -> np.ndarray:
@@ -100,8 +129,6 @@ class Synthesizer:
 
     async def stream(self) -> AsyncIterator[np.ndarray]:
         """All chunks in order, synthesising the next while the current one is sent."""
-        import asyncio
-
         if not self.chunks:
             return
         pending = asyncio.ensure_future(self.render(0))
@@ -115,5 +142,6 @@ class Synthesizer:
             if not pending.done():
                 pending.cancel()
 
-    def input_tokens(self, *texts: str) -> int:
+    @staticmethod
+    def input_tokens(*texts: str) -> int:
         return sum(math.ceil(len(t) / 4) for t in texts if t)

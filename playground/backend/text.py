@@ -1,20 +1,45 @@
 """Split text into speakable chunks so audio can stream sentence by sentence.
 
-The first chunk is kept short (a clause of a few words when the first sentence is
-long) because it alone decides time to first audio; later chunks are whole sentences,
-with over-long ones cut at commas or spaces so no chunk exceeds the engine's comfort.
+Sentence boundaries come from ``pysbd`` (rule-based, abbreviation-, decimal-, initial-
+and quote-aware: "Dr. Smith met Mr. Jones at 3 p.m." stays one sentence). The first
+chunk is kept short (a clause of a few words when the first sentence is long) because
+it alone decides time to first audio; later chunks are whole sentences, with over-long
+ones cut at commas or spaces so no chunk exceeds the engine's comfort.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 
-__all__ = ["split_for_speech"]
+__all__ = ["split_for_speech", "split_sentences"]
 
-_SENTENCE = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+|\n\s*\n|\n")
 _CLAUSE = re.compile(r"(?<=[,;:—–])\s+")
+_PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 FIRST_CHUNK_WORDS = 10
 MAX_CHARS = 280
+
+_segmenter_lock = threading.Lock()
+
+
+@functools.cache
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences in reading order; line breaks always end one."""
+    out: list[str] = []
+    for paragraph in _PARAGRAPHS.split(text):
+        if not paragraph.strip():
+            continue
+        with _segmenter_lock:  # pysbd keeps per-call state on the segmenter
+            pieces = _segmenter().segment(paragraph)
+        out.extend(p.strip() for p in pieces if p.strip())
+    return out
 
 
 def _cut_long(sentence: str, limit: int) -> list[str]:
@@ -43,9 +68,8 @@ def _cut_long(sentence: str, limit: int) -> list[str]:
 
 def split_for_speech(text: str, *, first_words: int = FIRST_CHUNK_WORDS, max_chars: int = MAX_CHARS) -> list[str]:
     """Chunks in reading order; joined with spaces they give back the text's words."""
-    sentences = [s.strip() for s in _SENTENCE.split(text) if s and s.strip()]
     chunks: list[str] = []
-    for s in sentences:
+    for s in split_sentences(text):
         chunks.extend(_cut_long(s, max_chars))
     if chunks and len(chunks[0].split()) > first_words:
         clauses = _CLAUSE.split(chunks[0], maxsplit=1)

@@ -318,6 +318,11 @@ def _check_local(r: _Reader, local: dict[str, Any], voices: set[str], t_models: 
         entry = r.mapping(entry, where)
         r.get(entry, "engine", where, str)
         r.get(entry, "speaker", where, str)
+        for key in ("pitch", "formant", "intonation", "breath", "pace"):
+            if key in entry:
+                value = r.get(entry, key, where, int | float)
+                if key in ("intonation", "pace") and value <= 0:
+                    raise r.fail(f"{where}.{key}", f"must be positive, got {value!r}")
     trans = r.mapping(r.get(local, "transcription", "local", dict), "local.transcription")
     missing = sorted(t_models - set(trans))
     if missing:

@@ -2,9 +2,14 @@
 
 ``StreamEncoder.encode(samples)`` returns whatever bytes the format can emit so far,
 so audio leaves the server sentence by sentence instead of after the whole text. mp3,
-aac (ADTS), flac and opus (Ogg, pages flushed every 20 ms) come from PyAV's bundled
-FFmpeg; wav is a header with "unknown length" sizes (as streamed WAV is served) and
-raw s16le; pcm is raw s16le with no header.
+aac (ADTS) and opus (Ogg, pages flushed every 20 ms) come from PyAV's bundled FFmpeg;
+wav is a header with "unknown length" sizes (as streamed WAV is served) and raw s16le;
+pcm is raw s16le with no header.
+
+FLAC is the exception (``WHOLE_FILE_FORMATS``): its STREAMINFO header carries the total
+sample count, which a stream cannot know up front, and libsndfile refuses a FLAC whose
+count is "unknown" (it reports 2^63 frames). So FLAC is encoded once the audio is
+complete (``encode_all``, into a seekable buffer so the muxer writes the real header).
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import numpy as np
 from playground.core.audio import float_to_pcm16
 from playground.core.catalog import get_catalog
 
-__all__ = ["StreamEncoder", "encode_all", "wav_stream_header"]
+__all__ = ["WHOLE_FILE_FORMATS", "StreamEncoder", "encode_all", "wav_stream_header"]
+
+#: formats whose header needs the total length: encode them whole, never as a stream
+WHOLE_FILE_FORMATS = frozenset({"flac"})
 
 _AV_FORMATS = {
     # format: (container, codec, codec sample rate or None = input rate, container options)
@@ -113,5 +121,31 @@ class StreamEncoder:
 
 
 def encode_all(samples: np.ndarray, fmt: str, sample_rate: int) -> bytes:
-    enc = StreamEncoder(fmt, sample_rate)
-    return enc.encode(samples) + enc.finish()
+    """A complete file. Written to a seekable buffer, so headers carry the real length
+    (FLAC's STREAMINFO, WAV's sizes, MP3's Xing/LAME frame)."""
+    samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    if fmt == "pcm":
+        return float_to_pcm16(samples)
+    if fmt == "wav":
+        buf = io.BytesIO()
+        import soundfile as sf
+
+        sf.write(buf, samples, sample_rate, format="WAV", subtype="PCM_16")
+        return buf.getvalue()
+    if fmt not in _AV_FORMATS:
+        raise ValueError(f"format must be one of: mp3, opus, aac, flac, wav, pcm (got {fmt!r})")
+    import av
+
+    container_fmt, codec, codec_rate, options = _AV_FORMATS[fmt]
+    buf = io.BytesIO()
+    with av.open(buf, "w", format=container_fmt, options=options) as container:
+        stream = container.add_stream(codec, rate=codec_rate or sample_rate)
+        stream.layout = "mono"
+        if len(samples):
+            frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
+            frame.sample_rate = sample_rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buf.getvalue()

@@ -1,4 +1,4 @@
-"""Every voice is intelligible: speak a paragraph, transcribe it back, word error rate <= 10%."""
+"""Every voice streams, is intelligible (spoken, transcribed back: WER <= 10%) and sounds like no other."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ import time
 import httpx2 as httpx
 import pytest
 
+from bench.voiceprint import alike_pairs, measure
+from playground.core import audio
 from playground.core.catalog import get_catalog
+from playground.core.encode import encode_all
 from playground.serving import free_port
 from tests.backend.conftest import async_client, wer
 from tests.conftest import REPO
@@ -25,14 +28,40 @@ PARAGRAPH = (
 )
 
 
+@pytest.fixture(scope="module")
+def spoken(client) -> dict[str, tuple[bytes, list[float]]]:
+    """Each voice reads the paragraph, streamed as raw PCM: (audio, arrival time of each chunk)."""
+    out = {}
+    for voice in get_catalog().voice_ids:
+        t0 = time.perf_counter()
+        chunks, arrivals = [], []
+        with client.audio.speech.with_streaming_response.create(
+            model="gpt-4o-mini-tts", voice=voice, input=PARAGRAPH, response_format="pcm"
+        ) as response:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                arrivals.append(time.perf_counter() - t0)
+        out[voice] = (b"".join(chunks), arrivals)
+    return out
+
+
 @pytest.mark.parametrize("voice", get_catalog().voice_ids)
-def test_voice_round_trip(client, voice):
-    data = client.audio.speech.create(
-        model="gpt-4o-mini-tts", voice=voice, input=PARAGRAPH, response_format="wav"
-    ).read()
-    text = client.audio.transcriptions.create(file=("speech.wav", data), model="whisper-1", language="en").text
+def test_voice_streams_and_round_trips(client, spoken, voice):
+    data, arrivals = spoken[voice]
+    # sentence by sentence: the first audio arrived well before the last
+    assert len(arrivals) >= 3 and arrivals[0] < arrivals[-1]
+    wav = encode_all(audio.decode(data, "pcm").samples, "wav", get_catalog().pcm_sample_rate)
+    text = client.audio.transcriptions.create(file=("speech.wav", wav), model="whisper-1", language="en").text
     score = wer(PARAGRAPH, text)
     assert score <= 0.10, f"{voice}: WER {score:.2%}: {text}"
+
+
+def test_no_two_voices_sound_alike(spoken):
+    """Median pitch and timbre (MFCC), measured with Praat on the same paragraph."""
+    rate = get_catalog().pcm_sample_rate
+    prints = [measure(voice, audio.decode(data, "pcm").samples, rate) for voice, (data, _) in spoken.items()]
+    assert len(prints) == 13
+    assert alike_pairs(prints) == []
 
 
 def test_slow_requests_do_not_block_the_event_loop(backend_url, speech_dir):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.backend.style import PAUSE_MAX_MS, Prosody, parse_instructions
-from playground.backend.text import split_for_speech
+from playground.backend.text import split_for_speech, split_sentences
 from playground.core.catalog import get_catalog
 from playground.core.vibes import builtin_vibes_dir, load_vibes
 
@@ -79,3 +79,18 @@ def test_long_sentences_are_cut_under_the_limit():
 
 def test_empty_and_whitespace_text():
     assert split_for_speech("") == [] and split_for_speech("   \n ") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Dr. Smith met Mr. Jones at 3 p.m. They talked.", ["Dr. Smith met Mr. Jones at 3 p.m.", "They talked."]),
+        ("Pi is roughly 3.14 today. It was 2.5 yesterday.", ["Pi is roughly 3.14 today.", "It was 2.5 yesterday."]),
+        ("J. K. Rowling wrote it. E. B. White too.", ["J. K. Rowling wrote it.", "E. B. White too."]),
+        ('"Stop!" she said. "Why?" He left.', ['"Stop!" she said.', '"Why?"', "He left."]),
+        ("See e.g. the U.S. rules. Then rest.", ["See e.g. the U.S. rules.", "Then rest."]),
+    ],
+)
+def test_sentences_respect_abbreviations_decimals_initials_and_quotes(text, sentences):
+    assert split_sentences(text) == sentences
+    assert " ".join(split_for_speech(text)).split() == text.split()

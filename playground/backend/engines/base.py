@@ -16,15 +16,44 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = [
+    "SHAPES",
     "ChatDelta",
+    "EngineBusyError",
     "LLMEngine",
     "STTEngine",
     "STTOptions",
     "STTResult",
     "Segment",
     "TTSEngine",
+    "VoiceShape",
     "Word",
 ]
+
+#: every ``VoiceShape`` field an engine may render itself
+SHAPES = frozenset({"pitch", "formant", "intonation", "breath"})
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceShape:
+    """How a voice departs from its engine's stock speaker. Neutral values change nothing.
+
+    Engines list the fields they render in ``TTSEngine.shapes``; the synthesizer does
+    ``pitch`` itself (by resampling, which moves formants too) for engines that cannot,
+    and the catalog may only ask an engine for the other fields when it lists them.
+    """
+
+    #: semitones; formant-preserving where the engine renders it
+    pitch: float = 0.0
+    #: semitones of vocal-tract scaling: negative sounds larger (deeper timbre), positive smaller
+    formant: float = 0.0
+    #: multiplier of pitch movement around the speaker's median (1 = as trained, >1 livelier)
+    intonation: float = 1.0
+    #: dB added to the breath (noise) component
+    breath: float = 0.0
+
+    @property
+    def neutral(self) -> bool:
+        return self == VoiceShape()
 
 
 class TTSEngine(ABC):
@@ -34,18 +63,27 @@ class TTSEngine(ABC):
     sample_rate: int
     #: the length scales the engine honours; callers time-stretch beyond them
     length_scale_range: tuple[float, float] = (0.1, 10.0)
+    #: the ``VoiceShape`` fields this engine renders itself (see ``SHAPES``)
+    shapes: frozenset[str] = frozenset()
 
     @abstractmethod
-    def synthesize(self, text: str, *, speaker: str, length_scale: float = 1.0) -> np.ndarray:
+    def synthesize(
+        self, text: str, *, speaker: str, length_scale: float = 1.0, shape: VoiceShape | None = None
+    ) -> np.ndarray:
         """Speak ``text`` (a sentence or short paragraph) with a named speaker.
 
-        ``length_scale`` > 1 is slower speech, < 1 faster (1 / speed).
-        Returns float32 samples in [-1, 1], shape (n,).
+        ``length_scale`` > 1 is slower speech, < 1 faster (1 / speed). ``shape`` fields the
+        engine does not list in ``shapes`` are ignored. Returns float32 samples in [-1, 1],
+        shape (n,).
         """
 
     @abstractmethod
     def speakers(self) -> list[str]:
         """Speaker names this engine accepts."""
+
+    def warm(self) -> None:
+        """Load the model and run one short sentence, so the next call is as fast as any."""
+        self.synthesize("Ready.", speaker=self.speakers()[0])
 
 
 @dataclass(slots=True)
@@ -114,6 +152,10 @@ class ChatDelta:
     completion_tokens: int = 0
 
 
+class EngineBusyError(RuntimeError):
+    """The engine's queue is full; the caller should retry later (HTTP 429)."""
+
+
 class LLMEngine(ABC):
     @abstractmethod
     def chat(
@@ -125,5 +167,7 @@ class LLMEngine(ABC):
     ) -> Iterator[ChatDelta]:
         """Stream a reply to OpenAI-shaped ``messages`` (role/content strings).
 
-        The last delta has ``finish_reason`` set and the token counts.
+        The last delta has ``finish_reason`` set and the token counts. Generation never
+        waits on the reader, and closing the iterator early stops it. May raise
+        ``EngineBusyError`` when too many requests are already waiting.
         """

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..assets import AssetMissingError, cache_dir, distribution_files
-from .base import TTSEngine
+from .base import TTSEngine, VoiceShape
 from .onnx import default_threads, session_options
 
 if TYPE_CHECKING:
@@ -201,7 +201,9 @@ class KokoroTTS(TTSEngine):
                 self._kokoro = Kokoro.from_session(session, str(voices_path))
         return self._kokoro
 
-    def synthesize(self, text: str, *, speaker: str, length_scale: float = 1.0) -> np.ndarray:
+    def synthesize(
+        self, text: str, *, speaker: str, length_scale: float = 1.0, shape: VoiceShape | None = None
+    ) -> np.ndarray:
         """Speak English ``text``; speed = 1/length_scale, clamped to 0.5..2.0.
 
         Text with nothing to pronounce returns an empty array instead of an error.

@@ -8,20 +8,28 @@ sdist for Linux and compiles llama.cpp for 6-12 minutes on every new machine.
 We drive llama.cpp's low-level API (model, context, sampler) rather than cyllama's
 high-level ``LLM`` so we control threads, get exact token counts and the finish reason,
 and stream text that never splits a multi-byte character.
+
+One llama context serves every request, so generation is serialised, but never on a
+reader: a single worker thread takes requests first come, first served, and writes
+each reply's deltas into that request's own queue. A client that stops reading holds
+nothing; one that goes away (the iterator is closed) stops its generation at the next
+token. At most ``max_waiting`` requests queue; the next gets ``EngineBusyError``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import queue
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from playground.backend.assets import AssetMissingError, module_dir
-from playground.backend.engines.base import ChatDelta, LLMEngine
+from playground.backend.engines.base import ChatDelta, EngineBusyError, LLMEngine
 
 __all__ = ["MODEL_MODULE", "MODEL_PIP_NAME", "RUNTIME_REQUIREMENT", "LlamaLLM", "default_model_path"]
 
@@ -76,12 +84,49 @@ def _plain_messages(messages: list[dict]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role") or "user"), "content": _text_of(m.get("content"))} for m in messages]
 
 
+@dataclass(eq=False)
+class _Job:
+    """One request: its inputs, the queue its deltas go to, and its cancel flag."""
+
+    messages: list[dict[str, str]]
+    max_tokens: int
+    temperature: float
+    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+class _Reply(Iterator[ChatDelta]):
+    """The caller's side of a job: deltas in order; ``close()`` (or dropping it) cancels."""
+
+    def __init__(self, job: _Job):
+        self._job = job
+        self._done = False
+
+    def __next__(self) -> ChatDelta:
+        if self._done:
+            raise StopIteration
+        item = self._job.out.get()
+        if isinstance(item, BaseException):
+            self._done = True
+            raise item
+        if item.finish_reason is not None:
+            self._done = True
+        return item
+
+    def close(self) -> None:
+        self._done = True
+        self._job.cancel.set()
+
+    def __del__(self) -> None:
+        self._job.cancel.set()
+
+
 class LlamaLLM(LLMEngine):
     """SmolLM2 (or any chat GGUF) on llama.cpp's CPU backend.
 
     The model loads on the first ``chat`` (or ``load``) so constructing the engine is free.
-    One llama context is reused for every request; a llama context is not safe for
-    concurrent use, so generation is serialised with a lock and concurrent callers queue.
+    One llama context is reused for every request by one worker thread, first come,
+    first served (see the module docstring).
     """
 
     def __init__(
@@ -93,11 +138,13 @@ class LlamaLLM(LLMEngine):
         n_batch: int = 512,
         repeat_penalty: float = 1.1,
         seed: int | None = None,
+        max_waiting: int = 8,
     ) -> None:
         """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to all CPUs.
 
         ``repeat_penalty`` (over the last 64 tokens) is on by default because a 135M model
-        easily loops; ``seed`` makes sampling reproducible (None = random per request).
+        easily loops; ``seed`` makes sampling reproducible (None = random per request);
+        ``max_waiting`` bounds the requests queued behind the one generating.
         """
         self._model_path = Path(model_path) if model_path is not None else None
         self.n_ctx = n_ctx
@@ -105,8 +152,12 @@ class LlamaLLM(LLMEngine):
         self.n_batch = n_batch
         self.repeat_penalty = repeat_penalty
         self.seed = seed
+        self.max_waiting = max_waiting
         self._load_lock = threading.Lock()
         self._gen_lock = threading.Lock()
+        self._jobs: queue.Queue[_Job] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._worker_lock = threading.Lock()
         self._lib: Any = None
         self._model: Any = None
         self._vocab: Any = None
@@ -172,33 +223,59 @@ class LlamaLLM(LLMEngine):
         max_tokens: int = 256,
         temperature: float = 0.7,
     ) -> Iterator[ChatDelta]:
-        """Stream the reply. Work starts on the first ``next()``; closing the iterator
-        early stops generation and frees the engine for the next caller."""
+        """Queue the request and return its reply stream; raises ``EngineBusyError`` when
+        ``max_waiting`` requests are already queued. Closing the stream early cancels it."""
         if max_tokens < 1:
             raise ValueError("max_tokens must be >= 1")
         plain = _plain_messages(messages)
         if not plain:
             raise ValueError("messages must not be empty")
-        return self._stream(plain, max_tokens, temperature)
+        job = _Job(plain, max_tokens, temperature)
+        self._start_worker()
+        with self._worker_lock:
+            if self._jobs.qsize() >= self.max_waiting:
+                raise EngineBusyError(f"{self._jobs.qsize()} chat requests are already waiting; try again shortly")
+            self._jobs.put(job)
+        return _Reply(job)
 
-    def _stream(self, messages: list[dict[str, str]], max_tokens: int, temperature: float) -> Iterator[ChatDelta]:
+    def _start_worker(self) -> None:
+        with self._worker_lock:
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="llama-generate", daemon=True)
+                self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job.cancel.is_set():
+                continue  # its caller went away while it waited
+            try:
+                for delta in self._generate(job):
+                    job.out.put(delta)
+            except BaseException as e:  # noqa: BLE001 - handed to the caller, never lost in this thread
+                job.out.put(e)
+
+    def _generate(self, job: _Job) -> Iterator[ChatDelta]:
         self.load()
         with self._gen_lock:
-            if self._ctx is None:  # closed while we waited
+            if self._ctx is None:  # closed while it waited
                 raise RuntimeError("engine was closed")
-            prompt_ids = self._fit_prompt(messages, max_tokens)
-            budget = min(max_tokens, self.n_ctx - len(prompt_ids))
+            prompt_ids = self._fit_prompt(job.messages, job.max_tokens)
+            budget = min(job.max_tokens, self.n_ctx - len(prompt_ids))
             ctx, vocab, lib = self._ctx, self._vocab, self._lib
             ctx.kv_cache_clear()
             for i in range(0, len(prompt_ids), self.n_batch):
                 ctx.decode(lib.llama_batch_get_one(prompt_ids[i : i + self.n_batch], i))
 
-            sampler = self._sampler(temperature)
+            sampler = self._sampler(job.temperature)
             out: list[int] = []
             sent = ""
             finish = "length"
             pos = len(prompt_ids)
             while len(out) < budget:
+                if job.cancel.is_set():
+                    finish = "cancelled"
+                    break
                 token = sampler.sample(ctx, -1)
                 if vocab.is_eog(token):
                     finish = "stop"

@@ -7,33 +7,50 @@ two first requests do not load the same model twice.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from playground.backend.assets import AssetMissingError
 from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine
 from playground.backend.settings import BackendSettings
 
-__all__ = ["EngineManager"]
+__all__ = ["STT_MODELS", "TTS_ENGINES", "EngineManager", "tts_class"]
 
 log = logging.getLogger(__name__)
 
-
-def _piper(settings: BackendSettings) -> TTSEngine:
-    from playground.backend.engines.piper_tts import PiperTTS
-
-    return PiperTTS(threads=settings.threads)
-
-
-def _kokoro(settings: BackendSettings) -> TTSEngine:
-    from playground.backend.engines.kokoro_tts import KokoroTTS
-
-    return KokoroTTS(threads=settings.threads)
-
-
-TTS_FACTORIES: dict[str, Callable[[BackendSettings], TTSEngine]] = {"piper": _piper, "kokoro": _kokoro}
+#: engine name -> "module:Class"; modules import their runtimes only when a model loads
+TTS_ENGINES: dict[str, str] = {
+    "hibari": "playground.backend.engines.hibari_tts:HibariTTS",
+    "piper": "playground.backend.engines.piper_tts:PiperTTS",
+    "pico": "playground.backend.engines.pico_tts:PicoTTS",
+    "kokoro": "playground.backend.engines.kokoro_tts:KokoroTTS",
+}
 STT_MODELS = ("base", "tiny.en")
+
+
+def tts_class(engine: str) -> type[TTSEngine]:
+    """The engine's class, for its capabilities (``shapes``, rates) without loading a model."""
+    if engine not in TTS_ENGINES:
+        raise KeyError(f"unknown TTS engine {engine!r}; known: {', '.join(TTS_ENGINES)}")
+    module, _, name = TTS_ENGINES[engine].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _build_tts(engine: str, settings: BackendSettings) -> TTSEngine:
+    cls = tts_class(engine)
+    if engine == "kokoro":
+        if settings.kokoro_voices is None:
+            raise AssetMissingError(
+                "Kokoro is an opt-in engine: pip install 'audio-playground[kokoro]' and set "
+                "PLAYGROUND_KOKORO_VOICES to a Kokoro v1.0 voices file with English styles"
+            )
+        return cls(voices_path=settings.kokoro_voices, threads=settings.threads)  # type: ignore[call-arg]
+    if engine == "piper":
+        return cls(threads=settings.threads)  # type: ignore[call-arg]
+    return cls()
 
 
 class EngineManager:
@@ -54,9 +71,9 @@ class EngineManager:
         return engine
 
     def tts(self, engine: str) -> TTSEngine:
-        if engine not in TTS_FACTORIES:
-            raise KeyError(f"unknown TTS engine {engine!r}; known: {', '.join(TTS_FACTORIES)}")
-        return self._get(f"tts:{engine}", lambda: TTS_FACTORIES[engine](self.settings))
+        if engine not in TTS_ENGINES:
+            raise KeyError(f"unknown TTS engine {engine!r}; known: {', '.join(TTS_ENGINES)}")
+        return self._get(f"tts:{engine}", lambda: _build_tts(engine, self.settings))
 
     def stt(self, model: str) -> STTEngine:
         if model not in STT_MODELS:
@@ -84,3 +101,22 @@ class EngineManager:
 
     def loaded(self) -> list[str]:
         return sorted(self._engines)
+
+    def warm(self, tts_engines: list[str]) -> threading.Thread:
+        """Load and exercise these TTS engines, in order, on a background thread.
+
+        Models load lazily; doing it right after start means the first Play is as fast
+        as the next. Failures are logged, never raised: a request will report them.
+        """
+
+        def run() -> None:
+            for name in tts_engines:
+                try:
+                    self.tts(name).warm()
+                    log.info("warmed TTS engine %s", name)
+                except Exception:
+                    log.warning("could not warm TTS engine %s", name, exc_info=True)
+
+        thread = threading.Thread(target=run, name="warm-engines", daemon=True)
+        thread.start()
+        return thread

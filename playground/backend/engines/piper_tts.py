@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..assets import AssetMissingError, distribution_files
-from .base import TTSEngine
+from .base import TTSEngine, VoiceShape
 from .onnx import default_threads, session_options
 
 if TYPE_CHECKING:
@@ -119,8 +119,11 @@ class PiperTTS(TTSEngine):
                 self._voice = PiperVoice(session=session, config=PiperConfig.from_dict(config))
         return self._voice
 
-    def synthesize(self, text: str, *, speaker: str, length_scale: float = 1.0) -> np.ndarray:
-        """Speak ``text``; ``length_scale`` multiplies the voice's own default pace.
+    def synthesize(
+        self, text: str, *, speaker: str, length_scale: float = 1.0, shape: VoiceShape | None = None
+    ) -> np.ndarray:
+        """Speak ``text``; ``length_scale`` multiplies the voice's own default pace. Piper
+        renders no ``shape`` itself (the synthesizer shifts its pitch by resampling).
 
         Audio is not peak-normalised per sentence (Piper's default), so loudness stays
         consistent between the chunks of one streamed reply.

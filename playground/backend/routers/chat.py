@@ -27,7 +27,7 @@ from playground.backend.engines.base import ChatDelta, STTOptions
 from playground.backend.errors import APIError
 from playground.backend.localmap import chat_models, local_voice, stt_model_for
 from playground.backend.style import Prosody
-from playground.backend.synthesis import OUTPUT_RATE, Synthesizer
+from playground.backend.synthesis import Synthesizer, output_rate
 from playground.core import audio
 from playground.core.catalog import get_catalog
 from playground.core.encode import StreamEncoder, encode_all
@@ -168,7 +168,7 @@ async def create_chat_completion(body: ChatBody, request: Request) -> Response:
     message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
     if wants_audio and body.audio is not None:
         samples = await run_in_threadpool(_speak, request, str(body.audio.voice), text or "...")
-        data = encode_all(samples, _wire_format(body.audio.format), OUTPUT_RATE)
+        data = encode_all(samples, _wire_format(body.audio.format), output_rate())
         message["content"] = None
         message["audio"] = {
             "id": f"audio_{uuid.uuid4().hex[:24]}",
@@ -226,7 +226,7 @@ async def _stream(
             synth = Synthesizer(
                 request.app.state.engines, local_voice(str(body.audio.voice)), text, speed=1.0, prosody=Prosody()
             )
-            encoder = StreamEncoder(_wire_format(body.audio.format), OUTPUT_RATE)
+            encoder = StreamEncoder(_wire_format(body.audio.format), output_rate())
             pieces = [encoder.encode(samples) async for samples in synth.stream()]
             for data in [*pieces, encoder.finish()]:
                 if data:

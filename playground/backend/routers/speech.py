@@ -3,7 +3,9 @@
 Validation is the same ``SpeechSpec`` the playground uses, so the backend and the UI
 agree on every limit. Audio leaves sentence by sentence: the first chunk is
 synthesised before the response starts (so a failing engine still gets a proper
-error status), the rest while earlier chunks are on the wire.
+error status), the rest while earlier chunks are on the wire. Synthesis and encoding
+run in worker threads; the event loop only moves bytes. FLAC is the one format sent
+whole (its header needs the length; see ``core.encode``).
 """
 
 from __future__ import annotations
@@ -14,15 +16,18 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 
-from playground.backend.errors import APIError, spec_error
+from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import local_voice
 from playground.backend.style import Prosody, parse_instructions
-from playground.backend.synthesis import OUTPUT_RATE, Synthesizer, audio_tokens
-from playground.core.encode import StreamEncoder
+from playground.backend.synthesis import Synthesizer, audio_tokens
+from playground.core.catalog import get_catalog
+from playground.core.encode import WHOLE_FILE_FORMATS, StreamEncoder, encode_all
 from playground.core.specs import SpeechSpec
 
 router = APIRouter(tags=["audio"])
@@ -38,7 +43,7 @@ class SpeechBody(BaseModel):
     input: str
     voice: str | dict[str, Any]
     instructions: str | None = None
-    response_format: str = "mp3"
+    response_format: str = get_catalog().speech_defaults["format"]
     speed: float = 1.0
     stream_format: str = "audio"
 
@@ -68,43 +73,64 @@ def _spec(body: SpeechBody) -> SpeechSpec:
     return spec
 
 
-@router.post("/audio/speech")
-async def create_speech(body: SpeechBody, request: Request) -> StreamingResponse:
-    spec = _spec(body)
-    voice = local_voice(spec.voice)
-    prosody = parse_instructions(spec.instructions) if spec.instructions else Prosody()
-    engines = request.app.state.engines
+async def _encoded(synth: Synthesizer, fmt: str) -> AsyncIterator[bytes]:
+    """Encoded audio, chunk by chunk; the first chunk is rendered before this returns."""
+    if fmt in WHOLE_FILE_FORMATS:
+        try:
+            samples = await run_in_threadpool(synth.render_all)
+            data = await run_in_threadpool(encode_all, samples, fmt, synth.rate)
+        except Exception as e:
+            log.exception("speech synthesis failed")
+            raise engine_failure("speech engine") from e
+
+        async def whole() -> AsyncIterator[bytes]:
+            yield data
+
+        return whole()
+
+    chunks = synth.stream()
     try:
-        synth = Synthesizer(engines, voice, spec.input, speed=spec.speed, prosody=prosody)
-        chunks = synth.stream()
         first = await anext(chunks, None)
-    except APIError:
-        raise
     except Exception as e:
         log.exception("speech synthesis failed")
-        raise APIError(f"Local speech engine failed: {e}", status=500, type="server_error") from e
+        raise engine_failure("speech engine") from e
+    encoder = StreamEncoder(fmt, synth.rate)
 
-    encoder = StreamEncoder(spec.response_format, OUTPUT_RATE)
-
-    async def audio_bytes() -> AsyncIterator[bytes]:
+    async def pieces() -> AsyncIterator[bytes]:
         try:
-            if first is not None:
-                yield encoder.encode(first)
-            async for samples in chunks:
-                data = encoder.encode(samples)
+            samples: np.ndarray | None = first
+            while samples is not None:
+                data = await run_in_threadpool(encoder.encode, samples)
                 if data:
                     yield data
-            tail = encoder.finish()
+                samples = await anext(chunks, None)
+            tail = await run_in_threadpool(encoder.finish)
             if tail:
                 yield tail
         except Exception:
             log.exception("speech stream failed mid-way")
+        finally:
+            await chunks.aclose()
 
+    return pieces()
+
+
+@router.post("/audio/speech")
+async def create_speech(body: SpeechBody, request: Request) -> Response:
+    spec = _spec(body)
+    voice = local_voice(spec.voice)
+    prosody = parse_instructions(spec.instructions) if spec.instructions else Prosody()
+    try:
+        synth = Synthesizer(request.app.state.engines, voice, spec.input, speed=spec.speed, prosody=prosody)
+    except Exception as e:
+        log.exception("speech engine could not start")
+        raise engine_failure("speech engine") from e
+    audio = await _encoded(synth, spec.response_format)
     headers = {INSTRUCTIONS_HEADER: prosody.describe(), "x-playground-voice": voice.label}
     if spec.stream_format == "sse":
 
         async def events() -> AsyncIterator[bytes]:
-            async for data in audio_bytes():
+            async for data in audio:
                 event = {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode("ascii")}
                 yield f"data: {json.dumps(event)}\n\n".encode()
             in_tok = synth.input_tokens(spec.input, spec.instructions)
@@ -113,4 +139,5 @@ async def create_speech(body: SpeechBody, request: Request) -> StreamingResponse
             yield f"data: {json.dumps({'type': 'speech.audio.done', 'usage': usage})}\n\n".encode()
 
         return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
-    return StreamingResponse(audio_bytes(), media_type=encoder.mime, headers=headers)
+    mime = get_catalog().speech_formats[spec.response_format].mime
+    return StreamingResponse(audio, media_type=mime, headers=headers)
