@@ -28,9 +28,29 @@ $(VENV)/.app-installed: pyproject.toml requirements-nodeps.txt | $(BIN)/python
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	@touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed
+# The JS snippet tests run the exported code with Node and the real npm SDK, pinned
+# here and installed into $(NODE_DIR) (inside .venv, so git ignores it). The stamp's
+# name carries the pins, so changing one reinstalls. Without npm (or when the install
+# fails) there is no stamp: the JS snippet tests skip with the reason and the next
+# `make test` tries again. `make run` never needs Node.
+NPM_OPENAI := 7.57.0
+NPM_WS     := 8.23.0
+NODE_DIR   := $(VENV)/node
+NPM_STAMP  := $(NODE_DIR)/.installed-openai-$(NPM_OPENAI)-ws-$(NPM_WS)
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed | $(NPM_STAMP)
 	$(PIP) install -e '.[engines,kokoro,dev,notebooks]'
 	@touch $@
+
+$(NPM_STAMP):
+	@if ! command -v npm >/dev/null; then \
+	  echo "note: npm not found; the JavaScript snippet tests will skip (install nodejs and npm)"; \
+	elif npm install --prefix $(NODE_DIR) --save-exact --no-audit --no-fund --loglevel=error \
+	    openai@$(NPM_OPENAI) ws@$(NPM_WS); then \
+	  rm -f $(NODE_DIR)/.installed-*; touch $@; \
+	else \
+	  echo "warning: npm install failed; the JavaScript snippet tests will skip"; \
+	fi
 
 run: $(VENV)/.app-installed
 	$(BIN)/python app.py --host $(HOST) --port $(PORT)

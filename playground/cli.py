@@ -147,12 +147,29 @@ def _json(data: object) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
+def _exposed_without_secret(host: str, secret_var: str) -> str | None:
+    """The refusal message when ``host`` is reachable from the network and no secret is set."""
+    from playground.gate import is_loopback
+
+    if is_loopback(host) or os.environ.get(secret_var):
+        return None
+    return (
+        f"refusing to listen on {host}: anyone on that network could use this server (and its API key). "
+        f"Set a password first, e.g. {secret_var}='a long random phrase' playground ... --host {host}, "
+        "or keep the default --host 127.0.0.1."
+    )
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from playground.server import create_app, public_host
 
-    app = create_app(host=args.host, port=args.port)
+    refusal = _exposed_without_secret(args.host, "PLAYGROUND_PASSWORD")
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    app = create_app(host=args.host, port=args.port, password=os.environ.get("PLAYGROUND_PASSWORD") or None)
     print(f"Audio playground on http://{public_host(args.host)}:{args.port}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -162,6 +179,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from playground.backend.app import create_standalone_app
+
+    refusal = _exposed_without_secret(args.host, "PLAYGROUND_API_KEY")
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
 
     print(f"OpenAI-compatible backend on http://{args.host}:{args.port}/v1", file=sys.stderr)
     uvicorn.run(create_standalone_app(warm=True), host=args.host, port=args.port, log_level="warning")

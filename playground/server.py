@@ -1,9 +1,11 @@
 """Composition root: one ASGI app on one port.
 
 ``/`` is the Gradio UI, ``/v1`` the embedded OpenAI-compatible backend (always
-mounted, so the local models can be compared with any other provider; its models load
-only on first use), ``/healthz`` a readiness probe, and ``/relay`` is reserved for the
-realtime WebSocket relay.
+mounted, so the local models can be compared with any other provider; its voices load
+in the background right after start), ``/healthz`` a readiness probe, and ``/relay``
+is reserved for the realtime WebSocket relay. With a ``password`` (required beyond
+loopback) ``gate.PasswordGate`` guards every route, and ``/v1`` takes the password as
+its bearer key unless ``PLAYGROUND_API_KEY`` sets another.
 """
 
 from __future__ import annotations
@@ -27,21 +29,28 @@ def public_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
-def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider | None = None) -> FastAPI:
+def create_app(
+    *, host: str = "127.0.0.1", port: int = 7860, provider: Provider | None = None, password: str | None = None
+) -> FastAPI:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     import gradio as gr
 
     from playground.backend.app import create_backend_app, warm_up
+    from playground.backend.settings import BackendSettings
+    from playground.gate import PasswordGate
     from playground.ui.app import create_ui
     from playground.ui.context import get_context
     from playground.ui.streaming import create_stream_router
     from playground.ui.theme import CSS, create_theme
 
     app_url = f"http://{public_host(host)}:{port}"
-    provider = provider or resolve_provider(app_url=app_url)
+    settings = BackendSettings()
+    if password and not settings.api_key:
+        settings.api_key = password
+    provider = provider or resolve_provider(app_url=app_url, local_key=settings.api_key)
     log.info("provider: %s", provider.label)  # the label never contains the key
 
-    backend = create_backend_app()
+    backend = create_backend_app(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -56,8 +65,10 @@ def create_app(*, host: str = "127.0.0.1", port: int = 7860, provider: Provider 
     async def healthz() -> dict:
         return {"status": "ok", "provider": provider.public()}
 
-    blocks = create_ui(provider, app_url=app_url)
+    blocks = create_ui(provider, app_url=app_url, local_key=settings.api_key)
     root.include_router(create_stream_router(get_context().streams))
+    if password:
+        root.add_middleware(PasswordGate, password=password, open_paths=("/v1",))
     return gr.mount_gradio_app(
         root,
         blocks,

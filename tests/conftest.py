@@ -21,6 +21,33 @@ SPEECH_DIR = SHARED / "testdata" / "speech"
 SECRET_KEY = "sk-test-" + "Zq9" * 12
 
 
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """In CI nothing skips: a missing runtime, model, browser or node is a failure.
+
+    Outside CI a skip stays a skip, and ``-ra`` prints its reason in the summary.
+    """
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """The same for a whole module skipped at import (``pytest.importorskip``)."""
+    outcome = yield
+    _fail_skips_in_ci(outcome.get_result())
+
+
+def _fail_skips_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run everything: {reason}"
+
+
 @pytest.fixture(scope="session")
 def speech_dir() -> Path:
     if not (SPEECH_DIR / "manifest.json").is_file():

@@ -1,8 +1,9 @@
 """Exported code makes exactly the request the runner made.
 
 Each spec runs through the runner (official SDK) against a recording server, then its
-Python snippet runs in a subprocess and its curl snippet runs with real curl against
-the same server; the recorded requests must match field for field.
+Python snippet runs in a subprocess, its curl snippet with real curl and its JavaScript
+snippet with Node and the real `openai` npm package against the same server; the
+recorded requests must match field for field.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,8 @@ from playground.client.providers import Provider
 from playground.client.runner import Runner
 from playground.core.snippets import render, render_all
 from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
-from tests.conftest import SECRET_KEY
+from tests.conftest import REPO, SECRET_KEY
+from tests.support.recording_server import self_signed_cert, serve_tls
 
 SPEECH_SPECS = [
     SpeechSpec(input="Hello there. How are you today?"),
@@ -188,18 +191,19 @@ def test_chat_audio_snippets_match_the_runner(with_audio, runner, recorder, work
 
 # --------------------------------------------------------------------- realtime
 
+REALTIME_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Current weather",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
+
 
 def test_realtime_snippets_send_the_session(recorder, workdir):
-    tool = {
-        "type": "function",
-        "name": "get_weather",
-        "description": "Current weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-    }
     spec = RealtimeSessionSpec(
         instructions="Answer in one sentence.",
         voice="cedar",
-        tools=(tool,),
+        tools=(REALTIME_TOOL,),
         turn_detection="semantic_vad",
         eagerness="high",
         speed=1.2,
@@ -217,12 +221,134 @@ def test_realtime_snippets_send_the_session(recorder, workdir):
 
 
 # ------------------------------------------------------------------ javascript
+#
+# The JS snippets run with Node and the real `openai` npm package (plus `ws` for
+# realtime), which `make test` installs into .venv/node when npm is on PATH. Node
+# resolves ESM imports from the script's own folder upward (NODE_PATH does not apply),
+# so each working folder gets a node_modules link to that install.
+
+NODE_MODULES = REPO / ".venv" / "node" / "node_modules"
+NPM_PACKAGES = ("openai", "ws")
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    path = shutil.which("node")
+    if path is None:
+        pytest.skip("node is not installed, so the JS snippets cannot run (apt-get install nodejs npm; make test)")
+    missing = [name for name in NPM_PACKAGES if not (NODE_MODULES / name / "package.json").is_file()]
+    if missing:
+        pytest.skip(
+            f"npm package(s) {', '.join(missing)} missing from {NODE_MODULES}, so the JS snippets cannot run "
+            "(make test installs them when npm is on PATH)"
+        )
+    return path
+
+
+def run_js(node: str, code: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    link = cwd / "node_modules"
+    if not link.exists():
+        link.symlink_to(NODE_MODULES, target_is_directory=True)
+    path = cwd / "snippet.mjs"
+    path.write_text(code)
+    proc = subprocess.run([node, str(path)], cwd=cwd, env={**_env(), **env}, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"JS snippet failed:\n{code}\n---\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def tls_recorder(_recording_server, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The recording app over HTTPS as well: ``(base_url, certificate)``.
+
+    The npm SDK's realtime client always connects with ``wss:`` (it rewrites even an
+    ``http://`` baseURL), so the JS realtime snippet can only reach a TLS server; Node
+    trusts the throwaway certificate through ``NODE_EXTRA_CA_CERTS``.
+    """
+    server, _ = _recording_server
+    pair = self_signed_cert(tmp_path_factory.mktemp("tls"))
+    if pair is None:
+        pytest.skip(
+            "openssl is not installed, so no certificate for the wss: realtime JS snippet (apt-get install openssl)"
+        )
+    cert, key = pair
+    with serve_tls(server.app, cert, key) as url:
+        yield url + "/v1", cert
+
+
+@pytest.mark.parametrize("spec", SPEECH_SPECS, ids=lambda s: f"{s.model}-{s.response_format}-{s.stream_format}")
+def test_speech_js_snippets_match_the_runner(spec, node, runner, recorder, workdir):
+    result = runner.speech(spec)
+    expected = one_request(recorder, "/audio/speech")
+    code = render(spec, "js", base_url=recorder.base_url)
+    assert SECRET_KEY not in code
+    run_js(node, code, workdir)
+    got = one_request(recorder, "/audio/speech")
+    assert got.json == expected.json
+    assert got.authorization == f"Bearer {SECRET_KEY}"
+    assert (workdir / spec.file_name).read_bytes() == result.audio
+
+
+def test_transcription_js_snippets_match_the_runner(node, runner, recorder, workdir):
+    for spec in transcription_specs(str(workdir / "jfk.flac")):
+        runner.transcribe(spec)
+        expected = one_request(recorder, spec.endpoint)
+        code = render(spec, "js", base_url=recorder.base_url)
+        assert SECRET_KEY not in code
+        proc = run_js(node, code, workdir)
+        got = one_request(recorder, spec.endpoint)
+        assert sorted(got.form) == sorted(expected.form), f"JS form fields differ for {spec}"
+        assert got.file_name == expected.file_name
+        assert got.file_bytes == expected.file_bytes, "JS sent a different file"
+        assert got.authorization == f"Bearer {SECRET_KEY}"
+        assert "ask not what your country" in proc.stdout
+
+
+@pytest.mark.parametrize("with_audio", [False, True])
+def test_chat_audio_js_snippets_match_the_runner(with_audio, node, runner, recorder, workdir):
+    spec = ChatAudioSpec(
+        prompt='Say hi in one word, it\'s "fun" $HOME',
+        system="Be brief.",
+        voice="sage",
+        input_audio=str(workdir / "question.wav") if with_audio else "",
+    )
+    result = runner.chat_audio(spec)
+    expected = one_request(recorder, "/chat/completions")
+    code = render(spec, "js", base_url=recorder.base_url)
+    assert SECRET_KEY not in code
+    proc = run_js(node, code, workdir)
+    got = one_request(recorder, "/chat/completions")
+    assert got.json == expected.json
+    assert got.authorization == f"Bearer {SECRET_KEY}"
+    assert "Hi there!" in proc.stdout
+    assert (workdir / spec.file_name).read_bytes() == result.audio
+
+
+def test_realtime_js_snippet_sends_the_session(node, tls_recorder, recorder, workdir):
+    spec = RealtimeSessionSpec(
+        instructions="Answer in one sentence.",
+        voice="cedar",
+        tools=(REALTIME_TOOL,),
+        turn_detection="semantic_vad",
+        eagerness="high",
+        speed=1.2,
+    )
+    base_url, cert = tls_recorder
+    code = render(spec, "js", base_url=base_url)
+    assert SECRET_KEY not in code
+    proc = run_js(node, code, workdir, NODE_EXTRA_CA_CERTS=str(cert))
+    assert "Hello!" in proc.stdout, proc.stderr  # the snippet only logs errors, so check what it printed
+    ws = one_request(recorder, "/realtime")
+    assert ws.query == {"model": "gpt-realtime"}
+    assert ws.authorization == f"Bearer {SECRET_KEY}"
+    assert [e["type"] for e in ws.events] == ["session.update", "conversation.item.create", "response.create"]
+    assert ws.events[0]["session"] == spec.to_session()
 
 
 @pytest.mark.skipif(
     shutil.which("node") is None, reason="node is not installed; JS snippets are checked for syntax only with node"
 )
 def test_javascript_snippets_are_valid_modules(tmp_path):
+    """Also the OpenAI variant (no baseURL), which the tests above cannot send anywhere."""
     audio = tmp_path / "a.wav"
     from tests.support.recording_server import tone, wav_bytes
 

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI
 from playground.backend.auth import require_key
 from playground.backend.engines.manager import EngineManager
 from playground.backend.errors import install_error_handlers
+from playground.backend.limits import BodyLimit
 from playground.backend.localmap import warm_order
 from playground.backend.routers import chat, models, speech, transcription
 from playground.backend.settings import BackendSettings
@@ -28,6 +29,7 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     app.state.settings = settings or BackendSettings()
     app.state.engines = EngineManager(app.state.settings)
     install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     auth = [Depends(require_key)]
     for router in (models.router, speech.router, transcription.router, chat.router):
         app.include_router(router, dependencies=auth)

@@ -13,7 +13,7 @@ import functools
 import re
 import threading
 
-__all__ = ["split_for_speech", "split_sentences"]
+__all__ = ["SentenceBuffer", "split_for_speech", "split_sentences"]
 
 _CLAUSE = re.compile(r"(?<=[,;:—–])\s+")
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
@@ -76,3 +76,38 @@ def split_for_speech(text: str, *, first_words: int = FIRST_CHUNK_WORDS, max_cha
         if len(clauses) == 2 and 2 <= len(clauses[0].split()) <= first_words:
             chunks[0:1] = clauses
     return chunks
+
+
+class SentenceBuffer:
+    """Text that arrives in pieces (an LLM's deltas), released as speakable chunks.
+
+    A sentence is released once the next one has begun, so a period inside "3.14" or
+    "Dr." never cuts early; the very first chunk may also go as soon as a clause of
+    ``first_words`` or more has ended with , ; or : because it alone decides how soon
+    the listener hears anything. ``flush()`` releases the rest at the end.
+    """
+
+    def __init__(self, *, first_words: int = 3) -> None:
+        self._text = ""
+        self._first_words = first_words
+        self._released = False
+
+    def feed(self, text: str) -> list[str]:
+        self._text += text
+        ready: list[str] = []
+        sentences = split_sentences(self._text)
+        if len(sentences) > 1:
+            ready = sentences[:-1]
+            self._text = self._text[self._text.rfind(sentences[-1]) :]
+        elif not self._released:
+            clause = _CLAUSE.split(self._text.lstrip(), maxsplit=1)
+            if len(clause) == 2 and len(clause[0].split()) >= self._first_words:
+                ready = [clause[0].strip()]
+                self._text = clause[1]
+        if ready:
+            self._released = True
+        return ready
+
+    def flush(self) -> list[str]:
+        rest, self._text = self._text.strip(), ""
+        return split_sentences(rest) if rest else []

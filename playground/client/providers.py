@@ -75,12 +75,15 @@ _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[
 )
 
 
-def embedded_provider(app_url: str) -> Provider:
-    """The built-in backend served at ``{app_url}/v1``; it needs no real key."""
-    return Provider("embedded", "Embedded local backend", app_url.rstrip("/") + "/v1", LOCAL_KEY)
+def embedded_provider(app_url: str, api_key: str | None = None) -> Provider:
+    """The built-in backend served at ``{app_url}/v1``; a key only when it was started with one."""
+    return Provider("embedded", "Embedded local backend", app_url.rstrip("/") + "/v1", api_key or LOCAL_KEY)
 
 
-def resolve_provider(env: Mapping[str, str] | None = None, *, app_url: str = "http://127.0.0.1:7860") -> Provider:
+def resolve_provider(
+    env: Mapping[str, str] | None = None, *, app_url: str = "http://127.0.0.1:7860", local_key: str | None = None
+) -> Provider:
+    """``local_key``: the bearer key the embedded backend was started with, if any."""
     env = os.environ if env is None else env
     key = (env.get("OPENAI_API_KEY") or "").strip()
     base = (env.get("OPENAI_BASE_URL") or "").strip().rstrip("/")
@@ -88,7 +91,7 @@ def resolve_provider(env: Mapping[str, str] | None = None, *, app_url: str = "ht
         return Provider("compatible", f"OpenAI-compatible server at {base}", base, key or LOCAL_KEY)
     if key:
         return Provider("openai", "OpenAI", None, key)
-    return embedded_provider(app_url)
+    return embedded_provider(app_url, local_key)
 
 
 _KEY_SHAPE = re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-*]{6,}")

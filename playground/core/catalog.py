@@ -91,6 +91,11 @@ class Catalog:
     transcription_temperature: Range
     upload_max_bytes: int
     realtime_max_output_tokens: int
+    audio_max_seconds: int
+    json_body_max_bytes: int
+    chat_body_max_bytes: int
+    chat_max_tokens: int
+    llm_queue_max: int
     speech_models: dict[str, SpeechModel]
     speech_voices: dict[str, Voice]
     speech_formats: dict[str, AudioFormat]
@@ -290,6 +295,11 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         transcription_temperature=r.range(limits, "transcription_temperature", "limits"),
         upload_max_bytes=r.get(limits, "upload_max_bytes", "limits", int),
         realtime_max_output_tokens=r.get(limits, "realtime_max_output_tokens", "limits", int),
+        audio_max_seconds=r.get(limits, "audio_max_seconds", "limits", int),
+        json_body_max_bytes=r.get(limits, "json_body_max_bytes", "limits", int),
+        chat_body_max_bytes=r.get(limits, "chat_body_max_bytes", "limits", int),
+        chat_max_tokens=r.get(limits, "chat_max_tokens", "limits", int),
+        llm_queue_max=r.get(limits, "llm_queue_max", "limits", int),
         speech_models=speech_models,
         speech_voices=voices,
         speech_formats=formats,

@@ -287,9 +287,29 @@ def _transcription_python(spec: TranscriptionSpec, base_url: str | None, file_pa
     return "\n".join(lines) + "\n"
 
 
+def _js_form(value: Any) -> Any:
+    """A multipart value whose JS spelling sends the same text as the Python SDK.
+
+    The npm SDK writes numbers with ``String(n)``: ``0.0`` goes out as ``"0"`` and
+    ``1e-05`` as ``"0.00001"``, where the runner sends ``"0.0"`` and ``"1e-05"``. Such
+    floats are rendered as that text; other values (shortest round-trip digits in both
+    languages) stay numbers.
+    """
+    if isinstance(value, dict):
+        return {k: _js_form(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_js_form(v) for v in value]
+    if isinstance(value, float) and (value.is_integer() or "e" in repr(value)):
+        return _form_value(value)
+    return value
+
+
 def _transcription_js(spec: TranscriptionSpec, base_url: str | None, file_path: str | None) -> str:
     resource = "translations" if spec.task == "translate" else "transcriptions"
-    kw = {"file": _Code(f"fs.createReadStream({json.dumps(_file_label(spec, file_path))})"), **spec.to_kwargs()}
+    kw = {
+        "file": _Code(f"fs.createReadStream({json.dumps(_file_label(spec, file_path))})"),
+        **_js_form(spec.to_kwargs()),
+    }
     lines = ['import fs from "node:fs";', *_js_client(base_url), ""]
     if spec.stream:
         lines += [

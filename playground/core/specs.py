@@ -24,6 +24,7 @@ __all__ = [
     "Spec",
     "SpeechSpec",
     "TranscriptionSpec",
+    "chat_output_problems",
     "spec_from_dict",
 ]
 
@@ -443,6 +444,34 @@ class RealtimeSessionSpec(_SpecBase):
 # ---------------------------------------------------------------------- chat audio
 
 
+def chat_output_problems(
+    modalities: list[str] | tuple[str, ...],
+    voice: str | None,
+    audio_format: str | None,
+    catalog: Catalog | None = None,
+    *,
+    fields: tuple[str, str] = ("voice", "audio_format"),
+) -> list[Problem]:
+    """What a chat reply may be: modalities and, for a spoken reply, its voice and format.
+
+    Shared by ``ChatAudioSpec`` and the embedded backend, so both refuse the same things;
+    ``fields`` names the voice and format in the caller's terms (``audio.voice`` on the wire).
+    """
+    chat = (catalog or get_catalog()).chat_audio
+    out: list[Problem] = []
+    if tuple(modalities) not in (("text", "audio"), ("text",)):
+        out.append(Problem("modalities", list(modalities), 'must be ["text", "audio"] or ["text"]'))
+    if "audio" in modalities:
+        voice_field, format_field = fields
+        for p in (
+            _one_of(voice_field, voice, chat["voices"]),
+            _one_of(format_field, audio_format, chat["formats"]),
+        ):
+            if p is not None:
+                out.append(p)
+    return out
+
+
 @dataclass(frozen=True)
 class ChatAudioSpec(_SpecBase):
     """``POST /v1/chat/completions`` with ``modalities: ["text", "audio"]``."""
@@ -468,15 +497,7 @@ class ChatAudioSpec(_SpecBase):
             out.append(Problem("prompt", self.prompt, "give a text prompt, an input audio file, or both"))
         if self.model not in chat["models"]:
             out.append(_one_of("model", self.model, list(chat["models"])))
-        if "audio" in self.modalities:
-            for p in (
-                _one_of("voice", self.voice, chat["voices"]),
-                _one_of("audio_format", self.audio_format, chat["formats"]),
-            ):
-                if p is not None:
-                    out.append(p)
-        if tuple(self.modalities) not in (("text", "audio"), ("text",)):
-            out.append(Problem("modalities", list(self.modalities), 'must be ["text", "audio"] or ["text"]'))
+        out.extend(chat_output_problems(self.modalities, self.voice, self.audio_format, cat))
         if self.input_audio:
             path = Path(self.input_audio)
             ext = path.suffix.lower().lstrip(".")

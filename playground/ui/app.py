@@ -46,9 +46,13 @@ def _about_markdown() -> str:
 
 
 def create_ui(
-    provider: Provider, *, app_url: str = "http://127.0.0.1:7860", context: UIContext | None = None
+    provider: Provider,
+    *,
+    app_url: str = "http://127.0.0.1:7860",
+    context: UIContext | None = None,
+    local_key: str | None = None,
 ) -> gr.Blocks:
-    set_context(context or UIContext.create(provider, app_url=app_url))
+    set_context(context or UIContext.create(provider, app_url=app_url, local_key=local_key))
     with gr.Blocks(title="Audio Playground", analytics_enabled=False) as demo:
         gr.HTML(header_html(provider), elem_id="pg-header")
         with gr.Tab("Studio", id="studio", elem_id="pg-tab-studio"):

@@ -36,10 +36,13 @@ class UIContext:
     out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
 
     @classmethod
-    def create(cls, provider: Provider, *, app_url: str, data_dir: Path | None = None) -> UIContext:
+    def create(
+        cls, provider: Provider, *, app_url: str, data_dir: Path | None = None, local_key: str | None = None
+    ) -> UIContext:
+        """``local_key``: the embedded backend's bearer key, when it was started with one."""
         data = data_dir or user_data_dir()
         providers = {provider.label: provider}
-        local = embedded_provider(app_url)
+        local = embedded_provider(app_url, local_key)
         if provider.kind != "embedded":
             providers[local.label] = local
         voices = get_catalog().voice_ids

@@ -18,13 +18,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def launched_app(extra_env: dict[str, str], *, startup_s: float = 90) -> Iterator[tuple[str, list[str]]]:
-    """Yields (url, output); ``output`` receives the process's combined output once it has stopped."""
+def launched_app(
+    extra_env: dict[str, str], *, startup_s: float = 90, host: str = "127.0.0.1"
+) -> Iterator[tuple[str, list[str]]]:
+    """Yields (url, output); ``output`` receives the process's combined output once it has stopped.
+
+    With ``PLAYGROUND_PASSWORD`` in ``extra_env`` the readiness probe signs in with it.
+    """
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PLAYGROUND_API_KEY"))}
     env.update(extra_env)
+    password = extra_env.get("PLAYGROUND_PASSWORD")
+    probe_headers = {"authorization": f"Bearer {password}"} if password else {}
     proc = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)],
+        [sys.executable, "app.py", "--host", host, "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -39,7 +46,7 @@ def launched_app(extra_env: dict[str, str], *, startup_s: float = 90) -> Iterato
             if proc.poll() is not None:
                 raise RuntimeError(f"app exited early:\n{proc.stdout.read() if proc.stdout else ''}")
             try:
-                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                if httpx.get(url + "/healthz", timeout=2, headers=probe_headers).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

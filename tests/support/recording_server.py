@@ -11,14 +11,23 @@ from __future__ import annotations
 import base64
 import io
 import json
+import shutil
+import subprocess
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import soundfile as sf
+import uvicorn
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+
+from playground.serving import free_port
 
 TEXT = "And so my fellow Americans, ask not what your country can do for you."
 
@@ -239,3 +248,48 @@ class RecordingServer:
                 return
 
         return app
+
+
+# ------------------------------------------------------------------------------ TLS
+# The npm SDK's realtime client always connects with wss: (even for an http:// baseURL),
+# so the JS realtime snippet needs the recording app behind TLS.
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path] | None:
+    """A throwaway certificate and key for 127.0.0.1, made with the openssl CLI (None without it)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        return None
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    args = "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1"
+    args += " -addext subjectAltName=IP:127.0.0.1"
+    subprocess.run([openssl, *args.split(), "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    return cert, key
+
+
+@contextmanager
+def serve_tls(app: Any, cert: Path, key: Path, timeout: float = 30.0) -> Iterator[str]:
+    """Serve ``app`` over HTTPS on a loopback port; yields ``https://127.0.0.1:<port>``."""
+    port = free_port()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ssl_certfile=str(cert),
+        ssl_keyfile=str(key),
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"tls-server:{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"TLS server on port {port} did not start")
+        time.sleep(0.02)
+    try:
+        yield f"https://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

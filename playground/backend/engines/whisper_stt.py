@@ -244,6 +244,53 @@ def _temperatures(t: float) -> tuple[float, ...]:
     return tuple(ladder)
 
 
+#: frames per block of the blockwise log-mel (30 s of audio at Whisper's 10 ms hop)
+_FEATURE_BLOCK_FRAMES = 3000
+
+
+@functools.cache
+def _feature_extractor_class() -> type:
+    """faster-whisper's log-mel, computed a block of frames at a time.
+
+    The stock extractor takes the STFT of the whole waveform at once: for a 10-minute
+    upload that is a 60,000 x 201 complex128 array plus its window and power copies,
+    about 400 MB at peak. Here the same frames (from the same reflect-padded signal)
+    are transformed 30 s at a time and only the 80-band mel rows are kept, so the peak
+    is the mel spectrogram (19 MB for 10 minutes) plus one block. The log and the
+    normalisation against the clip's global maximum are then applied to the whole,
+    exactly as the stock code does, so the features are the same numbers.
+    """
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    class BlockwiseFeatureExtractor(FeatureExtractor):
+        def __call__(self, waveform: np.ndarray, padding: int = 160, chunk_length: int | None = None) -> np.ndarray:
+            if chunk_length is not None:
+                self.n_samples = chunk_length * self.sampling_rate
+                self.nb_max_frames = self.n_samples // self.hop_length
+            waveform = np.asarray(waveform, dtype=np.float32)
+            if padding:
+                waveform = np.pad(waveform, (0, padding))
+            half = self.n_fft // 2
+            padded = np.pad(waveform, (half, half), mode="reflect")
+            n_frames = 1 + (len(padded) - self.n_fft) // self.hop_length
+            window = np.hanning(self.n_fft + 1)[:-1].astype("float32")
+            mel = np.empty((self.mel_filters.shape[0], n_frames), dtype=np.float32)
+            for start in range(0, n_frames, _FEATURE_BLOCK_FRAMES):
+                stop = min(n_frames, start + _FEATURE_BLOCK_FRAMES)
+                piece = padded[start * self.hop_length : (stop - 1) * self.hop_length + self.n_fft]
+                spectrum = self.stft(
+                    piece, self.n_fft, self.hop_length, window=window, center=False, return_complex=True
+                )
+                magnitudes = np.abs(spectrum.astype("complex64")) ** 2
+                mel[:, start:stop] = self.mel_filters @ magnitudes
+            mel = mel[:, :-1]  # as the stock code drops the last STFT frame
+            log_spec = np.log10(np.clip(mel, a_min=1e-10, a_max=None))
+            log_spec = np.maximum(log_spec, log_spec.max() - 8.0)
+            return (log_spec + 4.0) / 4.0
+
+    return BlockwiseFeatureExtractor
+
+
 @functools.cache
 def _model_class() -> type[WhisperModel]:
     """faster-whisper's model, made to encode the first window once, not twice.
@@ -259,6 +306,7 @@ def _model_class() -> type[WhisperModel]:
     class _SharedEncodeWhisper(WhisperModel):
         def __init__(self, *args: object, **kwargs: object) -> None:
             super().__init__(*args, **kwargs)
+            self.feature_extractor = _feature_extractor_class()(**self.feat_kwargs)
             self._parked: OrderedDict[bytes, object] = OrderedDict()
             self._parked_lock = threading.Lock()
             self.shared_encodes = 0  # hits, for tests and benches

@@ -3,7 +3,8 @@
 ``input_audio`` content parts are transcribed by local Whisper and replaced by their
 text; with ``modalities: ["text", "audio"]`` the reply is spoken by the requested
 voice and returned as ``message.audio`` (or streamed as ``delta.audio``), as OpenAI's
-audio models do.
+audio models do. A streamed spoken reply speaks each sentence as soon as the model
+has written it, so audio starts long before the text is complete.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import numpy as np
@@ -23,20 +24,24 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from playground.backend.engines.base import ChatDelta, STTOptions
-from playground.backend.errors import APIError
+from playground.backend.engines.base import ChatDelta, EngineBusyError, STTOptions
+from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import chat_models, local_voice, stt_model_for
 from playground.backend.style import Prosody
-from playground.backend.synthesis import Synthesizer, output_rate
+from playground.backend.synthesis import Synthesizer
+from playground.backend.text import SentenceBuffer
 from playground.core import audio
 from playground.core.catalog import get_catalog
-from playground.core.encode import StreamEncoder, encode_all
+from playground.core.encode import WHOLE_FILE_FORMATS, StreamEncoder, encode_all
+from playground.core.specs import chat_output_problems
 
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
 
-MAX_TOKENS_CAP = 2048
 AUDIO_TTL_S = 3600
+ROLES = ("system", "developer", "user", "assistant", "tool")
+#: the transcription model that hears ``input_audio`` parts
+HEARING_MODEL = "whisper-1"
 
 
 class AudioParams(BaseModel):
@@ -50,13 +55,18 @@ class ChatBody(BaseModel):
     model: str
     messages: list[dict[str, Any]] = Field(min_length=1)
     stream: bool = False
-    max_tokens: int | None = None
-    max_completion_tokens: int | None = None
-    temperature: float = Field(default=0.7, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+    temperature: float = Field(default=0.7, ge=0, le=2, allow_inf_nan=False)
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
     modalities: list[str] = Field(default_factory=lambda: ["text"])
     audio: AudioParams | None = None
     stream_options: dict[str, Any] | None = None
-    n: int = 1
+    n: int = Field(default=1, ge=1, le=1)
+
+
+def _wire_format(fmt: str) -> str:
+    return "pcm" if fmt == "pcm16" else fmt
 
 
 def _validate(body: ChatBody) -> None:
@@ -67,47 +77,48 @@ def _validate(body: ChatBody) -> None:
             param="model",
             code="model_not_found",
         )
-    if body.n != 1:
-        raise APIError("Only n=1 is supported by the local backend.", param="n", code="invalid_value")
-    if not set(body.modalities) <= {"text", "audio"} or "text" not in body.modalities:
-        raise APIError('modalities must be ["text"] or ["text", "audio"].', param="modalities", code="invalid_value")
-    chat = get_catalog().chat_audio
-    if "audio" in body.modalities:
-        if body.audio is None:
-            raise APIError(
-                'The audio parameter is required when modalities includes "audio".',
-                param="audio",
-                code="missing_required_parameter",
-            )
-        voice = body.audio.voice if isinstance(body.audio.voice, str) else ""
-        if voice not in chat["voices"]:
-            raise APIError(
-                f"Invalid 'audio.voice': must be one of: {', '.join(chat['voices'])}",
-                param="audio.voice",
-                code="invalid_value",
-            )
-        if body.audio.format not in chat["formats"]:
-            raise APIError(
-                f"Invalid 'audio.format': must be one of: {', '.join(chat['formats'])}",
-                param="audio.format",
-                code="invalid_value",
-            )
+    if "audio" in body.modalities and body.audio is None:
+        raise APIError(
+            'The audio parameter is required when modalities includes "audio".',
+            param="audio",
+            code="missing_required_parameter",
+        )
+    voice = body.audio.voice if body.audio and isinstance(body.audio.voice, str) else None
+    problems = chat_output_problems(
+        body.modalities, voice, body.audio.format if body.audio else None, fields=("audio.voice", "audio.format")
+    )
+    if problems:
+        raise spec_error(problems)
     for i, msg in enumerate(body.messages):
-        if msg.get("role") not in ("system", "developer", "user", "assistant", "tool"):
-            raise APIError(f"Invalid 'messages[{i}].role'.", param=f"messages[{i}].role", code="invalid_value")
+        if msg.get("role") not in ROLES:
+            raise APIError(
+                f"Invalid 'messages[{i}].role': must be one of: {', '.join(ROLES)}.",
+                param=f"messages[{i}].role",
+                code="invalid_value",
+            )
+        content = msg.get("content")
+        if content is not None and not isinstance(content, str | list):
+            raise APIError(
+                f"Invalid 'messages[{i}].content': expected a string or a list of content parts.",
+                param=f"messages[{i}].content",
+                code="invalid_type",
+            )
 
 
 async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -> str:
     data = (part.get("input_audio") or {}).get("data", "")
     try:
         raw = base64.b64decode(data, validate=True)
-        decoded = await run_in_threadpool(audio.decode, raw)
-    except (binascii.Error, ValueError, audio.AudioDecodeError) as e:
+        samples = await run_in_threadpool(audio.decode_mono, raw, 16_000, max_seconds=get_catalog().audio_max_seconds)
+    except (binascii.Error, TypeError, ValueError) as e:  # AudioDecodeError is a ValueError
         raise APIError(f"Invalid audio in '{where}': {e}", param=where, code="invalid_value") from e
-    samples = audio.resample(audio.to_mono(decoded.samples), decoded.sample_rate, 16_000)
-    engine = request.app.state.engines.stt(stt_model_for("whisper-1", None))
-    result = await run_in_threadpool(engine.transcribe, samples, STTOptions())
-    segments = await run_in_threadpool(list, result.segments)
+    engine = request.app.state.engines.stt(stt_model_for(HEARING_MODEL, None))
+    try:
+        result = await run_in_threadpool(engine.transcribe, samples, STTOptions())
+        segments = await run_in_threadpool(list, result.segments)
+    except Exception as e:
+        log.exception("transcribing an input_audio part failed")
+        raise engine_failure("transcription engine") from e
     return " ".join(s.text.strip() for s in segments).strip()
 
 
@@ -131,123 +142,156 @@ async def _plain_messages(request: Request, messages: list[dict[str, Any]]) -> l
     return out
 
 
-def _speak(request: Request, voice: str, text: str) -> np.ndarray:
-    """Synchronous full synthesis, for a non-streamed audio reply."""
-    return Synthesizer(request.app.state.engines, local_voice(voice), text, speed=1.0, prosody=Prosody()).render_all()
-
-
-def _wire_format(fmt: str) -> str:
-    return "pcm" if fmt == "pcm16" else fmt
+def _usage(last: ChatDelta) -> dict[str, int]:
+    return {
+        "prompt_tokens": last.prompt_tokens,
+        "completion_tokens": last.completion_tokens,
+        "total_tokens": last.prompt_tokens + last.completion_tokens,
+    }
 
 
 @router.post("/chat/completions")
 async def create_chat_completion(body: ChatBody, request: Request) -> Response:
     _validate(body)
     messages = await _plain_messages(request, body.messages)
-    max_tokens = min(body.max_completion_tokens or body.max_tokens or 512, MAX_TOKENS_CAP)
-    llm = request.app.state.engines.llm()
-    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
-    created = int(time.time())
-    wants_audio = "audio" in body.modalities
-
-    def generate():
-        return llm.chat(messages, max_tokens=max_tokens, temperature=body.temperature)
-
-    if body.stream:
-        return StreamingResponse(
-            _stream(request, body, generate(), completion_id, created, wants_audio), media_type="text/event-stream"
-        )
-
+    max_tokens = min(body.max_completion_tokens or body.max_tokens or 512, get_catalog().chat_max_tokens)
     try:
-        deltas: list[ChatDelta] = await run_in_threadpool(lambda: list(generate()))
+        deltas = request.app.state.engines.llm().chat(messages, max_tokens=max_tokens, temperature=body.temperature)
+    except EngineBusyError as e:
+        raise APIError(str(e), status=429, code="engine_busy", type="rate_limit_exceeded") from e
     except Exception as e:
-        log.exception("chat failed")
-        raise APIError(f"Local language model failed: {e}", status=500, type="server_error") from e
-    text = "".join(d.text for d in deltas).strip()
-    last = deltas[-1] if deltas else ChatDelta(finish_reason="stop")
-    message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
-    if wants_audio and body.audio is not None:
-        samples = await run_in_threadpool(_speak, request, str(body.audio.voice), text or "...")
-        data = encode_all(samples, _wire_format(body.audio.format), output_rate())
-        message["content"] = None
-        message["audio"] = {
-            "id": f"audio_{uuid.uuid4().hex[:24]}",
-            "data": base64.b64encode(data).decode("ascii"),
-            "expires_at": created + AUDIO_TTL_S,
-            "transcript": text,
-        }
-    usage = {
-        "prompt_tokens": last.prompt_tokens,
-        "completion_tokens": last.completion_tokens,
-        "total_tokens": last.prompt_tokens + last.completion_tokens,
-    }
-    return JSONResponse(
-        {
-            "id": completion_id,
+        log.exception("chat could not start")
+        raise engine_failure("language model") from e
+    reply = _Reply(request, body)
+    if body.stream:
+        return StreamingResponse(reply.stream(deltas), media_type="text/event-stream")
+    return JSONResponse(await reply.whole(deltas))
+
+
+class _Reply:
+    """One completion: its ids, and the whole or streamed rendering of the model's deltas."""
+
+    def __init__(self, request: Request, body: ChatBody):
+        self.engines = request.app.state.engines
+        self.body = body
+        self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+        self.audio_id = f"audio_{uuid.uuid4().hex[:24]}"
+        self.created = int(time.time())
+        self.spoken = "audio" in body.modalities and body.audio is not None
+
+    def _synth(self, text: str) -> Synthesizer:
+        assert self.body.audio is not None
+        voice = local_voice(str(self.body.audio.voice))
+        return Synthesizer(self.engines, voice, text, speed=1.0, prosody=Prosody())
+
+    async def whole(self, deltas: Iterator[ChatDelta]) -> dict[str, Any]:
+        try:
+            items: list[ChatDelta] = await run_in_threadpool(list, deltas)
+        except Exception as e:
+            log.exception("chat failed")
+            raise engine_failure("language model") from e
+        text = "".join(d.text for d in items).strip()
+        last = items[-1] if items else ChatDelta(finish_reason="stop")
+        message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
+        if self.spoken:
+            assert self.body.audio is not None
+            try:
+                synth = self._synth(text or "...")
+                samples = await run_in_threadpool(synth.render_all)
+                data = await run_in_threadpool(encode_all, samples, _wire_format(self.body.audio.format), synth.rate)
+            except Exception as e:
+                log.exception("speaking the chat reply failed")
+                raise engine_failure("speech engine") from e
+            message["content"] = None
+            message["audio"] = {
+                "id": self.audio_id,
+                "data": base64.b64encode(data).decode("ascii"),
+                "expires_at": self.created + AUDIO_TTL_S,
+                "transcript": text,
+            }
+        return {
+            "id": self.id,
             "object": "chat.completion",
-            "created": created,
-            "model": body.model,
+            "created": self.created,
+            "model": self.body.model,
             "choices": [
                 {"index": 0, "message": message, "finish_reason": last.finish_reason or "stop", "logprobs": None}
             ],
-            "usage": usage,
+            "usage": _usage(last),
         }
-    )
 
-
-async def _stream(
-    request: Request, body: ChatBody, deltas, completion_id: str, created: int, wants_audio: bool
-) -> AsyncIterator[bytes]:
-    def chunk(delta: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None) -> bytes:
+    def _chunk(self, delta: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None) -> bytes:
         payload: dict[str, Any] = {
-            "id": completion_id,
+            "id": self.id,
             "object": "chat.completion.chunk",
-            "created": created,
-            "model": body.model,
+            "created": self.created,
+            "model": self.body.model,
             "choices": [] if usage is not None else [{"index": 0, "delta": delta, "finish_reason": finish}],
         }
         if usage is not None:
             payload["usage"] = usage
         return f"data: {json.dumps(payload)}\n\n".encode()
 
-    audio_id = f"audio_{uuid.uuid4().hex[:24]}"
-    yield chunk({"role": "assistant", "content": "" if not wants_audio else None})
-    text_parts: list[str] = []
-    last = ChatDelta(finish_reason="stop")
-    try:
-        async for d in iterate_in_threadpool(deltas):
-            if d.text:
-                text_parts.append(d.text)
-                yield chunk({"audio": {"id": audio_id, "transcript": d.text}} if wants_audio else {"content": d.text})
-            if d.finish_reason:
-                last = d
-        if wants_audio and body.audio is not None:
-            text = "".join(text_parts).strip() or "..."
-            synth = Synthesizer(
-                request.app.state.engines, local_voice(str(body.audio.voice)), text, speed=1.0, prosody=Prosody()
-            )
-            encoder = StreamEncoder(_wire_format(body.audio.format), output_rate())
-            pieces = [encoder.encode(samples) async for samples in synth.stream()]
-            for data in [*pieces, encoder.finish()]:
+    def _audio_chunk(self, data: bytes) -> bytes:
+        expires = self.created + AUDIO_TTL_S
+        return self._chunk(
+            {"audio": {"id": self.audio_id, "data": base64.b64encode(data).decode(), "expires_at": expires}}
+        )
+
+    async def _speak(
+        self, sentences: list[str], encoder: StreamEncoder | None, pending: list[np.ndarray]
+    ) -> AsyncIterator[bytes]:
+        """Audio chunks for finished sentences (or, for whole-file formats, keep the samples)."""
+        for sentence in sentences:
+            synth = self._synth(sentence)
+            async for samples in synth.stream():
+                if encoder is None:
+                    pending.append(samples)
+                    continue
+                data = await run_in_threadpool(encoder.encode, samples)
                 if data:
-                    yield chunk(
-                        {
-                            "audio": {
-                                "id": audio_id,
-                                "data": base64.b64encode(data).decode("ascii"),
-                                "expires_at": created + AUDIO_TTL_S,
-                            }
-                        }
+                    yield self._audio_chunk(data)
+
+    async def stream(self, deltas: Iterator[ChatDelta]) -> AsyncIterator[bytes]:
+        body = self.body
+        yield self._chunk({"role": "assistant", "content": None if self.spoken else ""})
+        last = ChatDelta(finish_reason="stop")
+        fmt = _wire_format(body.audio.format) if self.spoken and body.audio else ""
+        rate = get_catalog().pcm_sample_rate
+        encoder = StreamEncoder(fmt, rate) if self.spoken and fmt not in WHOLE_FILE_FORMATS else None
+        held: list[np.ndarray] = []  # samples of a whole-file format, encoded at the end
+        sentences = SentenceBuffer()
+        try:
+            async for d in iterate_in_threadpool(deltas):
+                if d.text:
+                    delta = (
+                        {"audio": {"id": self.audio_id, "transcript": d.text}} if self.spoken else {"content": d.text}
                     )
-    except Exception:
-        log.exception("chat stream failed mid-way")
-        last = ChatDelta(finish_reason="stop", prompt_tokens=last.prompt_tokens)
-    yield chunk({}, finish=last.finish_reason or "stop")
-    if (body.stream_options or {}).get("include_usage"):
-        usage = {
-            "prompt_tokens": last.prompt_tokens,
-            "completion_tokens": last.completion_tokens,
-            "total_tokens": last.prompt_tokens + last.completion_tokens,
-        }
-        yield chunk({}, usage=usage)
-    yield b"data: [DONE]\n\n"
+                    yield self._chunk(delta)
+                    if self.spoken:
+                        async for piece in self._speak(sentences.feed(d.text), encoder, held):
+                            yield piece
+                if d.finish_reason:
+                    last = d
+            if self.spoken:
+                async for piece in self._speak(sentences.flush(), encoder, held):
+                    yield piece
+                if encoder is not None:
+                    tail = await run_in_threadpool(encoder.finish)
+                elif held:
+                    tail = await run_in_threadpool(encode_all, np.concatenate(held), fmt, rate)
+                else:
+                    tail = b""
+                if tail:
+                    yield self._audio_chunk(tail)
+        except Exception:
+            log.exception("chat stream failed mid-way")
+            last = ChatDelta(finish_reason="stop", prompt_tokens=last.prompt_tokens)
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()  # a client that went away stops the generation
+        yield self._chunk({}, finish=last.finish_reason or "stop")
+        if (body.stream_options or {}).get("include_usage"):
+            yield self._chunk({}, usage=_usage(last))
+        yield b"data: [DONE]\n\n"

@@ -2,17 +2,20 @@
 
 The multipart form is read exactly as the SDK sends it (``include[]``,
 ``timestamp_granularities[]``, ``chunking_strategy[type]``, ``stream="true"``); the
-rules are the playground's own ``TranscriptionSpec``. Oversize uploads are refused
-from the Content-Length header before the body is read; bodies without one spool to
-disk, never to memory, and are refused after.
+rules are the playground's own ``TranscriptionSpec``. Oversize bodies are refused by
+``limits.BodyLimit`` before they are read; the upload is decoded straight to 16 kHz
+mono and refused past the catalog's ``audio_max_seconds``. Decoding stops as soon as
+the client goes away, so an abandoned hour of audio does not keep the cores busy.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import PurePath
 from typing import Any
 
@@ -23,7 +26,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from playground.backend.engines.base import Segment, STTOptions
-from playground.backend.errors import APIError, spec_error
+from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import stt_model_for
 from playground.backend.subtitles import LANGUAGE_NAMES, to_srt, to_vtt
 from playground.core import audio
@@ -32,9 +35,6 @@ from playground.core.specs import TranscriptionSpec
 
 router = APIRouter(tags=["audio"])
 log = logging.getLogger(__name__)
-
-#: multipart framing and the small fields around the file
-_FORM_OVERHEAD = 256 * 1024
 
 
 def _too_large() -> APIError:
@@ -46,9 +46,6 @@ def _too_large() -> APIError:
 
 async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
     limit = get_catalog().upload_max_bytes
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit + _FORM_OVERHEAD:
-        raise _too_large()
     if "multipart/form-data" not in request.headers.get("content-type", ""):
         raise APIError("Expected a multipart/form-data body with a 'file' field.", param="file", code="invalid_value")
     try:
@@ -119,21 +116,23 @@ def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
 async def _decode(upload: UploadFile) -> np.ndarray:
     name = upload.filename or ""
     ext = PurePath(name).suffix.lower().lstrip(".")
-    allowed = get_catalog().transcription_input_formats
+    cat = get_catalog()
+    allowed = cat.transcription_input_formats
     if ext and ext not in allowed:
         raise APIError(
             f"Invalid file format. Supported formats: {', '.join(allowed)}", param="file", code="invalid_value"
         )
-    data = await upload.read()
-    if not data:
+    if upload.size == 0:
         raise APIError("The audio file is empty.", param="file", code="invalid_value")
-
-    def work() -> np.ndarray:
-        decoded = audio.decode(data)
-        return audio.resample(audio.to_mono(decoded.samples), decoded.sample_rate, 16_000)
-
+    await upload.seek(0)
     try:
-        samples = await run_in_threadpool(work)
+        samples = await run_in_threadpool(audio.decode_mono, upload.file, 16_000, max_seconds=cat.audio_max_seconds)
+    except audio.AudioTooLongError as e:
+        raise APIError(
+            f"Audio is longer than the limit of {cat.audio_max_seconds} seconds; split it into shorter files.",
+            param="file",
+            code="audio_too_long",
+        ) from e
     except audio.AudioDecodeError as e:
         raise APIError(f"Audio file might be corrupted or unsupported: {e}", param="file", code="invalid_value") from e
     if len(samples) < 1600:  # under 0.1 s
@@ -141,6 +140,39 @@ async def _decode(upload: UploadFile) -> np.ndarray:
             "Audio file is too short. Minimum audio length is 0.1 seconds.", param="file", code="audio_too_short"
         )
     return samples
+
+
+class ClientGone(Exception):
+    """The client disconnected; its work was stopped and nobody is left to answer."""
+
+
+async def _wait_for_disconnect(request: Request) -> None:
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+
+
+async def _collect(request: Request, segments: Iterator[Segment]) -> list[Segment]:
+    """Decode every segment in a worker thread, stopping between segments if the client leaves."""
+    stop = threading.Event()
+
+    def work() -> list[Segment]:
+        out: list[Segment] = []
+        for segment in segments:
+            out.append(segment)
+            if stop.is_set():
+                break
+        return out
+
+    job = asyncio.ensure_future(run_in_threadpool(work))
+    watch = asyncio.ensure_future(_wait_for_disconnect(request))
+    try:
+        await asyncio.wait({job, watch}, return_when=asyncio.FIRST_COMPLETED)
+        if not job.done():
+            stop.set()
+            raise ClientGone
+        return job.result()
+    finally:
+        watch.cancel()
 
 
 def _words_json(segments: list[Segment]) -> list[dict[str, Any]]:
@@ -241,7 +273,7 @@ async def _handle(request: Request, task: str) -> Response:
         raise APIError(str(e), param="language", code="invalid_value") from e
     except Exception as e:
         log.exception("transcription failed")
-        raise APIError(f"Local transcription engine failed: {e}", status=500, type="server_error") from e
+        raise engine_failure("transcription engine") from e
     duration = len(samples) / 16_000
 
     if spec.stream:
@@ -262,10 +294,13 @@ async def _handle(request: Request, task: str) -> Response:
         return StreamingResponse(events(), media_type="text/event-stream")
 
     try:
-        segments = await run_in_threadpool(list, result.segments)
+        segments = await _collect(request, result.segments)
+    except ClientGone:
+        log.info("transcription stopped: the client went away")
+        return Response(status_code=499)  # nobody reads it; 499 marks it in access logs
     except Exception as e:
         log.exception("transcription failed")
-        raise APIError(f"Local transcription engine failed: {e}", status=500, type="server_error") from e
+        raise engine_failure("transcription engine") from e
     return _render(spec, segments, result.language, duration)
 
 

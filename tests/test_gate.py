@@ -1,0 +1,88 @@
+"""Beyond loopback the whole app needs a password; without one it refuses to start."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import httpx2 as httpx
+import pytest
+from gradio_client import Client
+
+from tests.conftest import REPO
+from tests.support.app_process import launched_app
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_refuses_to_listen_on_the_network_without_a_password():
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, "app.py", "--host", "0.0.0.0", "--port", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "PLAYGROUND_PASSWORD" in run.stderr and "0.0.0.0" in run.stderr
+    serve = subprocess.run(
+        [sys.executable, "-m", "playground.cli", "serve", "--host", "0.0.0.0", "--port", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert serve.returncode == 2 and "PLAYGROUND_API_KEY" in serve.stderr
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory):
+    env = {"PLAYGROUND_PASSWORD": PASSWORD, "PLAYGROUND_DATA_DIR": str(tmp_path_factory.mktemp("data"))}
+    with launched_app(env, host="0.0.0.0") as (url, output):
+        yield url
+    assert output and PASSWORD not in output[0], "the password reached the log"
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/config", "/gradio_api/info", "/healthz", "/studio/stream/anything", "/v1/models"]
+)
+def test_every_route_needs_the_password(gated, path):
+    url = gated
+    r = httpx.get(url + path, timeout=10, follow_redirects=False)
+    assert r.status_code == 401, path
+    assert r.json()["error"]["code"] in ("unauthorized", "invalid_api_key")
+
+
+def test_a_browser_is_sent_to_the_login_page_and_signs_in(gated):
+    url = gated
+    with httpx.Client(base_url=url, timeout=10, follow_redirects=False) as browser:
+        first = browser.get("/", headers={"accept": "text/html"})
+        assert first.status_code == 303 and first.headers["location"].startswith("/login?next=")
+        assert 'type="password"' in browser.get("/login").text
+        wrong = browser.post("/login?next=/", data={"password": "guess"})
+        assert wrong.status_code == 401 and "not right" in wrong.text and "playground_auth" not in browser.cookies
+        right = browser.post("/login?next=/", data={"password": PASSWORD})
+        assert right.status_code == 303 and right.headers["location"] == "/"
+        assert "HttpOnly" in right.headers["set-cookie"] and "SameSite=Strict" in right.headers["set-cookie"]
+        assert browser.get("/", headers={"accept": "text/html"}).status_code == 200
+        assert browser.get("/gradio_api/info").status_code == 200
+    with httpx.Client(base_url=url, timeout=10, follow_redirects=False) as other:
+        other.cookies.set("playground_auth", "forged")
+        assert other.get("/gradio_api/info").status_code == 401
+
+
+def test_login_never_redirects_off_site(gated):
+    url = gated
+    r = httpx.post(url + "/login?next=//evil.example/x", data={"password": PASSWORD}, follow_redirects=False)
+    assert r.headers["location"] == "/"
+
+
+def test_scripts_use_the_password_as_bearer_and_the_ui_still_speaks(gated):
+    url = gated
+    bearer = {"authorization": f"Bearer {PASSWORD}"}
+    assert httpx.get(url + "/v1/models", headers=bearer, timeout=10).status_code == 200
+    client = Client(url, headers=bearer, verbose=False)
+    _player, token, _ = client.predict("A short check.", "marin", "gpt-4o-mini-tts", "", 1.0, "mp3", api_name="/speak")
+    metrics, download, _ = client.predict(token, "", api_name="/collect")
+    assert "First audio" in metrics and download, metrics  # the UI reached /v1 with the password as its key
