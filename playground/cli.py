@@ -193,9 +193,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-    )
+    level = os.environ.get("PLAYGROUND_LOG_LEVEL", "").upper() or ("INFO" if args.verbose else "WARNING")
+    logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
     commands = {"run": _cmd_run, "serve": _cmd_serve, "tts": _cmd_tts, "transcribe": _cmd_transcribe}
     try:
         return commands[args.command](args)

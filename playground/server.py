@@ -14,14 +14,20 @@ import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from playground.client.providers import Provider, resolve_provider
 
 __all__ = ["create_app", "public_host"]
 
 log = logging.getLogger(__name__)
+
+#: the page's own scripts (studio player, audio worklets)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_URL = "/pg-static"
 
 
 def public_host(host: str) -> str:
@@ -67,6 +73,7 @@ def create_app(
 
     blocks = create_ui(provider, app_url=app_url, local_key=settings.api_key)
     root.include_router(create_stream_router(get_context().streams))
+    root.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="pg-static")
     if password:
         root.add_middleware(PasswordGate, password=password, open_paths=("/v1",))
     return gr.mount_gradio_app(
@@ -76,6 +83,7 @@ def create_app(
         show_error=True,
         theme=create_theme(),
         css=CSS,
+        head=f'<script src="{STATIC_URL}/studio.js" defer></script>',
         ssr_mode=False,
         allowed_paths=[str(get_context().data_dir / "previews"), str(get_context().out_dir)],
     )

@@ -74,3 +74,32 @@ def test_logs_and_errors_carry_no_key(caplog, recorder):
     assert "Incorrect API key provided" in str(e.value) and SECRET_KEY not in str(e.value)
     assert SECRET_KEY not in caplog.text
     assert SECRET_KEY[8:] not in caplog.text
+
+
+def test_a_key_pasted_in_the_settings_panel_never_comes_back(recorder, tmp_path):
+    """Through the launched app: the key reaches the provider and nothing else (responses, page, log)."""
+    import httpx2 as httpx
+    from gradio_client import Client
+
+    from tests.support.app_process import launched_app
+
+    pieces = (SECRET_KEY, SECRET_KEY[8:])
+    with launched_app({"PLAYGROUND_DATA_DIR": str(tmp_path / "data"), "PLAYGROUND_LOG_LEVEL": "DEBUG"}) as (url, log):
+        client = Client(url, verbose=False, download_files=str(tmp_path / "dl"))
+        replies = [
+            client.predict("compatible", SECRET_KEY, recorder.base_url, api_name="/test_connection"),
+            client.predict("compatible", SECRET_KEY, recorder.base_url, api_name="/use_provider"),
+            client.predict("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", api_name="/code"),
+        ]
+        token, status = client.predict("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "", api_name="/speak")
+        replies += [status, client.predict(token, "", api_name="/collect")]
+        for path in ("/", "/config", "/gradio_api/info", "/healthz"):
+            replies.append(httpx.get(url + path, timeout=10).text)
+    # the session's provider was used, with the key
+    assert any(r.path.endswith("/models") for r in recorder.requests), replies[0]
+    assert all(r.authorization == f"Bearer {SECRET_KEY}" for r in recorder.requests)
+    text = repr(replies)
+    assert "Connected" in text and recorder.base_url in text
+    for piece in pieces:
+        assert piece not in text, "a reply echoed the key"
+        assert piece not in log[0], "the key reached the app's log"

@@ -3,11 +3,14 @@
 ``{"error": {"message", "type", "param", "code"}}`` with OpenAI's status codes. Routes
 raise ``APIError``; validation errors, unknown routes and unexpected exceptions are
 translated here so no input produces FastAPI's ``{"detail": ...}`` or a bare 500.
+Messages may echo what the client sent; lone surrogates in it (a JSON ``"\\ud800"``
+escape) are replaced, since they cannot be encoded and would turn a 4xx into a 500.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +31,7 @@ _TYPES = {
     415: "invalid_request_error",
     429: "rate_limit_exceeded",
 }
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class APIError(Exception):
@@ -45,8 +49,12 @@ class APIError(Exception):
         self.type = type or _TYPES.get(status, "server_error")
 
 
+def _text(value: str | None) -> str | None:
+    return None if value is None else _SURROGATE.sub("\ufffd", value)
+
+
 def error_body(message: str, *, type: str, param: str | None = None, code: str | None = None) -> dict:
-    return {"error": {"message": message, "type": type, "param": param, "code": code}}
+    return {"error": {"message": _text(message), "type": type, "param": _text(param), "code": code}}
 
 
 def _response(err: APIError) -> JSONResponse:
@@ -63,9 +71,19 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "form")]
         param = ".".join(loc) or None
-        msg = first.get("msg", "invalid request")
-        if first.get("type") == "missing":
+        msg, kind = first.get("msg", "invalid request"), first.get("type")
+        if kind == "json_invalid":  # loc is the character offset, not a parameter
+            where = first.get("loc", ("body", "?"))[-1]
+            detail = (first.get("ctx") or {}).get("error", "invalid JSON")
+            msg = f"We could not parse the JSON body of your request: {detail}: character {where}."
+            return _response(APIError(msg, status=400, code="invalid_json"))
+        if kind == "missing" and not param:
+            msg = "The request body is empty; expected a JSON object."
+        elif kind == "missing":
             msg = f"Missing required parameter: '{param}'."
+        elif kind == "extra_forbidden":
+            msg = f"Unrecognized request argument supplied: {param}"
+            return _response(APIError(msg, status=400, param=param, code="unknown_parameter"))
         elif param:
             msg = f"Invalid value for '{param}': {msg}"
         return _response(APIError(msg, status=400, param=param, code="invalid_value" if param else None))

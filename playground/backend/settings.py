@@ -22,8 +22,6 @@ class BackendSettings(BaseSettings):
     llm_api_key: str | None = Field(default=None, repr=False)
     #: CPU threads per engine; default all cores
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
-    #: STT model used when an API model name maps to none ("base" or "tiny.en")
-    stt_default_model: str = "base"
     #: opt-in Kokoro engine: a Kokoro v1.0 voices file (.npz / voices-v1.0.bin) with English styles
     kokoro_voices: Path | None = None
     #: load the TTS engines in the background at start, so the first Play is as fast as the next

@@ -8,6 +8,7 @@ it, and a cost estimate from the catalog.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import json
@@ -173,7 +174,10 @@ class Runner:
                         ttfb = _ms_since(t0)
                     parts.append(chunk)
                     yield chunk
-        yield _speech_result(spec, b"".join(parts), t0, ttfb, sse.usage if sse else None, headers)
+        # decoding the clip for its duration is CPU work: off the event loop
+        yield await asyncio.to_thread(
+            _speech_result, spec, b"".join(parts), t0, ttfb, sse.usage if sse else None, headers
+        )
 
     async def aspeech(self, spec: SpeechSpec) -> SpeechResult:
         result = None

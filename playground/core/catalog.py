@@ -96,6 +96,8 @@ class Catalog:
     chat_body_max_bytes: int
     chat_max_tokens: int
     llm_queue_max: int
+    recent_runs_max: int
+    browser_sessions_max: int
     speech_models: dict[str, SpeechModel]
     speech_voices: dict[str, Voice]
     speech_formats: dict[str, AudioFormat]
@@ -105,6 +107,8 @@ class Catalog:
     transcription_input_formats: tuple[str, ...]
     transcription_response_formats: tuple[str, ...]
     transcription_default_model: str
+    #: what the playground transcribes its own speech back with (Compare's round trip)
+    round_trip_model: str
     realtime: dict[str, Any]
     realtime_models: dict[str, dict[str, Any]]
     chat_audio: dict[str, Any]
@@ -272,6 +276,11 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         if unknown:
             raise r.fail(f"transcription.models.{m.id}", f"unknown response formats {sorted(unknown)}")
 
+    for key in ("default_model", "round_trip_model"):
+        if r.get(trans, key, "transcription", str) not in t_models:
+            raise r.fail(f"transcription.{key}", f"{trans[key]!r} is not a defined transcription model")
+    round_trip = trans["round_trip_model"]
+
     rt_models = r.mapping(r.get(realtime, "models", "realtime", dict), "realtime.models")
     r.str_list(realtime, "voices", "realtime")
     r.str_list(chat, "formats", "chat_audio")
@@ -300,6 +309,8 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         chat_body_max_bytes=r.get(limits, "chat_body_max_bytes", "limits", int),
         chat_max_tokens=r.get(limits, "chat_max_tokens", "limits", int),
         llm_queue_max=r.get(limits, "llm_queue_max", "limits", int),
+        recent_runs_max=r.get(limits, "recent_runs_max", "limits", int),
+        browser_sessions_max=r.get(limits, "browser_sessions_max", "limits", int),
         speech_models=speech_models,
         speech_voices=voices,
         speech_formats=formats,
@@ -309,6 +320,7 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         transcription_input_formats=r.str_list(trans, "input_formats", "transcription"),
         transcription_response_formats=t_formats,
         transcription_default_model=r.get(trans, "default_model", "transcription", str),
+        round_trip_model=round_trip,
         realtime=realtime,
         realtime_models={k: r.mapping(v, f"realtime.models.{k}") for k, v in rt_models.items()},
         chat_audio=chat,
@@ -340,6 +352,8 @@ def _check_local(r: _Reader, local: dict[str, Any], voices: set[str], t_models: 
     for name, entry in trans.items():
         r.get(r.mapping(entry, f"local.transcription.{name}"), "model", f"local.transcription.{name}", str)
     r.str_list(local, "chat_models", "local")
+    if r.get(local, "hearing", "local", str) not in t_models:
+        raise r.fail("local.hearing", f"{local['hearing']!r} is not a defined transcription model")
 
 
 def default_catalog_path() -> Path:

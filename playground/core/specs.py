@@ -104,6 +104,8 @@ class SpeechSpec(_SpecBase):
             out.append(Problem("input", f"<{len(text)} chars>", f"at most {cat.speech_input_max_chars} characters"))
         elif not _is_unicode(text):
             out.append(Problem("input", "<text>", "contains invalid Unicode (an unpaired surrogate)"))
+        elif "\x00" in text:  # not text: it reached the engines and came back as silence
+            out.append(Problem("input", "<text>", "contains NUL characters"))
         model = cat.speech_model(self.model)
         if model is None:
             out.append(_one_of("model", self.model, list(cat.speech_models)))
@@ -322,9 +324,13 @@ class RealtimeSessionSpec(_SpecBase):
     noise_reduction: str = ""
     #: "server_vad", "semantic_vad" or "none" (manual commit)
     turn_detection: str = "server_vad"
-    vad_threshold: float = 0.5
-    prefix_padding_ms: int = 300
-    silence_duration_ms: int = 500
+    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["threshold"])
+    prefix_padding_ms: int = field(
+        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["prefix_padding_ms"]
+    )
+    silence_duration_ms: int = field(
+        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["silence_duration_ms"]
+    )
     #: semantic_vad only: low, medium, high, auto
     eagerness: str = "auto"
     create_response: bool = True

@@ -45,6 +45,8 @@ SECTIONS = ("affect", "tone", "pacing", "emotion", "pronunciation", "pauses")
 #: key for instructions text that has no section labels (user vibes only, in practice)
 FREE = "free"
 SLUG_MAX = 60
+#: longest vibe name a user may save
+NAME_MAX = 60
 
 _LABEL = re.compile(rf"^[ \t]*({'|'.join(SECTIONS)})[ \t]*:[ \t]*(.*)$", re.IGNORECASE)
 
@@ -255,9 +257,11 @@ _BlockDumper.add_representer(str, _represent_str)
 class VibeStore:
     """User vibes, one ``<slug>.yaml`` each in ``folder``; names are slugified so paths stay inside it."""
 
-    def __init__(self, folder: Path, *, voices: Collection[str]):
+    def __init__(self, folder: Path, *, voices: Collection[str], reserved: Collection[str] = ()):
+        """``reserved``: names (built-in vibes) that only an explicit overwrite may shadow."""
         self.folder = Path(folder)
         self.voices = tuple(voices)
+        self._reserved = {slugify(n): n for n in reserved}
 
     def path_for(self, name: str) -> Path:
         """The file a name maps to; raises ``VibeError`` when the name has no letters or digits."""
@@ -282,9 +286,17 @@ class VibeStore:
         description: str = "",
         overwrite: bool = False,
     ) -> Vibe:
-        """Write a vibe atomically; refuses to replace an existing file unless ``overwrite``."""
+        """Write a vibe atomically; refuses to replace an existing file, or to shadow a
+        reserved (built-in) name, unless ``overwrite``."""
         name = name.strip()
+        if len(name) > NAME_MAX:
+            raise VibeError(f"vibe name is {len(name)} characters; at most {NAME_MAX}")
         path = self.path_for(name)
+        builtin = self._reserved.get(path.stem)
+        if builtin is not None and not overwrite and not path.exists():
+            raise VibeExistsError(
+                f"{builtin!r} is a built-in vibe; confirm overwriting to save your own version under that name"
+            )
         if voice not in self.voices:
             raise VibeError(
                 f"vibe {name!r}: voice {voice!r} is not a known voice; valid voices: {', '.join(self.voices)}"

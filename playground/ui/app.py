@@ -1,32 +1,17 @@
-"""The Gradio shell: header with the active provider, then one tab per feature."""
+"""The Gradio shell: header with this tab's provider, the provider settings, one tab per feature."""
 
 from __future__ import annotations
 
-import html
-
 import gradio as gr
 
-from playground import __version__
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
-from playground.ui.compare import create_compare_tab
+from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
-from playground.ui.studio import create_studio_tab, update_code
+from playground.ui.settings import KINDS, apply_provider, header_html, session_header, test_connection
+from playground.ui.studio import create_studio_tab, refresh_vibes, update_code
 
 __all__ = ["create_ui", "header_html"]
-
-
-def header_html(provider: Provider) -> str:
-    info = provider.public()
-    badge = {"openai": "OpenAI", "compatible": "Compatible server", "embedded": "Offline · local models"}[info["kind"]]
-    return (
-        '<div class="pg-header">'
-        f'<div class="pg-title">Audio Playground <span class="pg-version">v{__version__}</span></div>'
-        f'<div class="pg-provider" title="{html.escape(info["base_url"])}">'
-        f'<span class="pg-badge pg-{info["kind"]}">{html.escape(badge)}</span> '
-        f"{html.escape(info['label'])} · <code>{html.escape(info['base_url'])}</code></div>"
-        "</div>"
-    )
 
 
 def _about_markdown() -> str:
@@ -54,12 +39,47 @@ def create_ui(
 ) -> gr.Blocks:
     set_context(context or UIContext.create(provider, app_url=app_url, local_key=local_key))
     with gr.Blocks(title="Audio Playground", analytics_enabled=False) as demo:
-        gr.HTML(header_html(provider), elem_id="pg-header")
+        header = gr.HTML(header_html(provider), elem_id="pg-header")
         with gr.Tab("Studio", id="studio", elem_id="pg-tab-studio"):
-            settings, code_outputs = create_studio_tab()
+            studio = create_studio_tab()
         with gr.Tab("Compare", id="compare", elem_id="pg-tab-compare"):
-            create_compare_tab()
+            compare_providers = create_compare_tab()
+        with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):
+            gr.Markdown(
+                "Choose what this browser tab talks to. A pasted key stays in this server's memory for this tab "
+                "only: it is never shown again, written to disk, logged or put in the code panels (they read "
+                "`OPENAI_API_KEY`). Studio, Compare and the code follow the choice; reloading the page goes back "
+                "to the provider the app was started with."
+            )
+            kind = gr.Radio(KINDS, value=provider.kind, label="Talk to", elem_id="pg-provider-kind")
+            with gr.Row(equal_height=True):
+                key = gr.Textbox(
+                    label="API key",
+                    type="password",
+                    placeholder="sk-…",
+                    elem_id="pg-provider-key",
+                )
+                base_url = gr.Textbox(
+                    label="Base URL (compatible servers)",
+                    placeholder="http://127.0.0.1:11434/v1",
+                    elem_id="pg-provider-url",
+                )
+            with gr.Row():
+                test = gr.Button("Test connection", elem_id="pg-provider-test")
+                use = gr.Button("Use for this tab", variant="primary", elem_id="pg-provider-use")
+            settings_status = gr.Markdown(elem_id="pg-provider-status")
         with gr.Tab("About", id="about"):
             gr.Markdown(_about_markdown())
-        demo.load(update_code, settings, code_outputs, queue=False)
+
+        test.click(test_connection, [kind, key, base_url], settings_status, api_name="test_connection")
+        use.click(
+            apply_provider,
+            [kind, key, base_url],
+            [header, settings_status, key, base_url, *compare_providers],
+            api_name="use_provider",
+        ).then(update_code, studio.settings, studio.code_outputs, queue=False)
+        demo.load(update_code, studio.settings, studio.code_outputs, queue=False)
+        demo.load(session_header, None, header, queue=False)
+        demo.load(refresh_vibes, None, [studio.chips, studio.all_vibes], queue=False)
+        demo.load(provider_choices, None, compare_providers, queue=False)
     return demo

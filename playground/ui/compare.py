@@ -21,6 +21,7 @@ import gradio as gr
 import soundfile as sf
 
 from playground.client.batch import Variant, VariantOutcome, run_variants
+from playground.client.providers import Provider
 from playground.client.runner import Runner
 from playground.core.audio import AudioDecodeError, DecodedAudio, decode, to_mono
 from playground.core.catalog import get_catalog
@@ -45,6 +46,7 @@ __all__ = [
     "create_compare_tab",
     "leaderboard_rows",
     "mark_played",
+    "provider_choices",
     "run_compare",
 ]
 
@@ -116,9 +118,8 @@ def vibe_to_instructions(vibe_name: str) -> str:
 # ------------------------------------------------------------------------ run
 
 
-def _variant(script: str, col: ColumnSettings) -> Variant:
-    ctx = get_context()
-    provider = ctx.providers.get(col.provider, ctx.provider)
+def _variant(script: str, col: ColumnSettings, providers: dict[str, Provider], fallback: Provider) -> Variant:
+    provider = providers.get(col.provider, fallback)
     spec = speech_spec(script, col.voice, col.model, col.instructions, col.speed, col.fmt)
     label = col.voice + (f" · {col.vibe}" if col.vibe and col.vibe != NO_VIBE else "")
     return Variant(spec, provider, label)
@@ -146,7 +147,7 @@ def _round_trip(outcome: VariantOutcome, sound: DecodedAudio, script: str) -> st
     path = get_context().output_path(f"roundtrip-{time.monotonic_ns()}.wav")
     sf.write(path, to_mono(sound.samples), sound.sample_rate, subtype="PCM_16")
     try:
-        spec = TranscriptionSpec(file=str(path), model="whisper-1", language="en")
+        spec = TranscriptionSpec(file=str(path), model=get_catalog().round_trip_model, language="en")
         text = Runner(outcome.variant.provider).transcribe(spec).text
     finally:
         path.unlink(missing_ok=True)
@@ -183,10 +184,16 @@ def _column_outputs(outcome: VariantOutcome, script: str, roundtrip: bool) -> li
     return [str(path), "\n\n".join(lines), wave, spectro, code]
 
 
-async def run_compare(script: str, n_variants: int, roundtrip: bool, *column_values: Any):
-    """Run the first ``n_variants`` columns concurrently; yield all outputs as each finishes."""
+async def run_compare(request: gr.Request | None, script: str, n_variants: int, roundtrip: bool, *column_values: Any):
+    """Run the first ``n_variants`` columns concurrently; yield all outputs as each finishes.
+
+    Each column's provider is looked up among the browser session's choices (its own
+    provider, the app's, the embedded backend), so local and hosted voices compare side by side.
+    """
+    ctx = get_context()
+    providers, fallback = ctx.providers_for(request), ctx.provider_for(request)
     columns = _columns(column_values)[: int(n_variants)]
-    variants = [_variant(script, col) for col in columns]
+    variants = [_variant(script, col, providers, fallback) for col in columns]
     outputs: list[Any] = [gr.update()] * (MAX_VARIANTS * OUTPUTS_PER_COLUMN)
     waiting = [None, "Running…", None, None, gr.update()]
     runnable: list[tuple[int, Variant]] = []
@@ -222,17 +229,19 @@ def _combo_pool() -> list[tuple[str, str]]:
     return pairs
 
 
-async def blind_new_round(script: str) -> tuple[Any, ...]:
+async def blind_new_round(script: str, request: gr.Request | None = None) -> tuple[Any, ...]:
     """Two random voice+vibe combinations speak the same script, labelled only A and B."""
     ctx = get_context()
+    provider = ctx.provider_for(request)
     pool = _combo_pool()
     first = random.choice(pool)
     second = random.choice([p for p in pool if p != first])
     model = get_catalog().speech_defaults["model"]
     variants = []
     for voice, vibe in (first, second):
-        spec = speech_spec(script or DEFAULT_SCRIPT, voice, model, vibe_to_instructions(vibe), 1.0, "mp3")
-        variants.append(Variant(spec, ctx.provider, f"{voice} · {vibe}"))
+        fmt = get_catalog().speech_defaults["format"]
+        spec = speech_spec(script or DEFAULT_SCRIPT, voice, model, vibe_to_instructions(vibe), 1.0, fmt)
+        variants.append(Variant(spec, provider, f"{voice} · {vibe}"))
     paths: list[str | None] = [None, None]
     errors = []
     async for outcome in run_variants(variants):
@@ -287,11 +296,19 @@ def blind_vote(choice: str, state_json: str) -> tuple[str, str, list[list[Any]],
 # --------------------------------------------------------------------- layout
 
 
-def create_compare_tab() -> None:
+def provider_choices(request: gr.Request | None = None) -> list[Any]:
+    """Every column's provider list for this browser session (its own provider first)."""
+    labels = list(get_context().providers_for(request))
+    return [gr.update(choices=labels, value=labels[0]) for _ in range(MAX_VARIANTS)]
+
+
+def create_compare_tab() -> list[Any]:
+    """Builds the tab; returns the columns' provider dropdowns (the settings panel refreshes them)."""
     ctx = get_context()
     cat = get_catalog()
     vibe_names = [NO_VIBE, *[v.name for v in ctx.all_vibes()]]
-    providers = list(ctx.providers)
+    providers = list(ctx.providers_for(None))
+    provider_pickers: list[Any] = []
     defaults = cat.voice_ids
 
     with gr.Tab("Side by side"):
@@ -327,8 +344,9 @@ def create_compare_tab() -> None:
                     instructions = gr.Textbox(label="Instructions", lines=3, max_lines=8)
                     speed = gr.Slider(cat.speed.min, cat.speed.max, value=1.0, step=0.05, label="Speed")
                     model = gr.Dropdown(list(cat.speech_models), value=cat.speech_defaults["model"], label="Model")
-                    fmt = gr.Dropdown(list(cat.speech_formats), value="mp3", label="Format")
+                    fmt = gr.Dropdown(list(cat.speech_formats), value=cat.speech_defaults["format"], label="Format")
                     provider = gr.Dropdown(providers, value=providers[0], label="Provider")
+                    provider_pickers.append(provider)
                     audio = gr.Audio(
                         label=f"Variant {i + 1}",
                         interactive=False,
@@ -382,3 +400,4 @@ def create_compare_tab() -> None:
             audio.play(partial(mark_played, side), state, [state, *buttons], api_name=f"played_{side}", queue=False)
         for button, choice in ((vote_a, "a"), (vote_tie, "tie"), (vote_b, "b")):
             button.click(partial(blind_vote, choice), state, [state, note, board, *buttons], api_name=f"vote_{choice}")
+    return provider_pickers

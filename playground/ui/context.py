@@ -15,6 +15,7 @@ from playground.client.providers import Provider, embedded_provider
 from playground.core.catalog import get_catalog
 from playground.core.leaderboard import VoteStore
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
+from playground.ui.sessions import SessionProviders
 from playground.ui.streaming import SpeechStreams
 
 __all__ = ["UIContext", "get_context", "set_context"]
@@ -25,9 +26,8 @@ OUTPUT_TTL_S = 24 * 3600
 
 @dataclass
 class UIContext:
-    provider: Provider
-    #: label -> provider, the active one first; the embedded backend is always offered
-    providers: dict[str, Provider]
+    #: each browser session's provider (the app's default until the settings panel changes it)
+    sessions: SessionProviders
     vibe_store: VibeStore
     votes: VoteStore
     streams: SpeechStreams
@@ -41,18 +41,15 @@ class UIContext:
     ) -> UIContext:
         """``local_key``: the embedded backend's bearer key, when it was started with one."""
         data = data_dir or user_data_dir()
-        providers = {provider.label: provider}
-        local = embedded_provider(app_url, local_key)
-        if provider.kind != "embedded":
-            providers[local.label] = local
-        voices = get_catalog().voice_ids
+        local = provider if provider.kind == "embedded" else embedded_provider(app_url, local_key)
+        cat = get_catalog()
+        builtin = load_vibes(builtin_vibes_dir(), voices=cat.voice_ids)
         ctx = cls(
-            provider=provider,
-            providers=providers,
-            vibe_store=VibeStore(data / "vibes", voices=voices),
+            sessions=SessionProviders(provider, local, limit=cat.browser_sessions_max),
+            vibe_store=VibeStore(data / "vibes", voices=cat.voice_ids, reserved=[v.name for v in builtin]),
             votes=VoteStore(data / "votes.jsonl"),
             streams=SpeechStreams(),
-            builtin_vibes=load_vibes(builtin_vibes_dir(), voices=voices),
+            builtin_vibes=builtin,
             data_dir=data,
         )
         ctx.prune_outputs()
@@ -70,9 +67,24 @@ class UIContext:
                 removed += 1
         return removed
 
+    @property
+    def provider(self) -> Provider:
+        """The provider the app was started with (a session may have chosen another)."""
+        return self.sessions.default
+
+    def provider_for(self, request: object | None) -> Provider:
+        """The provider of the browser session behind a Gradio request (None: the default)."""
+        return self.sessions.get(getattr(request, "session_hash", None))
+
+    def providers_for(self, request: object | None) -> dict[str, Provider]:
+        """Label -> provider a session may pick from (Compare's provider column)."""
+        return self.sessions.choices(getattr(request, "session_hash", None))
+
     def all_vibes(self) -> list[Vibe]:
-        """Built-in vibes and the user's own, the user's marked."""
-        return [*self.builtin_vibes, *self.vibe_store.list()]
+        """Built-in vibes and the user's own; a user vibe saved under a built-in's name replaces it."""
+        own = self.vibe_store.list()
+        mine = {v.slug for v in own}
+        return [*(v for v in self.builtin_vibes if v.slug not in mine), *own]
 
     def vibe(self, name: str) -> Vibe | None:
         return next((v for v in self.all_vibes() if v.name == name), None)

@@ -1,15 +1,18 @@
-"""Stream speech to the browser's own <audio> element through our server.
+"""Stream speech to the page as PCM, so playback starts with the first sentence.
 
-Gradio's streaming audio needs a system ffmpeg and adds HLS latency, so the studio
-plays from ``GET /studio/stream/{token}`` instead: the Play handler registers a spec
-and starts the run at once in a worker thread (the key stays on the server); the
-route replays the chunks received so far and follows the rest as they arrive, so
-playback starts with the first sentence. The finished ``SpeechResult`` is then picked
-up by the handler that fills metrics and the download.
+Gradio's streaming audio needs a system ffmpeg and adds HLS latency, and a plain
+``<audio>`` element buffers the whole clip before it plays. So the Play handler
+registers a spec and starts the run at once in a worker thread (the key stays on the
+server); the encoded bytes the API returns are decoded as they arrive
+(``core.stream_decode``) and ``GET /studio/pcm/{token}`` sends the page raw 16-bit PCM,
+which ``static/studio.js`` plays through an AudioWorklet. The route replays what was
+decoded so far and follows the rest, and the finished ``SpeechResult`` (the exact
+file, for the download) is picked up by the handler that fills the metrics.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -18,19 +21,24 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
+from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from playground.client.providers import Provider
 from playground.client.results import SpeechResult
 from playground.client.runner import Runner
 from playground.core.catalog import get_catalog
-from playground.core.encode import wav_stream_header
 from playground.core.errors import PlaygroundError
 from playground.core.specs import SpeechSpec
+from playground.core.stream_decode import PcmStreamDecoder
 
 __all__ = ["PendingSpeech", "SpeechStreams", "create_stream_router"]
 
+#: finished runs stay collectable this long (their PCM is kept for replays)
 KEEP_SECONDS = 15 * 60
+#: a token the page made itself (128 random bits, base64url); anything else gets a server token
+_PAGE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+#: how long the PCM route waits for a run whose token the page announced first
+REGISTER_WAIT_S = 5.0
 
 
 @dataclass
@@ -39,42 +47,56 @@ class PendingSpeech:
     spec: SpeechSpec
     provider: Provider
     created: float = field(default_factory=time.monotonic)
-    chunks: list[bytes] = field(default_factory=list)
+    #: decoded PCM (s16le mono at the catalog's PCM rate), in arrival order
+    pcm: list[bytes] = field(default_factory=list)
+    pcm_done: bool = False
     done: bool = False
     result: SpeechResult | None = None
     error: str | None = None
     cond: threading.Condition = field(default_factory=threading.Condition)
 
+    @property
+    def rate(self) -> int:
+        return get_catalog().pcm_sample_rate
+
+    def _on_pcm(self, data: bytes) -> None:
+        with self.cond:
+            if data:
+                self.pcm.append(data)
+            else:
+                self.pcm_done = True
+            self.cond.notify_all()
+
     def run(self) -> None:
+        decoder = PcmStreamDecoder(self.spec.response_format, self.rate, self._on_pcm)
         try:
             stream = Runner(self.provider).stream_speech(self.spec)
             for chunk in stream:
-                with self.cond:
-                    self.chunks.append(chunk)
-                    self.cond.notify_all()
+                decoder.feed(chunk)
             result, error = stream.result, None
         except PlaygroundError as e:
             result, error = None, str(e)
         except Exception as e:  # noqa: BLE001 - reported to the page, never raised into a worker
             result, error = None, self.provider.redact(f"{type(e).__name__}: {e}")
+        finally:
+            decoder.end()
         with self.cond:
             self.result, self.error, self.done = result, error, True
             self.cond.notify_all()
 
-    def follow(self) -> Iterator[bytes]:
-        """Every chunk from the first, blocking for new ones until the run ends."""
-        if self.spec.response_format == "pcm":
-            yield wav_stream_header(24_000)
+    def follow_pcm(self) -> Iterator[bytes]:
+        """Every PCM chunk from the first, blocking for new ones until decoding ends."""
         sent = 0
         while True:
             with self.cond:
-                while sent >= len(self.chunks) and not self.done:
+                while sent >= len(self.pcm) and not self.pcm_done:
                     self.cond.wait(timeout=30)
-                fresh = self.chunks[sent:]
-                finished = self.done
-            yield from fresh
+                fresh = self.pcm[sent:]
+                finished = self.pcm_done
+            if fresh:
+                yield b"".join(fresh)
             sent += len(fresh)
-            if finished and sent >= len(self.chunks):
+            if finished and sent >= len(self.pcm):
                 return
 
     def wait(self, timeout: float = 600) -> tuple[SpeechResult | None, str | None]:
@@ -89,18 +111,24 @@ class PendingSpeech:
 
 
 class SpeechStreams:
-    """Registry of in-flight and recent speech runs, keyed by unguessable tokens."""
+    """In-flight and recent speech runs, keyed by unguessable tokens; at most ``limit`` kept."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit or get_catalog().recent_runs_max
         self._items: dict[str, PendingSpeech] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
 
-    def start(self, spec: SpeechSpec, provider: Provider) -> PendingSpeech:
+    def start(self, spec: SpeechSpec, provider: Provider, *, token: str = "") -> PendingSpeech:
+        """Register and start a run. ``token``: one the page generated and is already
+        fetching (saves a round trip); a malformed or taken one is replaced."""
         spec.validate()
-        pending = PendingSpeech(secrets.token_urlsafe(16), spec, provider)
         with self._lock:
+            if not _PAGE_TOKEN.match(token or "") or token in self._items:
+                token = secrets.token_urlsafe(16)
+            pending = PendingSpeech(token, spec, provider)
             self._prune()
             self._items[pending.token] = pending
+            self._lock.notify_all()
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
         return pending
 
@@ -108,25 +136,35 @@ class SpeechStreams:
         with self._lock:
             return self._items.get(token)
 
+    def wait_for(self, token: str, timeout: float = REGISTER_WAIT_S) -> PendingSpeech | None:
+        """The run for ``token``, waiting briefly in case the page asked before Play registered it."""
+        if not _PAGE_TOKEN.match(token or ""):
+            return None
+        with self._lock:
+            self._lock.wait_for(lambda: token in self._items, timeout=timeout)
+            return self._items.get(token)
+
     def _prune(self) -> None:
         cutoff = time.monotonic() - KEEP_SECONDS
         for token in [t for t, p in self._items.items() if p.done and p.created < cutoff]:
             del self._items[token]
+        finished = sorted((p.created, t) for t, p in self._items.items() if p.done)
+        while len(self._items) >= self.limit and finished:  # oldest finished runs go first
+            del self._items[finished.pop(0)[1]]
 
 
 def create_stream_router(streams: SpeechStreams) -> APIRouter:
     router = APIRouter()
 
-    @router.get("/studio/stream/{token}", response_model=None)
-    async def stream(token: str) -> StreamingResponse | JSONResponse:
-        pending = streams.get(token)
+    @router.get("/studio/pcm/{token}", response_model=None)
+    async def pcm(token: str) -> StreamingResponse | JSONResponse:
+        pending = await run_in_threadpool(streams.wait_for, token)
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
-        fmt = pending.spec.response_format
-        # browsers cannot play headerless PCM: ``follow`` sends the same samples as streamed WAV
-        media = get_catalog().speech_formats["wav" if fmt == "pcm" else fmt].mime
         return StreamingResponse(
-            iterate_in_threadpool(pending.follow()), media_type=media, headers={"cache-control": "no-store"}
+            iterate_in_threadpool(pending.follow_pcm()),
+            media_type=f"audio/L16;rate={pending.rate};channels=1",
+            headers={"cache-control": "no-store", "x-playground-format": pending.spec.response_format},
         )
 
     return router

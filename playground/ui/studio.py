@@ -1,7 +1,12 @@
 """Studio tab: pick a voice and a vibe, hear it streamed, copy the code.
 
-Handlers are module-level and take plain widget values, so tests call them directly;
-each event has an ``api_name`` so ``gradio_client`` can drive the same paths.
+One screen at 1440x900: voice cards, vibe chips, instructions and script side by side,
+model / format / speed and Play, then the live player; the code for exactly these
+settings sits on the right. Handlers are module-level and take plain widget values (a
+``gr.Request`` where the browser session's provider matters), so tests call them
+directly; each event has an ``api_name`` so ``gradio_client`` can drive the same paths.
+Playback runs in the page (``static/studio.js``): the Play click is the moment "first
+audio" is measured from, and the first sample the page plays is where it ends.
 """
 
 from __future__ import annotations
@@ -22,15 +27,21 @@ from playground.core.plots import waveform_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
 from playground.core.specs import SpeechSpec
-from playground.core.vibes import VibeExistsError, slugify
+from playground.core.vibes import NAME_MAX, VibeExistsError, slugify
 from playground.ui.context import get_context
+from playground.ui.widgets import range_slider
 
 __all__ = [
+    "PLAYER_HTML",
+    "StudioParts",
+    "accept_suggestion",
     "apply_vibe",
+    "clamp_speed",
     "create_studio_tab",
     "finish_speech",
     "model_changed",
     "preview_voice",
+    "refresh_vibes",
     "save_vibe",
     "shuffle_vibes",
     "speech_spec",
@@ -41,12 +52,30 @@ __all__ = [
 CHIPS = 6
 DEFAULT_SCRIPT = "Welcome to the audio playground. Pick a voice, choose a vibe, and press play to hear it."
 
+#: the live player; studio.js drives it (progress, stop, replay, the heard latency)
+PLAYER_HTML = """
+<div id="pg-live" class="pg-live">
+  <button id="pg-live-stop" type="button" title="Stop" aria-label="Stop">■</button>
+  <button id="pg-live-replay" type="button" title="Play again" aria-label="Play again" disabled>↺</button>
+  <div class="pg-live-bar"><div class="pg-live-buffer"></div><div class="pg-live-fill"></div></div>
+  <span id="pg-live-time">0:00 / 0:00</span>
+  <span id="pg-live-status">Press Play: audio starts with the first sentence.</span>
+</div>
+"""
+
 
 # ----------------------------------------------------------------------- handlers
 
 
+def clamped_speed(speed: float | None) -> float:
+    r = get_catalog().speed
+    value = r.default if speed is None else float(speed)
+    return min(max(value, r.min), r.max)
+
+
 def speech_spec(script: str, voice: str, model: str, instructions: str, speed: float, fmt: str) -> SpeechSpec:
-    """The spec for the current widgets; instructions are dropped for models that take none."""
+    """The spec for the current widgets: instructions dropped for models that take none,
+    speed held to the API's range (the UI shows when it had to)."""
     entry = get_catalog().speech_model(model)
     steerable = entry is None or entry.instructions
     return SpeechSpec(
@@ -54,7 +83,7 @@ def speech_spec(script: str, voice: str, model: str, instructions: str, speed: f
         voice=voice,
         model=model,
         instructions=(instructions or "").strip() if steerable else "",
-        speed=float(speed),
+        speed=clamped_speed(speed),
         response_format=fmt,
     )
 
@@ -62,25 +91,27 @@ def speech_spec(script: str, voice: str, model: str, instructions: str, speed: f
 def _count(label: str, text: str, limit: int) -> str:
     n = len(text or "")
     style = "pg-over" if n > limit else ""
-    return f'<span class="pg-count {style}">{label}: {n:,} / {limit:,} characters</span>'
+    return f'<span class="pg-count {style}">{label}: {n:,} / {limit:,}</span>'
 
 
 def update_code(
-    script: str, voice: str, model: str, instructions: str, speed: float, fmt: str
+    script: str,
+    voice: str,
+    model: str,
+    instructions: str,
+    speed: float,
+    fmt: str,
+    request: gr.Request | None = None,
 ) -> tuple[str, str, str, str, str]:
-    """Snippets for exactly the current settings, and the two character counts."""
-    ctx = get_context()
+    """Snippets for exactly what Play sends, and the two character counts."""
     cat = get_catalog()
     spec = speech_spec(script, voice, model, instructions, speed, fmt)
     problems = spec.problems()
-    prefix = ""
+    base_url = get_context().provider_for(request).snippet_base_url
+    codes = [render(spec, lang, base_url=base_url) for lang in ("python", "js", "curl")]
     if problems:
         prefix = "Fix before running: " + "; ".join(str(p) for p in problems)
-    base_url = ctx.provider.snippet_base_url
-    codes = [render(spec, lang, base_url=base_url) for lang in ("python", "js", "curl")]
-    if prefix:
-        marks = ("# ", "// ", "# ")
-        codes = [f"{mark}{prefix}\n{code}" for mark, code in zip(marks, codes, strict=True)]
+        codes = [f"{mark}{prefix}\n{code}" for mark, code in zip(("# ", "// ", "# "), codes, strict=True)]
     return (
         codes[0],
         codes[1],
@@ -90,47 +121,88 @@ def update_code(
     )
 
 
+def clamp_speed(speed: float | None) -> tuple[Any, str]:
+    """Hold a typed speed to the API's range, and say so instead of clamping silently."""
+    r = get_catalog().speed
+    if speed is None:
+        return gr.update(value=r.default), ""
+    value = clamped_speed(speed)
+    if value == float(speed):
+        return gr.update(), ""
+    side = "above the maximum" if speed > r.max else "below the minimum"
+    note = f"⚠️ Speed {float(speed):g} is {side}; the API takes {r.min:g}–{r.max:g}, so it is set to **{value:g}**."
+    return gr.update(value=value), note
+
+
 def model_changed(model: str) -> dict[str, Any]:
     entry = get_catalog().speech_model(model)
     if entry is not None and not entry.instructions:
         steerable = ", ".join(m.id for m in get_catalog().speech_models.values() if m.instructions)
         return gr.update(interactive=False, info=f"{model} does not take instructions; switch to {steerable}.")
-    return gr.update(interactive=True, info="Describe affect, tone, pacing, emotion, pronunciation and pauses.")
+    return gr.update(interactive=True, info="Affect, tone, pacing, emotion, pronunciation, pauses.")
+
+
+def _vibe_names() -> list[str]:
+    return [v.name for v in get_context().all_vibes()]
 
 
 def shuffle_vibes() -> dict[str, Any]:
-    names = [v.name for v in get_context().all_vibes()]
+    names = _vibe_names()
     return gr.update(choices=random.sample(names, min(CHIPS, len(names))), value=None)
 
 
-def apply_vibe(name: str | None, script: str, last_sample: str) -> tuple[Any, Any, Any, str, str]:
-    """Fill instructions, the suggested voice, and the script if it is empty or still a previous sample.
+def refresh_vibes() -> tuple[Any, Any]:
+    """Chips and the full list, read again on every page load (saved vibes included)."""
+    names = _vibe_names()
+    return gr.update(choices=names[:CHIPS], value=None), gr.update(choices=names, value=None)
 
-    Returns (instructions, script, voice, the sample now in the box, the chosen vibe's name).
+
+def apply_vibe(name: str | None, script: str, last_sample: str, voice: str) -> tuple[Any, Any, str, str, str, Any]:
+    """Fill the instructions (and the script while it is empty or an earlier sample).
+
+    The voice stays the user's: a vibe only *suggests* one, shown with a button to accept.
+    Returns (instructions, script, sample now in the box, vibe name, suggestion, use-button).
     """
     vibe = get_context().vibe(name) if name else None
     if vibe is None:
-        return gr.update(), gr.update(), gr.update(), last_sample, ""
+        return gr.update(), gr.update(), last_sample, "", "", gr.update(visible=False)
     keep_script = (script or "").strip() and script.strip() != (last_sample or "").strip()
     new_script = script if keep_script else vibe.script.strip()
-    return vibe.instructions_text, new_script, vibe.voice, vibe.script.strip(), vibe.name
+    if vibe.voice != voice:
+        suggestion = f"*{html.escape(vibe.name)}* was written for **{vibe.voice}**; you are on **{voice}**."
+        button = gr.update(visible=True, value=f"Use {vibe.voice}")
+    else:
+        suggestion, button = f"*{html.escape(vibe.name)}* was written for **{voice}**.", gr.update(visible=False)
+    return vibe.instructions_text, new_script, vibe.script.strip(), vibe.name, suggestion, button
 
 
-def preview_voice(voice: str, model: str) -> str | None:
-    """A short sample of the voice, generated once per provider, model and voice, then cached."""
+def accept_suggestion(vibe_name: str) -> tuple[Any, str, Any]:
+    """Switch to the voice the current vibe suggests (only when the user asks)."""
+    vibe = get_context().vibe(vibe_name) if vibe_name else None
+    if vibe is None:
+        return gr.update(), "", gr.update(visible=False)
+    return (
+        gr.update(value=vibe.voice),
+        f"Now on **{vibe.voice}**, as *{html.escape(vibe.name)}* suggests.",
+        gr.update(visible=False),
+    )
+
+
+def preview_voice(voice: str, model: str, request: gr.Request | None = None) -> str | None:
+    """A short sample of the voice, made once per provider, model and voice, then cached."""
     ctx = get_context()
     cat = get_catalog()
     if voice not in cat.speech_voices:
         return None
-    key = "|".join([ctx.provider.kind, ctx.provider.base_url or "openai", model, voice])
+    provider = ctx.provider_for(request)
+    key = "|".join([provider.kind, provider.base_url or "openai", model, voice])
     path = ctx.data_dir / "previews" / f"{voice}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.mp3"
     if not path.is_file():
         character = cat.speech_voices[voice].character
         text = f"Hi, I'm {voice.capitalize()}. {character}."
         try:
-            result = Runner(ctx.provider).speech(
-                SpeechSpec(input=text, voice=voice, model=model, response_format="mp3")
-            )
+            spec = SpeechSpec(input=text, voice=voice, model=model, response_format="mp3")  # the cache file is .mp3
+            result = Runner(provider).speech(spec)
         except PlaygroundError as e:
             raise gr.Error(f"Preview failed: {e}") from None
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -140,24 +212,28 @@ def preview_voice(voice: str, model: str) -> str | None:
     return str(path)
 
 
-def _player(token: str) -> str:
-    return (
-        '<div class="pg-player">'
-        f'<audio id="pg-studio-audio" controls autoplay preload="auto" src="/studio/stream/{html.escape(token)}">'
-        "</audio></div>"
-    )
-
-
 def start_speech(
-    script: str, voice: str, model: str, instructions: str, speed: float, fmt: str
-) -> tuple[str, str, str]:
-    """Validate, start synthesis at once, and hand the browser a streaming player."""
+    script: str,
+    voice: str,
+    model: str,
+    instructions: str,
+    speed: float,
+    fmt: str,
+    token: str = "",
+    request: gr.Request | None = None,
+) -> tuple[str, str]:
+    """Validate and start synthesis at once; the page plays it from ``/studio/pcm/<token>``.
+
+    ``token``: the one the page made on the click and is already fetching (studio.js),
+    so the stream opens while this request is still on its way. Returns (token, status).
+    """
+    ctx = get_context()
     spec = speech_spec(script, voice, model, instructions, speed, fmt)
     try:
-        pending = get_context().streams.start(spec, get_context().provider)
+        pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
     except SpecError as e:
         raise gr.Error(f"Check your settings: {e}") from None
-    return _player(pending.token), pending.token, "Generating… the audio starts playing with the first sentence."
+    return pending.token, "Generating… the audio starts playing with the first sentence."
 
 
 def _file_name(spec: SpeechSpec, vibe_name: str | None) -> str:
@@ -172,7 +248,8 @@ def _file_name(spec: SpeechSpec, vibe_name: str | None) -> str:
 
 def _metrics(result: Any) -> str:
     parts = [
-        f"**First audio** {result.ttfb_ms:,.0f} ms",
+        "**First audio heard** <span class='pg-heard'>(measured in the page)</span>",
+        f"server first byte {result.ttfb_ms:,.0f} ms",
         f"**Total** {result.total_ms / 1000:,.2f} s",
         f"**Duration** {result.duration_s:,.2f} s" if result.duration_s is not None else "**Duration** n/a",
         f"**Est. cost** {format_cost(result.est_cost)}",
@@ -183,15 +260,15 @@ def _metrics(result: Any) -> str:
     return line
 
 
-def finish_speech(token: str, vibe_name: str | None) -> tuple[str, str | None, Any]:
+def finish_speech(token: str, vibe_name: str | None) -> tuple[str, Any, Any]:
     """Wait for the run started by ``start_speech``: metrics, download file, waveform."""
     ctx = get_context()
     pending = ctx.streams.get(token or "")
     if pending is None:
-        return "⚠️ Nothing to collect: press Play first.", None, None
+        return "⚠️ Nothing to collect: press Play first.", gr.update(), None
     result, error = pending.wait()
     if result is None:
-        return f"⚠️ {html.escape(error or 'speech failed')}", None, None
+        return f"⚠️ {html.escape(error or 'speech failed')}", gr.update(), None
     path = ctx.output_path(_file_name(pending.spec, vibe_name))
     path.write_bytes(result.audio)
     try:
@@ -199,13 +276,13 @@ def finish_speech(token: str, vibe_name: str | None) -> tuple[str, str | None, A
         figure = waveform_figure(to_mono(sound.samples), sound.sample_rate, title="Waveform")
     except AudioDecodeError:
         figure = None
-    return _metrics(result), str(path), figure
+    return _metrics(result), gr.update(value=str(path), visible=True), figure
 
 
 def save_vibe(
     name: str, instructions: str, script: str, voice: str, overwrite: bool
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """Store the current settings as a user vibe; an existing name needs ``overwrite``."""
+    """Store the current settings as a user vibe; an existing or built-in name needs ``overwrite``."""
     ctx = get_context()
     if not (instructions or "").strip():
         return "⚠️ Write some instructions first.", gr.update(), gr.update()
@@ -213,15 +290,15 @@ def save_vibe(
         vibe = ctx.vibe_store.save(
             name or "", instructions=instructions, script=script or "", voice=voice, overwrite=bool(overwrite)
         )
-    except VibeExistsError as e:
-        return f"⚠️ {e}", gr.update(), gr.update()
-    except PlaygroundError as e:
-        return f"⚠️ {e}", gr.update(), gr.update()
-    names = [v.name for v in ctx.all_vibes()]
+    except PlaygroundError as e:  # VibeExistsError included: the message says to confirm overwriting
+        hint = " Tick “Overwrite” to replace it." if isinstance(e, VibeExistsError) else ""
+        return f"⚠️ {html.escape(str(e))}.{hint}", gr.update(), gr.update()
+    names = _vibe_names()
+    others = [n for n in names if n != vibe.name]
     return (
         f"✅ Saved “{html.escape(vibe.name)}” to your vibes ({html.escape(str(ctx.vibe_store.folder))}).",
         gr.update(choices=names, value=vibe.name),
-        gr.update(choices=[*random.sample(names, min(CHIPS - 1, len(names))), vibe.name]),
+        gr.update(choices=[*random.sample(others, min(CHIPS - 1, len(others))), vibe.name], value=vibe.name),
     )
 
 
@@ -232,26 +309,98 @@ def _voice_choices() -> list[tuple[str, str]]:
     out = []
     for v in get_catalog().speech_voices.values():
         star = " ★" if v.expressive else ""
-        out.append((f"{v.id.capitalize()}{star} — {v.character}", v.id))
+        out.append((f"{v.id.capitalize()}{star}\n{v.character}", v.id))
     return out
 
 
-def create_studio_tab() -> None:
-    ctx = get_context()
-    cat = get_catalog()
-    vibes = [v.name for v in ctx.all_vibes()]
-    first_chips = vibes[:CHIPS]
+class StudioParts:
+    """The components the shell wires to page-load and settings events."""
 
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=3, min_width=420):
-            gr.Markdown("### 1 · Voice  <small>★ = most expressive with instructions</small>")
+    def __init__(self, settings: list[Any], code_outputs: list[Any], chips: Any, all_vibes: Any):
+        self.settings = settings
+        self.code_outputs = code_outputs
+        self.chips = chips
+        self.all_vibes = all_vibes
+
+
+def create_studio_tab() -> StudioParts:
+    cat = get_catalog()
+    vibes = _vibe_names()
+
+    with gr.Row(equal_height=False, elem_id="pg-studio"):
+        with gr.Column(scale=3, min_width=560):
             voice = gr.Radio(
                 _voice_choices(),
                 value=cat.speech_defaults["voice"],
-                show_label=False,
+                label="Voice  ·  ★ most expressive with instructions",
                 elem_classes="pg-voice-grid",
                 elem_id="pg-voice",
             )
+            with gr.Row(elem_id="pg-vibe-row", equal_height=False):
+                chips = gr.Radio(vibes[:CHIPS], label="Vibe", elem_classes="pg-chips", elem_id="pg-chips", scale=5)
+                with gr.Column(scale=2, min_width=190, elem_id="pg-vibe-side"):
+                    all_vibes = gr.Dropdown(vibes, label="All vibes (yours too)", value=None, elem_id="pg-all-vibes")
+                    shuffle = gr.Button("Shuffle chips", size="sm", elem_id="pg-shuffle")
+            with gr.Row(elem_id="pg-suggest-row", equal_height=True):
+                suggestion = gr.Markdown(elem_id="pg-suggestion")
+                use_voice = gr.Button("Use", size="sm", visible=False, scale=0, min_width=110, elem_id="pg-use-voice")
+            with gr.Row(equal_height=True, elem_id="pg-texts"):
+                with gr.Column(scale=1, min_width=260):
+                    instructions = gr.Textbox(
+                        label="Instructions",
+                        lines=4,
+                        max_lines=12,
+                        elem_id="pg-instructions",
+                        placeholder="Affect, tone, pacing, emotion, pronunciation, pauses… or pick a vibe.",
+                    )
+                    instructions_count = gr.HTML(_count("Instructions", "", cat.instructions_max_chars))
+                with gr.Column(scale=1, min_width=260):
+                    script = gr.Textbox(
+                        value=DEFAULT_SCRIPT,
+                        label="Script",
+                        lines=4,
+                        max_lines=12,
+                        elem_id="pg-script",
+                        placeholder="What the voice says.",
+                    )
+                    script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.speech_input_max_chars))
+            with gr.Row(equal_height=True, elem_id="pg-controls"):
+                model = gr.Dropdown(
+                    list(cat.speech_models),
+                    value=cat.speech_defaults["model"],
+                    label="Model",
+                    elem_id="pg-model",
+                    min_width=150,
+                )
+                fmt = gr.Dropdown(
+                    [(f.label, f.id) for f in cat.speech_formats.values()],
+                    value=cat.speech_defaults["format"],
+                    label="Format",
+                    elem_id="pg-format",
+                    min_width=150,
+                )
+                speed = range_slider(
+                    cat.speed.min,
+                    cat.speed.max,
+                    value=cat.speed.default,
+                    step=0.05,
+                    label="Speed",
+                    elem_id="pg-speed",
+                    min_width=180,
+                )
+                play = gr.Button("▶  Play", variant="primary", elem_id="pg-play", scale=0, min_width=130)
+            speed_note = gr.Markdown(elem_id="pg-speed-note")
+            gr.HTML(PLAYER_HTML, elem_id="pg-player-box")
+            metrics = gr.Markdown(elem_id="pg-metrics")
+        with gr.Column(scale=2, min_width=400, elem_id="pg-side"):
+            with gr.Tabs(elem_id="pg-code-tabs"):
+                with gr.Tab("Python"):
+                    py_code = gr.Code(language="python", show_label=False, elem_id="pg-code-python", max_lines=24)
+                with gr.Tab("JavaScript"):
+                    js_code = gr.Code(language="javascript", show_label=False, elem_id="pg-code-js", max_lines=24)
+                with gr.Tab("curl"):
+                    curl_code = gr.Code(language="shell", show_label=False, elem_id="pg-code-curl", max_lines=24)
+            download = gr.File(label="Download", interactive=False, elem_id="pg-download", height=60, visible=False)
             preview = gr.Audio(
                 label="Voice preview (plays when you pick a voice)",
                 autoplay=True,
@@ -259,57 +408,17 @@ def create_studio_tab() -> None:
                 elem_id="pg-preview",
                 buttons=["download"],
             )
-            gr.Markdown("### 2 · Vibe")
-            with gr.Row():
-                chips = gr.Radio(first_chips, show_label=False, elem_classes="pg-chips", elem_id="pg-chips", scale=5)
-                shuffle = gr.Button("Shuffle", size="sm", scale=1, min_width=90, elem_id="pg-shuffle")
-            all_vibes = gr.Dropdown(vibes, label="All vibes (yours included)", value=None, elem_id="pg-all-vibes")
-            instructions = gr.Textbox(
-                label="Instructions",
-                lines=7,
-                max_lines=16,
-                elem_id="pg-instructions",
-                info="Describe affect, tone, pacing, emotion, pronunciation and pauses.",
-            )
-            instructions_count = gr.HTML(_count("Instructions", "", cat.instructions_max_chars))
-            gr.Markdown("### 3 · Script")
-            script = gr.Textbox(value=DEFAULT_SCRIPT, label="Script", lines=5, max_lines=20, elem_id="pg-script")
-            script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.speech_input_max_chars))
-            with gr.Row():
-                model = gr.Dropdown(
-                    list(cat.speech_models), value=cat.speech_defaults["model"], label="Model", elem_id="pg-model"
+            with gr.Accordion("Save as vibe", open=False, elem_id="pg-save-box"):
+                vibe_name = gr.Textbox(
+                    label="Name", placeholder="e.g. Calm onboarding", max_length=NAME_MAX, elem_id="pg-vibe-name"
                 )
-                fmt = gr.Dropdown(
-                    [(f.label, f.id) for f in cat.speech_formats.values()],
-                    value=cat.speech_defaults["format"],
-                    label="Format",
-                    elem_id="pg-format",
-                )
-            speed = gr.Slider(
-                cat.speed.min, cat.speed.max, value=cat.speed.default, step=0.05, label="Speed", elem_id="pg-speed"
-            )
-            with gr.Row():
-                play = gr.Button("▶  Play", variant="primary", elem_id="pg-play", scale=2)
-                download = gr.File(label="Download", interactive=False, elem_id="pg-download", scale=3, height=90)
-            player = gr.HTML(elem_id="pg-player-box")
-            metrics = gr.Markdown(elem_id="pg-metrics")
-            waveform = gr.Plot(label="Waveform", elem_id="pg-waveform")
-            token = gr.Textbox(visible=False)
-            last_sample = gr.State("")
-            current_vibe = gr.Textbox(visible=False)
-            with gr.Accordion("Save as vibe", open=False):
-                vibe_name = gr.Textbox(label="Name", placeholder="e.g. Calm onboarding")
-                overwrite = gr.Checkbox(label="Overwrite if a vibe with this name exists", value=False)
-                save = gr.Button("Save vibe", size="sm")
-                save_status = gr.Markdown()
-        with gr.Column(scale=2, min_width=360):
-            gr.Markdown("### Code for exactly these settings")
-            with gr.Tab("Python"):
-                py_code = gr.Code(language="python", show_label=False, elem_id="pg-code-python")
-            with gr.Tab("JavaScript"):
-                js_code = gr.Code(language="javascript", show_label=False, elem_id="pg-code-js")
-            with gr.Tab("curl"):
-                curl_code = gr.Code(language="shell", show_label=False, elem_id="pg-code-curl")
+                overwrite = gr.Checkbox(label="Overwrite a vibe of this name (built-in or yours)", value=False)
+                save = gr.Button("Save vibe", size="sm", elem_id="pg-save-vibe")
+                save_status = gr.Markdown(elem_id="pg-save-status")
+    waveform = gr.Plot(label="Waveform", elem_id="pg-waveform")
+    token = gr.Textbox(visible=False, elem_id="pg-token")
+    last_sample = gr.State("")
+    current_vibe = gr.Textbox(visible=False)
 
     settings = [script, voice, model, instructions, speed, fmt]
     code_outputs = [py_code, js_code, curl_code, script_count, instructions_count]
@@ -322,24 +431,29 @@ def create_studio_tab() -> None:
             show_progress="hidden",
             queue=False,
         )
+    speed.input(clamp_speed, speed, [speed, speed_note], api_name="clamp_speed", queue=False, show_progress="hidden")
     gr.on([voice.input], preview_voice, [voice, model], preview, api_name="preview", show_progress="minimal")
     model.change(model_changed, model, instructions, api_name="model_changed", queue=False)
     shuffle.click(shuffle_vibes, None, chips, api_name="shuffle_vibes", queue=False)
     for picker, api in ((chips, "apply_vibe"), (all_vibes, False)):
         picker.input(
             apply_vibe,
-            [picker, script, last_sample],
-            [instructions, script, voice, last_sample, current_vibe],
+            [picker, script, last_sample, voice],
+            [instructions, script, last_sample, current_vibe, suggestion, use_voice],
             api_name=api,
             queue=False,
         )
-    play.click(start_speech, settings, [player, token, metrics], api_name="speak").then(
+    use_voice.click(accept_suggestion, current_vibe, [voice, suggestion, use_voice], api_name="use_voice", queue=False)
+    # The page makes the token and opens the PCM stream on the click itself (studio.js),
+    # in parallel with this request: one round trip less before the first sound.
+    begin = "(...args) => [...args.slice(0, -1), window.pgStudio ? window.pgStudio.begin() : '']"
+    play.click(start_speech, [*settings, token], [token, metrics], api_name="speak", js=begin, queue=False).then(
         finish_speech, [token, current_vibe], [metrics, download, waveform], api_name="collect"
-    )
+    ).then(None, None, None, js="() => { if (window.pgStudio) window.pgStudio.fillMetrics(); return []; }")
     save.click(
         save_vibe,
         [vibe_name, instructions, script, voice, overwrite],
         [save_status, all_vibes, chips],
         api_name="save_vibe",
     )
-    return settings, code_outputs
+    return StudioParts(settings, code_outputs, chips, all_vibes)

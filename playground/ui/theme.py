@@ -19,6 +19,8 @@ def create_theme() -> gr.themes.Base:
         secondary_hue=gr.themes.colors.amber,
         neutral_hue=gr.themes.colors.slate,
         radius_size=gr.themes.sizes.radius_lg,
+        spacing_size=gr.themes.sizes.spacing_sm,
+        text_size=gr.themes.sizes.text_sm,
         font=SANS,
         font_mono=MONO,
     )
@@ -30,34 +32,66 @@ def create_theme() -> gr.themes.Base:
         button_primary_background_fill_hover="linear-gradient(90deg, *primary_700, *primary_600)",
         button_primary_text_color="white",
         slider_color="*primary_500",
+        layout_gap="8px",
+        block_padding="6px 10px",
     )
 
 
 CSS = """
-.gradio-container { max-width: 1400px !important; }
-.pg-header { display: flex; align-items: baseline; justify-content: space-between; flex-wrap: wrap; gap: 8px;
-  padding: 14px 18px; border-radius: 14px; color: white;
+.gradio-container { max-width: 1440px !important; padding-top: 6px !important; }
+.gradio-container > .main > .wrap { padding-top: 0 !important; }
+#pg-vibe-side { gap: 6px !important; }
+#pg-texts textarea { font-size: 0.9rem; }
+.pg-count { display: block; text-align: right; margin-top: -4px; }
+.pg-header { display: flex; align-items: center; justify-content: space-between; flex-wrap: wrap; gap: 8px;
+  padding: 8px 16px; border-radius: 12px; color: white;
   background: linear-gradient(100deg, #4c1d95 0%, #7c3aed 55%, #f59e0b 120%); }
-.pg-title { font-size: 1.45rem; font-weight: 750; letter-spacing: -0.01em; color: white !important; }
+.pg-title { font-size: 1.2rem; font-weight: 750; letter-spacing: -0.01em; color: white !important; }
 .pg-header * { color: inherit; }
-.pg-version { font-size: 0.8rem; opacity: 0.75; font-weight: 500; }
-.pg-provider { font-size: 0.9rem; opacity: 0.95; }
+.pg-version { font-size: 0.75rem; opacity: 0.75; font-weight: 500; }
+.pg-provider { font-size: 0.85rem; opacity: 0.95; }
 .pg-provider code { background: rgb(255 255 255 / 0.18); color: white; padding: 1px 6px; border-radius: 6px; }
-.pg-badge { display: inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 650; font-size: 0.8rem;
+.pg-badge { display: inline-block; padding: 1px 9px; border-radius: 999px; font-weight: 650; font-size: 0.75rem;
   background: white; color: #4c1d95; margin-right: 6px; }
 .pg-embedded { background: #fef3c7; color: #92400e; }
-.pg-voice-grid .wrap { display: grid !important; grid-template-columns: repeat(auto-fill, minmax(190px, 1fr));
-  gap: 8px !important; }
-.pg-voice-grid label { align-items: flex-start !important; padding: 10px 12px !important; min-height: 64px;
-  border-radius: 12px !important; border: 1px solid var(--border-color-primary) !important;
-  white-space: normal !important; line-height: 1.25; font-size: 0.86rem; }
+#pg-settings { margin: 4px 0 !important; }
+/* voice cards: five across, name then a two-line character sketch */
+.pg-voice-grid .wrap { display: grid !important; grid-template-columns: repeat(5, minmax(0, 1fr));
+  gap: 6px !important; }
+.pg-voice-grid label { align-items: flex-start !important; padding: 5px 8px !important; min-height: 40px;
+  border-radius: 10px !important; border: 1px solid var(--border-color-primary) !important;
+  white-space: pre-line !important; line-height: 1.2; font-size: 0.76rem; }
+.pg-voice-grid label span { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical;
+  overflow: hidden; }
+.pg-voice-grid label span::first-line { font-weight: 700; font-size: 0.86rem; }
 .pg-voice-grid label.selected { border-color: var(--color-accent) !important;
   box-shadow: 0 0 0 2px var(--color-accent-soft); background: var(--color-accent-soft) !important; }
-.pg-chips .wrap { gap: 6px !important; }
-.pg-chips label { border-radius: 999px !important; padding: 4px 12px !important; font-size: 0.85rem; }
-.pg-count { font-size: 0.8rem; color: var(--body-text-color-subdued); }
+.pg-chips .wrap { gap: 5px !important; }
+.pg-chips label { border-radius: 999px !important; padding: 2px 10px !important; font-size: 0.8rem; }
+#pg-suggest-row { min-height: 0 !important; align-items: center; }
+#pg-suggestion { font-size: 0.85rem; }
+#pg-suggestion p { margin: 0 !important; }
+.pg-count { font-size: 0.75rem; color: var(--body-text-color-subdued); }
 .pg-count.pg-over { color: #dc2626; font-weight: 650; }
-.pg-player audio { width: 100%; margin-top: 4px; }
+#pg-play { min-height: 44px; font-size: 1.05rem; align-self: end; }
+#pg-speed-note p { margin: 0 !important; color: #b45309; font-size: 0.85rem; }
+/* the live player */
+.pg-live { display: flex; align-items: center; gap: 10px; padding: 8px 12px; border-radius: 12px;
+  border: 1px solid var(--border-color-primary); background: var(--block-background-fill); }
+.pg-live button { width: 30px; height: 30px; border-radius: 999px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); cursor: pointer; }
+.pg-live button:disabled { opacity: 0.35; cursor: default; }
+.pg-live-bar { position: relative; flex: 0 0 180px; height: 6px; border-radius: 3px; background: #e2e8f0;
+  overflow: hidden; }
+.pg-live-buffer { position: absolute; inset: 0 auto 0 0; width: 0; background: #ddd6fe; }
+.pg-live-fill { position: absolute; inset: 0 auto 0 0; width: 0; background: #7c3aed; }
+#pg-live-time { font-variant-numeric: tabular-nums; font-size: 0.8rem; color: var(--body-text-color-subdued); }
+#pg-live-status { font-size: 0.85rem; }
+#pg-metrics p { margin: 2px 0 !important; font-size: 0.88rem; }
+/* code: long lines scroll sideways instead of being cut */
+#pg-side .cm-editor .cm-scroller { overflow-x: auto !important; }
+#pg-side .cm-content { white-space: pre !important; }
+#pg-side .cm-lineWrapping { word-break: normal !important; white-space: pre !important; }
 .pg-variant { border: 1px solid var(--border-color-primary); border-radius: 14px; padding: 10px !important;
   background: var(--block-background-fill); }
 """

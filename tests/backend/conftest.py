@@ -54,3 +54,20 @@ def encode_with_av(samples: np.ndarray, rate: int, container: str, codec: str) -
 
 def decoded(data: bytes, fmt: str | None = None) -> audio.DecodedAudio:
     return audio.decode(data, fmt)
+
+
+#: case id -> answered correctly, filled by ``test_hostile_inputs`` for the terminal summary
+HOSTILE_RESULTS = pytest.StashKey[dict[str, bool]]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """One line with the number of hostile inputs sent, shown even with ``-q``."""
+    results = config.stash.get(HOSTILE_RESULTS, {})
+    if not results:
+        return
+    good = sum(results.values())
+    if good == len(results):
+        line = f"hostile inputs: {good}, all answered with an OpenAI error envelope; server still serving"
+    else:
+        line = f"hostile inputs: {good} of {len(results)} answered with an OpenAI error envelope"
+    terminalreporter.write_line(line)

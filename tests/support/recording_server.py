@@ -95,6 +95,12 @@ class RecordingServer:
                 )
             return await call_next(request)
 
+        @app.get("/v1/models")
+        async def models(request: Request):
+            self._add(Recorded("GET", "/v1/models", request.headers.get("authorization")))
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "test"} for m in ("tts-1", "whisper-1")]
+            return {"object": "list", "data": data}
+
         @app.post("/v1/audio/speech")
         async def speech(request: Request):
             body = await request.json()

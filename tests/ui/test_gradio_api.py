@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx2 as httpx
 import pytest
 from gradio_client import Client
 
@@ -17,6 +18,10 @@ EXPECTED = {
     "/model_changed",
     "/shuffle_vibes",
     "/apply_vibe",
+    "/use_voice",
+    "/clamp_speed",
+    "/test_connection",
+    "/use_provider",
     "/speak",
     "/collect",
     "/save_vibe",
@@ -50,15 +55,18 @@ def test_code_endpoint(client):
     assert "audio/speech" in curl and "12 / 4,096" in script_count
 
 
-def test_speak_then_collect(client):
+def test_speak_then_collect(client, app_url):
     vibe_name = client.predict(api_name="/shuffle_vibes")["choices"][0][0]
-    instructions, script, _voice, name = client.predict(vibe_name, "", api_name="/apply_vibe")  # State not in API
+    instructions, script, name, _suggestion = client.predict(
+        vibe_name, "", "echo", api_name="/apply_vibe"
+    )  # the last-sample State and the button are not part of the API
     assert instructions.startswith(("Affect:", "Tone:")) and name == vibe_name
-    player, token, _ = client.predict(script, "echo", "gpt-4o-mini-tts", instructions, 1.0, "flac", api_name="/speak")
-    assert token in player
+    token, _status = client.predict(script, "echo", "gpt-4o-mini-tts", instructions, 1.0, "flac", "", api_name="/speak")
+    pcm = httpx.get(f"{app_url}/studio/pcm/{token}", timeout=60)
+    assert pcm.headers["content-type"].startswith("audio/L16") and len(pcm.content) > 24_000 * 2
     metrics, download, _plot = client.predict(token, name, api_name="/collect")
-    assert "First audio" in metrics
-    path = Path(download)
+    assert "First audio heard" in metrics
+    path = Path(download["value"] if isinstance(download, dict) else download)  # an update: it also shows the file
     assert path.name.startswith("echo_") and path.suffix == ".flac"
     assert audio.decode(path.read_bytes()).duration > 1.0
 

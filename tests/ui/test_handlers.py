@@ -61,19 +61,57 @@ def test_model_without_instructions_disables_the_box(ctx):
     assert studio.model_changed("gpt-4o-mini-tts")["interactive"] is True
 
 
-def test_vibes_fill_instructions_and_sample_script(ctx):
-    vibe = ctx.builtin_vibes[0]
-    instructions, script, voice, sample, name = studio.apply_vibe(vibe.name, "", "")
-    assert instructions == vibe.instructions_text and voice == vibe.voice and name == vibe.name
+def test_vibes_fill_instructions_and_suggest_a_voice_without_switching(ctx):
+    vibe = next(v for v in ctx.builtin_vibes if v.voice != "marin")
+    instructions, script, sample, name, suggestion, button = studio.apply_vibe(vibe.name, "", "", "marin")
+    assert instructions == vibe.instructions_text and name == vibe.name
     assert script == vibe.script.strip() == sample
+    # the vibe only suggests its voice; the apply handler has no voice output at all
+    assert vibe.voice in suggestion and "marin" in suggestion
+    assert button["visible"] is True and button["value"] == f"Use {vibe.voice}"
+    voice, note, hidden = studio.accept_suggestion(name)  # only when the user asks
+    assert voice["value"] == vibe.voice and hidden["visible"] is False and vibe.voice in note
     other = ctx.builtin_vibes[1]
-    _, script2, *_ = studio.apply_vibe(other.name, script, sample)  # still the previous sample: replaced
+    _, script2, *_ = studio.apply_vibe(other.name, script, sample, "marin")  # still the previous sample: replaced
     assert script2 == other.script.strip()
-    _, mine, *_ = studio.apply_vibe(other.name, "My own words.", sample)  # user text is kept
+    _, mine, *_ = studio.apply_vibe(other.name, "My own words.", sample, "marin")  # user text is kept
     assert mine == "My own words."
+    *_, same_voice = studio.apply_vibe(other.name, "", "", other.voice)
+    assert same_voice["visible"] is False
     chips = studio.shuffle_vibes()
     assert 1 <= len(chips["choices"]) <= studio.CHIPS
     assert set(chips["choices"]) <= {v.name for v in ctx.all_vibes()}
+
+
+def test_speed_outside_the_range_is_clamped_visibly_and_the_code_follows(ctx):
+    update, note = studio.clamp_speed(10)
+    assert update["value"] == 4.0 and "10" in note and "maximum" in note and "4" in note
+    update, note = studio.clamp_speed(0)
+    assert update["value"] == 0.25 and "minimum" in note
+    assert studio.clamp_speed(1.5) == ({"__type__": "update"}, "")
+    py, *_ = studio.update_code(*settings(speed=10))
+    assert "speed=4.0" in py and "Fix before running" not in py
+    token, _ = studio.start_speech(*settings(speed=10))
+    assert ctx.streams.get(token).spec.speed == 4.0  # what plays is what the code says
+
+
+def test_saved_vibes_come_back_on_page_load(ctx):
+    studio.save_vibe("Reload survivor", "Tone: steady.", "Hi.", "ash", False)
+    chips, everything = studio.refresh_vibes()
+    assert "Reload survivor" in everything["choices"] and len(chips["choices"]) <= studio.CHIPS
+
+
+def test_vibe_names_are_bounded_and_builtins_need_overwrite(ctx):
+    status, *_ = studio.save_vibe("x" * 61, "Tone: dry.", "Hi.", "ash", False)
+    assert status.startswith("⚠️") and "60" in status
+    builtin = ctx.builtin_vibes[0]
+    status, *_ = studio.save_vibe(builtin.name, "Tone: mine.", "Hi.", "ash", False)
+    assert status.startswith("⚠️") and "built-in" in status and "Overwrite" in status
+    status, *_ = studio.save_vibe(builtin.name, "Tone: mine.", "Hi.", "ash", True)
+    assert status.startswith("✅")
+    mine = ctx.vibe(builtin.name)
+    assert mine.user and "mine" in mine.instructions_text
+    assert [v.name for v in ctx.all_vibes()].count(builtin.name) == 1  # the user's version replaces it
 
 
 def test_save_vibe_asks_before_overwriting(ctx):
@@ -88,34 +126,52 @@ def test_save_vibe_asks_before_overwriting(ctx):
     assert status.startswith("✅") and "warm" in ctx.vibe("My ../Vibe!").instructions_text
 
 
-def test_play_streams_then_collects_metrics_and_file(ctx):
+def test_play_streams_pcm_then_collects_metrics_and_file(ctx):
     vibe = ctx.builtin_vibes[0]
-    instructions, script, voice, _, _ = studio.apply_vibe(vibe.name, "", "")
-    player, token, _status = studio.start_speech(script, voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3")
-    assert f"/studio/stream/{token}" in player and "<audio" in player
-    streamed = b"".join(ctx.streams.get(token).follow())
-    metrics, path, figure = studio.finish_speech(token, vibe.name)
-    data = Path(path).read_bytes()
-    assert data == streamed and audio.decode(data).duration > 1.0
-    name = Path(path).name
-    assert name.startswith(f"{voice}_") and name.endswith(".mp3") and "custom" not in name
-    assert "First audio" in metrics and "Est. cost" in metrics and "Local backend applied" in metrics
-    assert figure is not None
+    instructions, script, *_ = studio.apply_vibe(vibe.name, "", "", vibe.voice)
+    page_token = "A" * 22  # the page makes one on the click and is already fetching it
+    token, _status = studio.start_speech(script, vibe.voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3", page_token)
+    assert token == page_token
+    pcm = b"".join(ctx.streams.wait_for(token).follow_pcm())
+    metrics, download, figure = studio.finish_speech(token, vibe.name)
+    data = Path(download["value"]).read_bytes()
+    full = audio.decode(data)
+    # the page heard the decoded bytes of exactly this file
+    assert abs(len(pcm) / 2 / 24_000 - full.duration) < 0.1 and full.duration > 1.0
+    name = Path(download["value"]).name
+    assert name.startswith(f"{vibe.voice}_") and name.endswith(".mp3") and "custom" not in name
+    assert "First audio heard" in metrics and "server first byte" in metrics and "Est. cost" in metrics
+    assert "Local backend applied" in metrics and figure is not None
+
+
+def test_page_tokens_are_checked(ctx):
+    token, _ = studio.start_speech(*settings(), "../../etc/passwd")
+    assert token != "../../etc/passwd" and len(token) >= 22
+    again, _ = studio.start_speech(*settings(), token)  # taken: a fresh one is issued
+    assert again != token
 
 
 def test_play_rejects_bad_settings_with_a_clear_message(ctx):
-    with pytest.raises(gr.Error, match="speed"):
-        studio.start_speech("Hi", "echo", "gpt-4o-mini-tts", "", 9.0, "mp3")
+    with pytest.raises(gr.Error, match="voice"):
+        studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3")
+
+
+class _Session:
+    """Stands in for gr.Request: handlers only read ``session_hash``."""
+
+    def __init__(self, session_hash: str):
+        self.session_hash = session_hash
 
 
 def test_provider_error_is_shown_not_raised(ctx):
     failing = RecordingServer(fail_with=(401, "Incorrect API key provided: sk-abc123456789xyz."))
+    tab = _Session("tab-with-a-bad-key")
     with BackgroundServer(failing.app) as url:
-        ctx.provider = Provider("compatible", "Bad key server", url + "/v1", "sk-abc123456789xyz")
-        _, token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3")
-        metrics, path, figure = studio.finish_speech(token, None)
+        ctx.sessions.set(tab.session_hash, Provider("compatible", "Bad key server", url + "/v1", "sk-abc123456789xyz"))
+        token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "", tab)
+        metrics, download, figure = studio.finish_speech(token, None)
     assert metrics.startswith("⚠️") and "401" in metrics and "Incorrect API key" in metrics
-    assert "sk-abc123456789xyz" not in metrics and path is None and figure is None
+    assert "sk-abc123456789xyz" not in metrics and download == {"__type__": "update"} and figure is None
 
 
 def test_voice_preview_is_cached(ctx):
@@ -148,7 +204,7 @@ def _columns(*cols: dict) -> list:
 def get_context_providers():
     from playground.ui.context import get_context
 
-    return get_context().providers
+    return get_context().providers_for(None)
 
 
 def _final(agen) -> list:
@@ -163,20 +219,23 @@ def _final(agen) -> list:
 
 def test_compare_runs_all_and_isolates_errors(ctx):
     failing = RecordingServer(fail_with=(429, "Rate limit reached for requests"))
+    tab = _Session("tab-with-a-busy-server")
     with BackgroundServer(failing.app) as url:
-        ctx.providers["Busy server"] = Provider("compatible", "Busy server", url + "/v1", "local")
+        busy = Provider("compatible", "Busy server", url + "/v1", "local")
+        ctx.sessions.set(tab.session_hash, busy)
+        assert list(ctx.providers_for(tab)) == ["Busy server", "Embedded local backend"]
         cols = _columns(
             {"voice": "echo", "fmt": "pcm"},
-            {"voice": "ash", "speed": 9.0},
+            {"voice": "ash", "instructions": "x" * 5000},
             {"voice": "onyx", "provider": "Busy server"},
             {"voice": "echo", "fmt": "wav"},
         )
-        out = _final(compare.run_compare("Two voices, one script.", 4, True, *cols))
+        out = _final(compare.run_compare(tab, "Two voices, one script.", 4, True, *cols))
     per = compare.OUTPUTS_PER_COLUMN
     col = [out[i * per : (i + 1) * per] for i in range(4)]
     assert Path(col[0][0]).suffix == ".wav"  # raw PCM wrapped for the browser
     assert "Round trip WER" in col[0][1] and col[0][2] is not None and col[0][3] is not None
-    assert "speed=9.0" in col[1][1] and col[1][0] is None
+    assert "instructions" in col[1][1] and "4096" in col[1][1] and col[1][0] is None
     assert "429" in col[2][1] and col[2][0] is None
     assert Path(col[3][0]).is_file() and "Duration" in col[3][1]
     assert 'voice="echo"' in col[3][4]
@@ -225,3 +284,45 @@ def test_old_outputs_are_pruned(ctx):
     os.utime(old, (time.time() - 2 * 24 * 3600,) * 2)
     assert ctx.prune_outputs() == 1
     assert not old.exists() and fresh.exists()
+
+
+# ---------------------------------------------------------------------- settings
+
+
+def test_settings_switch_this_tab_only_and_never_echo_the_key(ctx, recorder):
+    from playground.ui import settings as panel
+    from tests.conftest import SECRET_KEY
+
+    tab, other = _Session("tab-a"), _Session("tab-b")
+    out = panel.apply_provider("compatible", SECRET_KEY, recorder.base_url, tab)
+    header, status, key_box, _url_box, *columns = out
+    assert key_box == {"__type__": "update", "value": ""}  # the key box is emptied
+    assert "Compatible server" in header and recorder.base_url in header and "this tab" in status
+    assert columns[0]["choices"][0] == f"OpenAI-compatible server at {recorder.base_url}"
+    assert all(SECRET_KEY not in str(part) for part in out)
+    assert ctx.provider_for(tab).api_key == SECRET_KEY and ctx.provider_for(other) is ctx.provider
+    py, js, curl, *_ = studio.update_code(*settings(), tab)
+    assert recorder.base_url in py and SECRET_KEY not in py + js + curl
+    token, _ = studio.start_speech(*settings(), "", tab)
+    ctx.streams.get(token).wait()
+    sent = recorder.requests[-1]
+    assert sent.path.endswith("/audio/speech") and sent.authorization == f"Bearer {SECRET_KEY}"
+    panel.apply_provider("embedded", "", "", tab)
+    assert ctx.provider_for(tab) is ctx.sessions.local
+
+
+def test_settings_explain_what_is_missing(ctx):
+    from playground.ui import settings as panel
+
+    _, status, *_ = panel.apply_provider("openai", "  ", "", _Session("t"))
+    assert status.startswith("⚠️") and "key" in status
+    _, status, *_ = panel.apply_provider("compatible", "", "not a url", _Session("t"))
+    assert status.startswith("⚠️") and "base URL" in status
+    assert panel.test_connection("compatible", "", "http://127.0.0.1:9/v1").startswith("⚠️ Could not list models")
+
+
+def test_test_connection_lists_models(ctx, backend_url):
+    from playground.ui import settings as panel
+
+    status = panel.test_connection("compatible", "", backend_url + "/v1")
+    assert status.startswith("✅") and "whisper-1" in status and "gpt-4o-mini-tts" in status

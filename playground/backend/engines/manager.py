@@ -16,8 +16,9 @@ from typing import Any
 from playground.backend.assets import AssetMissingError
 from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine
 from playground.backend.settings import BackendSettings
+from playground.core.catalog import get_catalog
 
-__all__ = ["STT_MODELS", "TTS_ENGINES", "EngineManager", "tts_class"]
+__all__ = ["TTS_ENGINES", "EngineManager", "stt_models", "tts_class"]
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,13 @@ TTS_ENGINES: dict[str, str] = {
     "pico": "playground.backend.engines.pico_tts:PicoTTS",
     "kokoro": "playground.backend.engines.kokoro_tts:KokoroTTS",
 }
-STT_MODELS = ("base", "tiny.en")
+
+
+def stt_models() -> tuple[str, ...]:
+    """The local Whisper sizes (the names ``local.transcription`` in the catalog maps to)."""
+    from playground.backend.engines.whisper_stt import MODELS
+
+    return tuple(MODELS)
 
 
 def tts_class(engine: str) -> type[TTSEngine]:
@@ -76,8 +83,8 @@ class EngineManager:
         return self._get(f"tts:{engine}", lambda: _build_tts(engine, self.settings))
 
     def stt(self, model: str) -> STTEngine:
-        if model not in STT_MODELS:
-            raise KeyError(f"unknown local STT model {model!r}; known: {', '.join(STT_MODELS)}")
+        if model not in stt_models():
+            raise KeyError(f"unknown local STT model {model!r}; known: {', '.join(stt_models())}")
 
         def build() -> STTEngine:
             from playground.backend.engines.whisper_stt import WhisperSTT
@@ -95,7 +102,7 @@ class EngineManager:
                 return RemoteLLM(base_url=s.llm_base_url, model=s.llm_model, api_key=s.llm_api_key)
             from playground.backend.engines.llama_llm import LlamaLLM
 
-            return LlamaLLM(n_threads=s.threads)
+            return LlamaLLM(n_threads=s.threads, max_waiting=get_catalog().llm_queue_max)
 
         return self._get("llm", build)
 

@@ -5,6 +5,12 @@ text; with ``modalities: ["text", "audio"]`` the reply is spoken by the requeste
 voice and returned as ``message.audio`` (or streamed as ``delta.audio``), as OpenAI's
 audio models do. A streamed spoken reply speaks each sentence as soon as the model
 has written it, so audio starts long before the text is complete.
+
+The request is checked at the edge, before any model runs: numbers and booleans must
+be JSON numbers and booleans (pydantic would otherwise accept ``"100"`` or ``"yes"``),
+integers fit 32 bits, a field OpenAI's request does not have is refused (those it has
+that mean nothing locally are ignored), and every content part must be one we can read,
+in valid Unicode.
 """
 
 from __future__ import annotations
@@ -40,8 +46,39 @@ log = logging.getLogger(__name__)
 
 AUDIO_TTL_S = 3600
 ROLES = ("system", "developer", "user", "assistant", "tool")
-#: the transcription model that hears ``input_audio`` parts
-HEARING_MODEL = "whisper-1"
+PART_TYPES = ("text", "input_text", "input_audio", "refusal")
+INT32_MAX = 2**31 - 1
+#: OpenAI's chat parameters that the local model has no use for: accepted and ignored
+IGNORED_FIELDS = frozenset(
+    {
+        "frequency_penalty",
+        "function_call",
+        "functions",
+        "logit_bias",
+        "logprobs",
+        "metadata",
+        "moderation",
+        "parallel_tool_calls",
+        "prediction",
+        "presence_penalty",
+        "prompt_cache_key",
+        "prompt_cache_options",
+        "prompt_cache_retention",
+        "reasoning_effort",
+        "response_format",
+        "safety_identifier",
+        "seed",
+        "service_tier",
+        "stop",
+        "store",
+        "tool_choice",
+        "tools",
+        "top_logprobs",
+        "user",
+        "verbosity",
+        "web_search_options",
+    }
+)
 
 
 class AudioParams(BaseModel):
@@ -54,22 +91,67 @@ class ChatBody(BaseModel):
 
     model: str
     messages: list[dict[str, Any]] = Field(min_length=1)
-    stream: bool = False
-    max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
-    temperature: float = Field(default=0.7, ge=0, le=2, allow_inf_nan=False)
-    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False)
+    stream: bool = Field(default=False, strict=True)
+    max_tokens: int | None = Field(default=None, ge=1, le=INT32_MAX, strict=True)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=INT32_MAX, strict=True)
+    temperature: float = Field(default=0.7, ge=0, le=2, allow_inf_nan=False, strict=True)
+    top_p: float | None = Field(default=None, ge=0, le=1, allow_inf_nan=False, strict=True)
     modalities: list[str] = Field(default_factory=lambda: ["text"])
     audio: AudioParams | None = None
     stream_options: dict[str, Any] | None = None
-    n: int = Field(default=1, ge=1, le=1)
+    n: int = Field(default=1, ge=1, le=1, strict=True)
 
 
 def _wire_format(fmt: str) -> str:
     return "pcm" if fmt == "pcm16" else fmt
 
 
+def _check_text(text: Any, where: str) -> None:
+    if not isinstance(text, str):
+        raise APIError(f"Invalid '{where}': expected a string.", param=where, code="invalid_type")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise APIError(
+            f"Invalid '{where}': contains invalid Unicode (an unpaired surrogate).", param=where, code="invalid_value"
+        ) from None
+
+
+def _check_part(part: Any, where: str) -> None:
+    """A content part we can read: text, or audio in a format the transcriber takes."""
+    kind = part.get("type") if isinstance(part, dict) else None
+    if kind not in PART_TYPES:
+        raise APIError(
+            f"Invalid '{where}': expected a content part object with type one of: {', '.join(PART_TYPES)}.",
+            param=where,
+            code="invalid_value",
+        )
+    if kind == "input_audio":
+        audio_in = part.get("input_audio")
+        formats = get_catalog().chat_audio["input_formats"]
+        if not isinstance(audio_in, dict) or not isinstance(audio_in.get("data"), str):
+            raise APIError(
+                f"Invalid '{where}.input_audio': expected an object with base64 'data' and a 'format'.",
+                param=where,
+                code="invalid_type",
+            )
+        if audio_in.get("format") not in formats:
+            raise APIError(
+                f"Invalid '{where}.input_audio.format': must be one of: {', '.join(formats)}.",
+                param=where,
+                code="invalid_value",
+            )
+    else:
+        key = "refusal" if kind == "refusal" else "text"
+        _check_text(part.get(key), f"{where}.{key}")
+
+
 def _validate(body: ChatBody) -> None:
+    unknown = sorted(set(body.model_extra or ()) - IGNORED_FIELDS)
+    if unknown:
+        raise APIError(
+            f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0], code="unknown_parameter"
+        )
     if body.model not in chat_models():
         raise APIError(
             f"The model '{body.model}' does not exist or is not served here; known: {', '.join(chat_models())}",
@@ -103,16 +185,31 @@ def _validate(body: ChatBody) -> None:
                 param=f"messages[{i}].content",
                 code="invalid_type",
             )
+        if isinstance(content, str):
+            _check_text(content, f"messages[{i}].content")
+        elif isinstance(content, list):
+            for j, part in enumerate(content):
+                _check_part(part, f"messages[{i}].content[{j}]")
+        elif isinstance(msg.get("audio"), dict) and "transcript" in msg["audio"]:
+            _check_text(msg["audio"]["transcript"], f"messages[{i}].audio.transcript")
 
 
 async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -> str:
     data = (part.get("input_audio") or {}).get("data", "")
+    engine = request.app.state.engines.stt(stt_model_for(get_catalog().raw["local"]["hearing"], None))
     try:
         raw = base64.b64decode(data, validate=True)
-        samples = await run_in_threadpool(audio.decode_mono, raw, 16_000, max_seconds=get_catalog().audio_max_seconds)
+        samples = await run_in_threadpool(
+            audio.decode_mono, raw, engine.sample_rate, max_seconds=get_catalog().audio_max_seconds
+        )
     except (binascii.Error, TypeError, ValueError) as e:  # AudioDecodeError is a ValueError
         raise APIError(f"Invalid audio in '{where}': {e}", param=where, code="invalid_value") from e
-    engine = request.app.state.engines.stt(stt_model_for(HEARING_MODEL, None))
+    if len(samples) < engine.sample_rate // 10:  # under 0.1 s, refused as /audio/transcriptions does
+        raise APIError(
+            f"Audio in '{where}' is too short. Minimum audio length is 0.1 seconds.",
+            param=where,
+            code="audio_too_short",
+        )
     try:
         result = await run_in_threadpool(engine.transcribe, samples, STTOptions())
         segments = await run_in_threadpool(list, result.segments)

@@ -1,11 +1,13 @@
 """``POST /audio/speech``: the 13 OpenAI voices on local engines, streamed.
 
 Validation is the same ``SpeechSpec`` the playground uses, so the backend and the UI
-agree on every limit. Audio leaves sentence by sentence: the first chunk is
-synthesised before the response starts (so a failing engine still gets a proper
-error status), the rest while earlier chunks are on the wire. Synthesis and encoding
-run in worker threads; the event loop only moves bytes. FLAC is the one format sent
-whole (its header needs the length; see ``core.encode``).
+agree on every limit; the body's shape is checked strictly first: unknown fields are
+refused as OpenAI does, and ``speed`` must be a JSON number (pydantic would otherwise
+turn ``"1.5"`` or ``true`` into one). Audio leaves sentence by sentence: the first
+chunk is synthesised before the response starts (so a failing engine still gets a
+proper error status), the rest while earlier chunks are on the wire. Synthesis and
+encoding run in worker threads; the event loop only moves bytes. FLAC is the one format
+sent whole (its header needs the length; see ``core.encode``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from playground.backend.errors import APIError, engine_failure, spec_error
@@ -37,14 +39,14 @@ INSTRUCTIONS_HEADER = "x-playground-instructions-applied"
 
 
 class SpeechBody(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
 
     model: str
     input: str
     voice: str | dict[str, Any]
     instructions: str | None = None
     response_format: str = get_catalog().speech_defaults["format"]
-    speed: float = 1.0
+    speed: float = Field(default=1.0, strict=True)
     stream_format: str = "audio"
 
 

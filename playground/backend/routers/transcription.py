@@ -2,10 +2,12 @@
 
 The multipart form is read exactly as the SDK sends it (``include[]``,
 ``timestamp_granularities[]``, ``chunking_strategy[type]``, ``stream="true"``); the
-rules are the playground's own ``TranscriptionSpec``. Oversize bodies are refused by
-``limits.BodyLimit`` before they are read; the upload is decoded straight to 16 kHz
-mono and refused past the catalog's ``audio_max_seconds``. Decoding stops as soon as
-the client goes away, so an abandoned hour of audio does not keep the cores busy.
+rules are the playground's own ``TranscriptionSpec``. A field OpenAI's request does not
+have is refused, as OpenAI does; those it has that mean nothing locally are ignored.
+Oversize bodies are refused by ``limits.BodyLimit`` before they are read; the upload is
+decoded straight to 16 kHz mono and refused past the catalog's ``audio_max_seconds``.
+Decoding stops as soon as the client goes away, so an abandoned hour of audio does not
+keep the cores busy.
 """
 
 from __future__ import annotations
@@ -36,6 +38,27 @@ from playground.core.specs import TranscriptionSpec
 router = APIRouter(tags=["audio"])
 log = logging.getLogger(__name__)
 
+#: the form fields of OpenAI's transcription request (translations take a subset), by
+#: name before any ``[]`` / ``[key]`` suffix
+FORM_FIELDS = frozenset(
+    {
+        "file",
+        "model",
+        "language",
+        "languages",
+        "keywords",
+        "prompt",
+        "response_format",
+        "temperature",
+        "include",
+        "timestamp_granularities",
+        "stream",
+        "chunking_strategy",
+        "known_speaker_names",
+        "known_speaker_references",
+    }
+)
+
 
 def _too_large() -> APIError:
     mib = get_catalog().upload_max_bytes / 2**20
@@ -51,7 +74,8 @@ async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
     try:
         form = await request.form(max_files=1, max_fields=64)
     except Exception as e:
-        raise APIError(f"Could not parse the multipart form: {e}", param="file", code="invalid_value") from e
+        why = getattr(e, "detail", e)  # starlette's MultiPartException str() prefixes "400: "
+        raise APIError(f"Could not parse the multipart form: {why}", param="file", code="invalid_value") from e
     upload: UploadFile | None = None
     fields: dict[str, Any] = {"include": [], "timestamp_granularities": [], "chunking_strategy": None}
     chunking: dict[str, Any] = {}
@@ -59,9 +83,12 @@ async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
         if isinstance(value, UploadFile):
             if key == "file":
                 upload = value
-            continue
-        if key in ("include[]", "timestamp_granularities[]"):
-            fields[key[:-2]].append(value)
+            continue  # a file under another name: reported below as the missing 'file'
+        name = key.partition("[")[0]
+        if name not in FORM_FIELDS:
+            raise APIError(f"Unrecognized request argument supplied: {key}", param=key, code="unknown_parameter")
+        if name in ("include", "timestamp_granularities"):  # ``include[]=a`` (the SDK) or ``include=a``
+            fields[name].append(value)
         elif key.startswith("chunking_strategy["):
             chunking[key[len("chunking_strategy[") : -1]] = value
         else:
@@ -85,6 +112,18 @@ def _float(fields: dict[str, Any], name: str) -> float | None:
         raise APIError(f"Invalid '{name}': expected a number, got {raw!r}.", param=name, code="invalid_value") from None
 
 
+def _chunking(raw: Any) -> Any:
+    """``chunking_strategy`` as sent: a dict (``chunking_strategy[type]=…``), "auto", or JSON text."""
+    if not isinstance(raw, str) or not raw.startswith("{"):
+        return raw
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        raise APIError(
+            "Invalid 'chunking_strategy': not valid JSON.", param="chunking_strategy", code="invalid_value"
+        ) from None
+
+
 def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
     if not fields.get("model"):
         raise APIError("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
@@ -93,7 +132,6 @@ def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
     entry = get_catalog().transcription_model(model)
     if entry is not None and not entry.stream:
         stream = False  # as OpenAI does: whisper-1 ignores `stream`
-    cs = fields.get("chunking_strategy")
     spec = TranscriptionSpec(
         file="upload",
         model=model,
@@ -105,7 +143,7 @@ def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
         timestamp_granularities=tuple(fields["timestamp_granularities"]),
         include_logprobs="logprobs" in fields["include"],
         stream=stream,
-        chunking_strategy=cs if isinstance(cs, dict) else (json.loads(cs) if cs and cs.startswith("{") else cs),
+        chunking_strategy=_chunking(fields.get("chunking_strategy")),
     )
     problems = spec.problems(check_file=False)
     if problems:
@@ -113,7 +151,8 @@ def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
     return spec
 
 
-async def _decode(upload: UploadFile) -> np.ndarray:
+async def _decode(upload: UploadFile, rate: int) -> np.ndarray:
+    """The upload as mono float32 at the engine's ``rate``, refused when empty, too long or too short."""
     name = upload.filename or ""
     ext = PurePath(name).suffix.lower().lstrip(".")
     cat = get_catalog()
@@ -126,7 +165,7 @@ async def _decode(upload: UploadFile) -> np.ndarray:
         raise APIError("The audio file is empty.", param="file", code="invalid_value")
     await upload.seek(0)
     try:
-        samples = await run_in_threadpool(audio.decode_mono, upload.file, 16_000, max_seconds=cat.audio_max_seconds)
+        samples = await run_in_threadpool(audio.decode_mono, upload.file, rate, max_seconds=cat.audio_max_seconds)
     except audio.AudioTooLongError as e:
         raise APIError(
             f"Audio is longer than the limit of {cat.audio_max_seconds} seconds; split it into shorter files.",
@@ -135,7 +174,7 @@ async def _decode(upload: UploadFile) -> np.ndarray:
         ) from e
     except audio.AudioDecodeError as e:
         raise APIError(f"Audio file might be corrupted or unsupported: {e}", param="file", code="invalid_value") from e
-    if len(samples) < 1600:  # under 0.1 s
+    if len(samples) < rate // 10:  # under 0.1 s
         raise APIError(
             "Audio file is too short. Minimum audio length is 0.1 seconds.", param="file", code="audio_too_short"
         )
@@ -257,8 +296,9 @@ def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, dur
 async def _handle(request: Request, task: str) -> Response:
     upload, fields = await _read_form(request)
     spec = _spec(fields, task)
-    samples = await _decode(upload)
     local = stt_model_for(spec.model, spec.language or None, translate=task == "translate")
+    engine = request.app.state.engines.stt(local)  # no model loads until it transcribes
+    samples = await _decode(upload, engine.sample_rate)
     options = STTOptions(
         language=spec.language or None,
         prompt=spec.prompt or None,
@@ -266,7 +306,6 @@ async def _handle(request: Request, task: str) -> Response:
         word_timestamps="word" in spec.timestamp_granularities or spec.include_logprobs,
         task=task,
     )
-    engine = request.app.state.engines.stt(local)
     try:
         result = await run_in_threadpool(engine.transcribe, samples, options)
     except ValueError as e:  # the engine's own checks (e.g. a language it cannot hear)
@@ -274,7 +313,7 @@ async def _handle(request: Request, task: str) -> Response:
     except Exception as e:
         log.exception("transcription failed")
         raise engine_failure("transcription engine") from e
-    duration = len(samples) / 16_000
+    duration = len(samples) / engine.sample_rate
 
     if spec.stream:
 

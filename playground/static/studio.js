@@ -1,0 +1,249 @@
+// Studio playback: PCM from /studio/pcm/<token> into an AudioWorklet, so the first
+// sentence is heard while the rest is still being made. Measures, in the page, the
+// time from the Play click to the first played sample (the figure a listener feels),
+// and keeps one sound at a time across the studio player, previews and other <audio>.
+(() => {
+  const RATE = 24000;
+  const state = {
+    ctx: null,
+    node: null,
+    ready: null,
+    abort: null,
+    held: [], // Float32Array chunks of the last clip, for replay
+    receivedSamples: 0,
+    playedSamples: 0,
+    ended: false,
+    // timings (performance.now() ms) of the last run, read by tests and the bench
+    last: { clickAt: null, firstChunkAt: null, firstPlayedAt: null, streamEndAt: null, heardMs: null },
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function fmt(seconds) {
+    const s = Math.max(0, seconds);
+    return `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+  }
+
+  function render(status) {
+    const box = $("pg-live");
+    if (!box) return;
+    const total = state.receivedSamples / RATE;
+    const played = state.playedSamples / RATE;
+    const fill = box.querySelector(".pg-live-fill");
+    const buffer = box.querySelector(".pg-live-buffer");
+    const estimate = Math.max(total, 0.001);
+    if (fill) fill.style.width = `${Math.min(100, (100 * played) / estimate)}%`;
+    if (buffer) buffer.style.width = state.ended ? "100%" : `${total > 0 ? 100 : 0}%`;
+    const time = $("pg-live-time");
+    if (time) time.textContent = `${fmt(played)} / ${fmt(total)}`;
+    if (status !== undefined) {
+      const line = $("pg-live-status");
+      if (line) line.innerHTML = status;
+    }
+    const replay = $("pg-live-replay");
+    if (replay) replay.disabled = !(state.ended && state.held.length);
+  }
+
+  function onWorklet(event) {
+    const m = event.data;
+    if (m.type === "first") {
+      const ts = state.ctx.getOutputTimestamp();
+      const at = ts.performanceTime + (m.time - ts.contextTime) * 1000 + (state.ctx.outputLatency || 0) * 1000;
+      state.last.firstPlayedAt = at;
+      if (state.last.clickAt !== null) {
+        state.last.heardMs = Math.max(0, at - state.last.clickAt);
+        render(`▶ Heard <b>${Math.round(state.last.heardMs)} ms</b> after you pressed Play.`);
+        fillMetrics();
+      }
+    } else if (m.type === "progress") {
+      state.playedSamples = m.played;
+      render();
+    } else if (m.type === "ended") {
+      state.playedSamples = m.played;
+      render(
+        state.last.heardMs !== null
+          ? `Done. First audio was heard ${Math.round(state.last.heardMs)} ms after Play.`
+          : "Done.",
+      );
+    }
+  }
+
+  function ensureAudio() {
+    if (!state.ready) {
+      state.ctx = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
+      state.ready = state.ctx.audioWorklet.addModule("/pg-static/pcm-worklet.js").then(() => {
+        state.node = new AudioWorkletNode(state.ctx, "pg-pcm-player", { outputChannelCount: [1] });
+        state.node.port.onmessage = onWorklet;
+        state.node.connect(state.ctx.destination);
+      });
+    }
+    if (state.ctx.state !== "running") state.ctx.resume();
+    return state.ready;
+  }
+
+  function stopPcm() {
+    if (state.abort) state.abort.abort();
+    state.abort = null;
+    if (state.node) state.node.port.postMessage({ type: "stop" });
+  }
+
+  // Every media element that has played, in the page or not: Gradio's players play
+  // through detached <audio> elements (wavesurfer), which the DOM's "play" event misses.
+  const media = new Set();
+  const nativePlay = HTMLMediaElement.prototype.play;
+  HTMLMediaElement.prototype.play = function (...args) {
+    stopPcm();
+    pauseOtherAudio(this);
+    media.add(this);
+    return nativePlay.apply(this, args);
+  };
+
+  function pauseOtherAudio(except) {
+    for (const m of [...media, ...document.querySelectorAll("audio, video")]) {
+      if (m !== except && !m.paused) m.pause();
+    }
+  }
+
+  function mediaPlaying() {
+    return [...media].filter((m) => !m.paused).length;
+  }
+
+  function post(samples) {
+    state.node.port.postMessage({ type: "chunk", samples });
+  }
+
+  async function play(token) {
+    if (!token) return;
+    await ensureAudio();
+    stopPcm();
+    state.held = [];
+    state.receivedSamples = 0;
+    state.playedSamples = 0;
+    state.ended = false;
+    Object.assign(state.last, { firstChunkAt: null, firstPlayedAt: null, streamEndAt: null, heardMs: null });
+    render("Generating… playback starts with the first sentence.");
+    const abort = new AbortController();
+    state.abort = abort;
+    let carry = null; // an odd byte waiting for its pair
+    try {
+      const response = await fetch(`/studio/pcm/${encodeURIComponent(token)}`, { signal: abort.signal });
+      if (response.status === 404) {
+        render("Nothing to play: check the settings (the error is shown above).");
+        return;
+      }
+      if (!response.ok) throw new Error(`stream answered ${response.status}`);
+      const reader = response.body.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        let bytes = value;
+        if (carry !== null) {
+          const joined = new Uint8Array(bytes.length + 1);
+          joined[0] = carry;
+          joined.set(bytes, 1);
+          bytes = joined;
+          carry = null;
+        }
+        if (bytes.length % 2) {
+          carry = bytes[bytes.length - 1];
+          bytes = bytes.subarray(0, bytes.length - 1);
+        }
+        if (!bytes.length) continue;
+        const ints = new Int16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+        const samples = new Float32Array(ints.length);
+        for (let i = 0; i < ints.length; i++) samples[i] = ints[i] / 32768;
+        if (state.last.firstChunkAt === null) state.last.firstChunkAt = performance.now();
+        state.held.push(samples);
+        state.receivedSamples += samples.length;
+        post(samples.slice());
+        render();
+      }
+      state.last.streamEndAt = performance.now();
+      state.ended = true;
+      state.node.port.postMessage({ type: "end" });
+      render();
+    } catch (err) {
+      if (err.name !== "AbortError") render(`⚠️ Playback stopped: ${err.message}`);
+    }
+  }
+
+  function newToken() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+
+  // Called by the Play event before its request leaves: a fresh token, whose stream
+  // is opened at once (the server waits briefly for the run to be registered).
+  function begin() {
+    const token = newToken();
+    play(token);
+    return token;
+  }
+
+  async function replay() {
+    if (!state.held.length) return;
+    await ensureAudio();
+    pauseOtherAudio(null);
+    stopPcm();
+    state.playedSamples = 0;
+    for (const chunk of state.held) post(chunk.slice());
+    state.node.port.postMessage({ type: "end" });
+    render("Playing again.");
+  }
+
+  function stop() {
+    stopPcm();
+    render("Stopped.");
+  }
+
+  function fillMetrics() {
+    if (state.last.heardMs === null) return;
+    document.querySelectorAll(".pg-heard").forEach((el) => {
+      el.textContent = `${Math.round(state.last.heardMs)} ms`;
+    });
+  }
+
+  // Arm on the Play click itself: the click is the user gesture that lets audio start,
+  // and its time is where "first audio" is measured from. Capture phase: before Gradio.
+  document.addEventListener(
+    "click",
+    (event) => {
+      const target = event.target instanceof Element ? event.target : null;
+      if (!target) return;
+      if (target.closest("#pg-play")) {
+        Object.assign(state.last, {
+          clickAt: performance.now(),
+          firstChunkAt: null,
+          firstPlayedAt: null,
+          streamEndAt: null,
+          heardMs: null,
+        });
+        pauseOtherAudio(null);
+        stopPcm();
+        ensureAudio();
+      } else if (target.closest("#pg-live-stop")) {
+        stop();
+      } else if (target.closest("#pg-live-replay")) {
+        replay();
+      }
+    },
+    true,
+  );
+
+  // One sound at a time: any <audio> that starts (a voice preview, a compare column)
+  // silences the studio player and every other <audio> on the page.
+  document.addEventListener(
+    "play",
+    (event) => {
+      if (event.target instanceof HTMLMediaElement) {
+        media.add(event.target);
+        stopPcm();
+        pauseOtherAudio(event.target);
+      }
+    },
+    true,
+  );
+
+  window.pgStudio = { begin, play, stop, replay, fillMetrics, mediaPlaying, state };
+})();

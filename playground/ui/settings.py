@@ -1,0 +1,107 @@
+"""Provider settings for this browser tab: the embedded backend, OpenAI, or any compatible server.
+
+A pasted key goes from the password box to server memory (``sessions.SessionProviders``)
+and nowhere else: every handler here returns the key box emptied, and what comes back
+to the page (header, status, model list) is built from ``Provider.public()``, which
+never holds the key. "Test connection" lists the server's models through the SDK
+without changing anything.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+from urllib.parse import urlparse
+
+import gradio as gr
+
+from playground.client.providers import Provider, redact
+from playground.core.errors import PlaygroundError
+from playground.core.snippets import LOCAL_KEY
+from playground.ui.context import get_context
+
+__all__ = ["KINDS", "apply_provider", "header_html", "provider_from", "test_connection"]
+
+#: (label, kind) for the radio; kinds as in ``client.providers.ProviderKind``
+KINDS = [
+    ("Embedded backend (offline)", "embedded"),
+    ("OpenAI (paste a key)", "openai"),
+    ("OpenAI-compatible server", "compatible"),
+]
+_BADGE = {"openai": "OpenAI", "compatible": "Compatible server", "embedded": "Offline · local models"}
+#: how long "test connection" waits for the server
+_TEST_TIMEOUT_S = 15.0
+
+
+def header_html(provider: Provider) -> str:
+    from playground import __version__
+
+    info = provider.public()
+    return (
+        '<div class="pg-header">'
+        f'<div class="pg-title">Audio Playground <span class="pg-version">v{__version__}</span></div>'
+        f'<div class="pg-provider" id="pg-provider" title="{html.escape(info["base_url"])}">'
+        f'<span class="pg-badge pg-{info["kind"]}">{html.escape(_BADGE[info["kind"]])}</span> '
+        f"{html.escape(info['label'])} · <code>{html.escape(info['base_url'])}</code></div>"
+        "</div>"
+    )
+
+
+class SettingsError(PlaygroundError):
+    """The settings do not describe a usable provider; the message says what to fix."""
+
+
+def provider_from(kind: str, key: str, base_url: str) -> Provider:
+    """The provider these settings describe; raises ``SettingsError`` naming what is missing."""
+    key, base_url = (key or "").strip(), (base_url or "").strip().rstrip("/")
+    if kind == "embedded":
+        return get_context().sessions.local
+    if kind == "openai":
+        if not key:
+            raise SettingsError("Paste an OpenAI API key (it stays in this server's memory for this tab only).")
+        return Provider("openai", "OpenAI (your key, this tab only)", None, key)
+    if kind == "compatible":
+        parsed = urlparse(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise SettingsError("Give the server's base URL, e.g. http://127.0.0.1:11434/v1")
+        return Provider("compatible", f"OpenAI-compatible server at {base_url}", base_url, key or LOCAL_KEY)
+    raise SettingsError(f"Unknown provider kind {kind!r}; choose one of: {', '.join(k for _, k in KINDS)}")
+
+
+def test_connection(kind: str, key: str, base_url: str) -> str:
+    """List the models the described server offers, without switching to it."""
+    try:
+        provider = provider_from(kind, key, base_url)
+        models = provider.client().with_options(timeout=_TEST_TIMEOUT_S, max_retries=0).models.list()
+        ids = sorted(m.id for m in models)
+    except PlaygroundError as e:
+        return f"⚠️ {html.escape(str(e))}"
+    except Exception as e:  # noqa: BLE001 - any SDK/network failure is a message for the user
+        return f"⚠️ Could not list models: {html.escape(redact(f'{type(e).__name__}: {e}', key))}"
+    shown = ", ".join(f"`{html.escape(m)}`" for m in ids[:40]) + (" …" if len(ids) > 40 else "")
+    return f"✅ Connected to {html.escape(provider.public()['base_url'])}: {len(ids)} models. {shown}"
+
+
+def apply_provider(kind: str, key: str, base_url: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+    """Use these settings for this browser tab. Returns (header, status, key box, base URL box)
+    and one update per Compare provider column."""
+    from playground.ui.compare import provider_choices
+
+    ctx = get_context()
+    session = getattr(request, "session_hash", None)
+    cleared = gr.update(value="")
+    try:
+        provider = provider_from(kind, key, base_url)
+    except PlaygroundError as e:
+        return (gr.update(), f"⚠️ {html.escape(str(e))}", cleared, gr.update(), *[gr.update()] * len(provider_choices()))
+    if session:
+        if provider is ctx.sessions.default:
+            ctx.sessions.forget(session)
+        else:
+            ctx.sessions.set(session, provider)
+    status = f"Using **{html.escape(provider.label)}** in this tab. Studio, Compare and the code follow it."
+    return (header_html(provider), status, cleared, gr.update(), *provider_choices(request))
+
+
+def session_header(request: gr.Request | None = None) -> str:
+    return header_html(get_context().provider_for(request))
