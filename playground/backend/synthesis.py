@@ -128,18 +128,24 @@ class Synthesizer:
         return await run_in_threadpool(self._render, self.chunks[index], index == len(self.chunks) - 1)
 
     async def stream(self) -> AsyncIterator[np.ndarray]:
-        """All chunks in order, synthesising the next while the current one is sent."""
+        """All chunks in order, synthesising the next while the current one is sent.
+
+        Except after the first: the second chunk starts only once the first has been
+        handed on (encoded, sent), so on a busy machine nothing competes with the one
+        chunk that decides time to first audio.
+        """
         if not self.chunks:
             return
-        pending = asyncio.ensure_future(self.render(0))
+        pending: asyncio.Future[np.ndarray] | None = asyncio.ensure_future(self.render(0))
         try:
             for i in range(len(self.chunks)):
-                current = await pending
-                if i + 1 < len(self.chunks):
+                current = await (pending if pending is not None else self.render(i))
+                pending = None
+                if i > 0 and i + 1 < len(self.chunks):
                     pending = asyncio.ensure_future(self.render(i + 1))
                 yield current
         finally:
-            if not pending.done():
+            if pending is not None and not pending.done():
                 pending.cancel()
 
     @staticmethod

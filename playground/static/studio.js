@@ -197,6 +197,19 @@
     render("Stopped.");
   }
 
+  // Resolves once the first sample has played (or after ``ms``): the Play event waits on
+  // it before asking for the metrics, so that request does not compete with the first sentence.
+  function settled(ms = 2500) {
+    return new Promise((resolve) => {
+      const start = performance.now();
+      const poll = () => {
+        if (state.last.firstPlayedAt !== null || performance.now() - start > ms) resolve();
+        else setTimeout(poll, 20);
+      };
+      poll();
+    });
+  }
+
   function fillMetrics() {
     if (state.last.heardMs === null) return;
     document.querySelectorAll(".pg-heard").forEach((el) => {
@@ -245,5 +258,5 @@
     true,
   );
 
-  window.pgStudio = { begin, play, stop, replay, fillMetrics, mediaPlaying, state };
+  window.pgStudio = { begin, play, stop, replay, settled, fillMetrics, mediaPlaying, state };
 })();

@@ -447,8 +447,15 @@ def create_studio_tab() -> StudioParts:
     # The page makes the token and opens the PCM stream on the click itself (studio.js),
     # in parallel with this request: one round trip less before the first sound.
     begin = "(...args) => [...args.slice(0, -1), window.pgStudio ? window.pgStudio.begin() : '']"
-    play.click(start_speech, [*settings, token], [token, metrics], api_name="speak", js=begin, queue=False).then(
-        finish_speech, [token, current_vibe], [metrics, download, waveform], api_name="collect"
+    # No progress overlays: the live player shows progress, and the page's own work at the
+    # moment of the click competes with the first sentence for the CPU.
+    quiet = {"show_progress": "hidden"}
+    # the metrics request waits for the first sound, so it does not compete with the first sentence
+    settle = "async () => { if (window.pgStudio) await window.pgStudio.settled(); return []; }"
+    play.click(
+        start_speech, [*settings, token], [token, metrics], api_name="speak", js=begin, queue=False, **quiet
+    ).then(None, None, None, js=settle).then(
+        finish_speech, [token, current_vibe], [metrics, download, waveform], api_name="collect", **quiet
     ).then(None, None, None, js="() => { if (window.pgStudio) window.pgStudio.fillMetrics(); return []; }")
     save.click(
         save_vibe,

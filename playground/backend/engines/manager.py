@@ -60,6 +60,20 @@ def _build_tts(engine: str, settings: BackendSettings) -> TTSEngine:
     return cls()
 
 
+def _warm_codecs() -> None:
+    """Open each encoder once: the first MP3 encoder alone costs ~50 ms (library setup)."""
+    import numpy as np
+
+    from playground.core.encode import encode_all
+
+    silence = np.zeros(get_catalog().pcm_sample_rate // 10, np.float32)
+    for fmt in get_catalog().speech_formats:
+        try:
+            encode_all(silence, fmt, get_catalog().pcm_sample_rate)
+        except Exception:
+            log.warning("could not warm the %s encoder", fmt, exc_info=True)
+
+
 class EngineManager:
     def __init__(self, settings: BackendSettings):
         self.settings = settings
@@ -123,6 +137,7 @@ class EngineManager:
                     log.info("warmed TTS engine %s", name)
                 except Exception:
                     log.warning("could not warm TTS engine %s", name, exc_info=True)
+            _warm_codecs()
 
         thread = threading.Thread(target=run, name="warm-engines", daemon=True)
         thread.start()
