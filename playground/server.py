@@ -85,5 +85,6 @@ def create_app(
         css=CSS,
         head=f'<script src="{STATIC_URL}/studio.js" defer></script>',
         ssr_mode=False,
+        footer_links=["api"],
         allowed_paths=[str(get_context().data_dir / "previews"), str(get_context().out_dir)],
     )

@@ -37,12 +37,13 @@ def header_html(provider: Provider) -> str:
     from playground import __version__
 
     info = provider.public()
+    label = info["label"].replace(f" at {info['base_url']}", "")  # the URL is shown once, as code
     return (
         '<div class="pg-header">'
         f'<div class="pg-title">Audio Playground <span class="pg-version">v{__version__}</span></div>'
         f'<div class="pg-provider" id="pg-provider" title="{html.escape(info["base_url"])}">'
         f'<span class="pg-badge pg-{info["kind"]}">{html.escape(_BADGE[info["kind"]])}</span> '
-        f"{html.escape(info['label'])} · <code>{html.escape(info['base_url'])}</code></div>"
+        f"{html.escape(label)} · <code>{html.escape(info['base_url'])}</code></div>"
         "</div>"
     )
 
