@@ -7,12 +7,12 @@ for ten minutes, the kind of compact file that decodes to far more than it weigh
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from playground.core.audio import decode_mono
+from playground.core.encode import encode_with_ffmpeg
 
 __all__ = ["CLIPS", "long_recording"]
 
@@ -22,8 +22,6 @@ RATE = 16_000
 
 def long_recording(speech_dir: Path, seconds: float = 600.0) -> bytes:
     """Ogg/Opus bytes of ``seconds`` of real speech."""
-    import av
-
     pause = np.zeros(RATE // 2, np.float32)
     parts = []
     for name in CLIPS:
@@ -31,15 +29,4 @@ def long_recording(speech_dir: Path, seconds: float = 600.0) -> bytes:
     one = np.concatenate(parts)
     total = int(seconds * RATE)
     samples = np.tile(one, total // len(one) + 1)[:total]
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=RATE)
-        stream.layout = "mono"
-        stream.bit_rate = 12_000
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
-        frame.sample_rate = RATE
-        for packet in stream.encode(frame):
-            container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return buf.getvalue()
+    return encode_with_ffmpeg(samples, RATE, container="ogg", codec="libopus", bit_rate=12_000)

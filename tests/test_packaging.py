@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx2 as httpx
@@ -13,6 +12,7 @@ import pytest
 
 from playground.serving import free_port
 from tests.conftest import REPO
+from tests.support.app_process import wait_until_serving
 
 
 @pytest.fixture(scope="module")
@@ -56,17 +56,7 @@ def test_installed_playground_runs_from_another_folder(installed, tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                if health.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"installed app did not start: {proc.stdout.read() if proc.stdout else ''}")
-            time.sleep(0.3)
+        wait_until_serving(f"http://127.0.0.1:{port}/healthz", proc)
         page = httpx.get(f"http://127.0.0.1:{port}/config", timeout=10).text
         assert "Audio Playground" in page and "Evening Newsdesk" in page  # a built-in vibe, read from the wheel
     finally:

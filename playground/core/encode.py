@@ -22,7 +22,7 @@ import numpy as np
 from playground.core.audio import float_to_pcm16
 from playground.core.catalog import get_catalog
 
-__all__ = ["WHOLE_FILE_FORMATS", "StreamEncoder", "encode_all", "wav_stream_header"]
+__all__ = ["WHOLE_FILE_FORMATS", "StreamEncoder", "encode_all", "encode_with_ffmpeg", "wav_stream_header"]
 
 #: formats whose header needs the total length: encode them whole, never as a stream
 WHOLE_FILE_FORMATS = frozenset({"flac"})
@@ -134,18 +134,37 @@ def encode_all(samples: np.ndarray, fmt: str, sample_rate: int) -> bytes:
         return buf.getvalue()
     if fmt not in _AV_FORMATS:
         raise ValueError(f"format must be one of: mp3, opus, aac, flac, wav, pcm (got {fmt!r})")
+    container, codec, codec_rate, options = _AV_FORMATS[fmt]
+    return encode_with_ffmpeg(
+        samples, sample_rate, container=container, codec=codec, codec_rate=codec_rate, options=options
+    )
+
+
+def encode_with_ffmpeg(
+    samples: np.ndarray,
+    sample_rate: int,
+    *,
+    container: str,
+    codec: str,
+    codec_rate: int | None = None,
+    bit_rate: int | None = None,
+    options: dict[str, str] | None = None,
+) -> bytes:
+    """Mono float32 audio as a complete file in any container/codec FFmpeg (PyAV) writes."""
     import av
 
-    container_fmt, codec, codec_rate, options = _AV_FORMATS[fmt]
+    samples = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
     buf = io.BytesIO()
-    with av.open(buf, "w", format=container_fmt, options=options) as container:
-        stream = container.add_stream(codec, rate=codec_rate or sample_rate)
+    with av.open(buf, "w", format=container, options=options or {}) as out:
+        stream = out.add_stream(codec, rate=codec_rate or sample_rate)
         stream.layout = "mono"
+        if bit_rate:
+            stream.bit_rate = bit_rate
         if len(samples):
             frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="flt", layout="mono")
             frame.sample_rate = sample_rate
             for packet in stream.encode(frame):
-                container.mux(packet)
+                out.mux(packet)
         for packet in stream.encode(None):
-            container.mux(packet)
+            out.mux(packet)
     return buf.getvalue()

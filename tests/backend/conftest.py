@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import jiwer
@@ -11,6 +10,7 @@ import pytest
 from openai import AsyncOpenAI, OpenAI
 
 from playground.core import audio
+from playground.core.encode import encode_with_ffmpeg
 
 
 @pytest.fixture(scope="session")
@@ -37,19 +37,7 @@ def wer(reference: str, hypothesis: str) -> float:
 
 def encode_with_av(samples: np.ndarray, rate: int, container: str, codec: str) -> bytes:
     """Real files in other containers, for decode tests."""
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format=container) as out:
-        stream = out.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
-        frame.sample_rate = rate
-        for packet in stream.encode(frame):
-            out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
+    return encode_with_ffmpeg(samples, rate, container=container, codec=codec)
 
 
 def decoded(data: bytes, fmt: str | None = None) -> audio.DecodedAudio:

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from playground.core import audio
+from playground.core.catalog import get_catalog
 from tests.backend.conftest import encode_with_av, wer
 
 pytestmark = pytest.mark.models
@@ -194,3 +195,15 @@ def test_oversize_real_upload(client):
     with pytest.raises(openai.APIStatusError) as e:
         client.audio.transcriptions.create(file=("big.wav", big), model="whisper-1")
     assert e.value.status_code == 413
+
+
+def test_audio_longer_than_the_limit_is_refused_with_the_limit(client, tmp_path):
+    """A 25-minute-plus upload (8 kHz 8-bit WAV, under the 25 MiB cap) gets a 400 naming the limit."""
+    import soundfile as sf
+
+    limit = get_catalog().audio_max_seconds
+    path = tmp_path / "long.wav"
+    sf.write(path, np.zeros((limit + 5) * 8000, np.float32), 8000, subtype="PCM_U8")
+    with pytest.raises(openai.BadRequestError) as e:
+        client.audio.transcriptions.create(file=path.open("rb"), model="whisper-1")
+    assert e.value.body["code"] == "audio_too_long" and str(limit) in e.value.body["message"]

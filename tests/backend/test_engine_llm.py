@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -310,3 +311,34 @@ def test_remote_sends_given_api_key(server: _Server) -> None:
     finally:
         engine.close()
     assert server.requests[-1]["auth"] == "Bearer sk-local"
+
+
+@needs_llama
+def test_requests_queue_first_come_first_served_and_a_full_queue_says_so() -> None:
+    """One generates, ``max_waiting`` wait in arrival order, the next is refused at once."""
+    from playground.backend.engines.base import EngineBusyError
+
+    engine = LlamaLLM(max_waiting=2)
+    try:
+        engine.load()
+        replies = [engine.chat(QUESTION, max_tokens=48, temperature=0.0) for _ in range(2)]
+        # the first may already be generating; fill the queue until it refuses
+        extra = []
+        with pytest.raises(EngineBusyError, match="already waiting"):
+            for _ in range(3):
+                extra.append(engine.chat(QUESTION, max_tokens=8, temperature=0.0))
+        done_at: dict[int, float] = {}
+
+        def drain(i: int, reply) -> None:
+            assert_finished(list(reply))
+            done_at[i] = time.monotonic()
+
+        threads = [threading.Thread(target=drain, args=(i, r)) for i, r in enumerate([*replies, *extra])]
+        for t in reversed(threads):  # readers start in reverse: the order must still be arrival order
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        order = sorted(done_at, key=done_at.get)
+        assert order == sorted(done_at) and len(order) == 2 + len(extra)
+    finally:
+        engine.close()

@@ -18,6 +18,7 @@ from playground.core.encode import encode_all
 from playground.serving import free_port
 from tests.backend.conftest import async_client, wer
 from tests.conftest import REPO
+from tests.support.app_process import wait_until_serving
 
 pytestmark = pytest.mark.models
 
@@ -102,15 +103,7 @@ def test_playground_serve_runs_the_backend_alone(tmp_path):
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"serve did not start: {proc.stdout.read() if proc.stdout else ''}")
-                time.sleep(0.3)
+        r = wait_until_serving(f"http://127.0.0.1:{port}/v1/models", proc, timeout=60)
         assert r.status_code == 200 and any(m["id"] == "whisper-1" for m in r.json()["data"])
         assert httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 404  # no UI, only /v1
     finally:

@@ -17,6 +17,25 @@ from playground.serving import free_port
 REPO = Path(__file__).resolve().parents[2]
 
 
+def wait_until_serving(
+    url: str, proc: subprocess.Popen, *, timeout: float = 90, headers: dict[str, str] | None = None
+) -> httpx.Response:
+    """Poll ``url`` until it answers 200; fail with the process's output if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+        try:
+            response = httpx.get(url, timeout=2, headers=headers or {})
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+        time.sleep(0.3)
+
+
 @contextmanager
 def launched_app(
     extra_env: dict[str, str], *, startup_s: float = 90, host: str = "127.0.0.1"
@@ -41,18 +60,7 @@ def launched_app(
     url = f"http://127.0.0.1:{port}"
     output: list[str] = []
     try:
-        deadline = time.monotonic() + startup_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"app exited early:\n{proc.stdout.read() if proc.stdout else ''}")
-            try:
-                if httpx.get(url + "/healthz", timeout=2, headers=probe_headers).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"app did not answer within {startup_s:.0f} s")
-            time.sleep(0.3)
+        wait_until_serving(url + "/healthz", proc, timeout=startup_s, headers=probe_headers)
         yield url, output
     finally:
         proc.terminate()
