@@ -349,7 +349,7 @@ def create_studio_tab() -> StudioParts:
                     instructions = gr.Textbox(
                         label="Instructions",
                         lines=4,
-                        max_lines=12,
+                        max_lines=6,
                         elem_id="pg-instructions",
                         placeholder="Affect, tone, pacing, emotion, pronunciation, pauses… or pick a vibe.",
                     )
@@ -359,7 +359,7 @@ def create_studio_tab() -> StudioParts:
                         value=DEFAULT_SCRIPT,
                         label="Script",
                         lines=4,
-                        max_lines=12,
+                        max_lines=6,
                         elem_id="pg-script",
                         placeholder="What the voice says.",
                     )
@@ -417,7 +417,7 @@ def create_studio_tab() -> StudioParts:
                 save_status = gr.Markdown(elem_id="pg-save-status")
     waveform = gr.Plot(label="Waveform", elem_id="pg-waveform")
     token = gr.Textbox(visible=False, elem_id="pg-token")
-    last_sample = gr.State("")
+    last_sample = gr.State(DEFAULT_SCRIPT)  # the starter text is a sample too: a vibe may replace it
     current_vibe = gr.Textbox(visible=False)
 
     settings = [script, voice, model, instructions, speed, fmt]
