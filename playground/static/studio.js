@@ -13,6 +13,7 @@
     receivedSamples: 0,
     playedSamples: 0,
     ended: false,
+    playing: false, // fetching or playing: the studio player has the floor
     // timings (performance.now() ms) of the last run, read by tests and the bench
     last: { clickAt: null, firstChunkAt: null, firstPlayedAt: null, streamEndAt: null, heardMs: null },
   };
@@ -47,8 +48,11 @@
   function onWorklet(event) {
     const m = event.data;
     if (m.type === "first") {
-      const ts = state.ctx.getOutputTimestamp();
-      const at = ts.performanceTime + (m.time - ts.contextTime) * 1000 + (state.ctx.outputLatency || 0) * 1000;
+      // The worklet has just rendered the first sample; it reaches the speaker after the
+      // context's processing and output latency. (Mapping the worklet's clock through
+      // getOutputTimestamp() is unreliable right after a context starts.)
+      const latency = (state.ctx.baseLatency || 0) + (state.ctx.outputLatency || 0);
+      const at = performance.now() + latency * 1000;
       state.last.firstPlayedAt = at;
       if (state.last.clickAt !== null) {
         state.last.heardMs = Math.max(0, at - state.last.clickAt);
@@ -59,6 +63,7 @@
       state.playedSamples = m.played;
       render();
     } else if (m.type === "ended") {
+      state.playing = false;
       state.playedSamples = m.played;
       render(
         state.last.heardMs !== null
@@ -84,18 +89,40 @@
   function stopPcm() {
     if (state.abort) state.abort.abort();
     state.abort = null;
+    state.playing = false;
     if (state.node) state.node.port.postMessage({ type: "stop" });
   }
 
-  // Every media element that has played, in the page or not: Gradio's players play
-  // through detached <audio> elements (wavesurfer), which the DOM's "play" event misses.
+  // One sound at a time, and the latest intent wins. Every media element that plays is
+  // tracked (Gradio's players play through detached <audio> elements, which the DOM's
+  // "play" event misses). When one starts, the studio player and the others stop, unless
+  // Play was the user's latest click and the studio is still playing: then the newcomer
+  // is a late autoplay (a voice preview that arrived after Play was pressed) and it yields.
   const media = new Set();
+  const clicks = { play: -1, other: -1 };
   const nativePlay = HTMLMediaElement.prototype.play;
-  HTMLMediaElement.prototype.play = function (...args) {
+
+  function studioBusy() {
+    return state.playing;
+  }
+
+  function arbitrate(element) {
+    media.add(element);
+    if (clicks.play > clicks.other && studioBusy()) {
+      return false; // a stale autoplay: the studio keeps the floor
+    }
     stopPcm();
-    pauseOtherAudio(this);
-    media.add(this);
-    return nativePlay.apply(this, args);
+    pauseOtherAudio(element);
+    return true;
+  }
+
+  HTMLMediaElement.prototype.play = function (...args) {
+    const result = nativePlay.apply(this, args);
+    if (!arbitrate(this)) {
+      // pause as soon as it really starts (pausing a pending play() would reject it)
+      result.then(() => this.pause()).catch(() => {});
+    }
+    return result;
   };
 
   function pauseOtherAudio(except) {
@@ -124,10 +151,12 @@
     render("Generating… playback starts with the first sentence.");
     const abort = new AbortController();
     state.abort = abort;
+    state.playing = true;
     let carry = null; // an odd byte waiting for its pair
     try {
       const response = await fetch(`/studio/pcm/${encodeURIComponent(token)}`, { signal: abort.signal });
       if (response.status === 404) {
+        state.playing = false;
         render("Nothing to play: check the settings (the error is shown above).");
         return;
       }
@@ -160,10 +189,14 @@
       }
       state.last.streamEndAt = performance.now();
       state.ended = true;
+      state.abort = null;
       state.node.port.postMessage({ type: "end" });
       render();
     } catch (err) {
-      if (err.name !== "AbortError") render(`⚠️ Playback stopped: ${err.message}`);
+      if (err.name !== "AbortError") {
+        state.playing = false;
+        render(`⚠️ Playback stopped: ${err.message}`);
+      }
     }
   }
 
@@ -189,6 +222,7 @@
     state.playedSamples = 0;
     for (const chunk of state.held) post(chunk.slice());
     state.node.port.postMessage({ type: "end" });
+    state.playing = true;
     render("Playing again.");
   }
 
@@ -225,6 +259,7 @@
       const target = event.target instanceof Element ? event.target : null;
       if (!target) return;
       if (target.closest("#pg-play")) {
+        clicks.play = performance.now();
         Object.assign(state.last, {
           clickAt: performance.now(),
           firstChunkAt: null,
@@ -234,11 +269,15 @@
         });
         pauseOtherAudio(null);
         stopPcm();
+        state.playing = true; // the studio claims the floor from the click on
         ensureAudio();
       } else if (target.closest("#pg-live-stop")) {
         stop();
       } else if (target.closest("#pg-live-replay")) {
+        clicks.play = performance.now();
         replay();
+      } else {
+        clicks.other = performance.now();
       }
     },
     true,
@@ -249,11 +288,7 @@
   document.addEventListener(
     "play",
     (event) => {
-      if (event.target instanceof HTMLMediaElement) {
-        media.add(event.target);
-        stopPcm();
-        pauseOtherAudio(event.target);
-      }
+      if (event.target instanceof HTMLMediaElement && !arbitrate(event.target)) event.target.pause();
     },
     true,
   );

@@ -83,6 +83,24 @@ def page(browser, app_url):
     context.close()
 
 
+def _wait_for_player(page, condition: str, timeout_s: float = 90) -> dict:
+    """Poll the page's player timings until ``condition`` (JS over ``t``) holds; on a
+    timeout, fail with what the player did see, so a flake explains itself."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    probe = f"() => {{ const t = window.pgStudio.state.last; return {condition}; }}"
+    while time.monotonic() < deadline:
+        if page.evaluate(probe):
+            return page.evaluate("() => window.pgStudio.state.last")
+        page.wait_for_timeout(100)
+    seen = page.evaluate(
+        "() => ({...window.pgStudio.state.last, received: window.pgStudio.state.receivedSamples,"
+        " context: window.pgStudio.state.ctx && window.pgStudio.state.ctx.state})"
+    )
+    pytest.fail(f"player never reached {condition}: {seen}; status: {page.inner_text('#pg-live-status')!r}")
+
+
 def _pick_voice(page, name: str) -> None:
     page.locator("#pg-voice label").filter(has_text=name).first.click()
 
@@ -123,11 +141,7 @@ def test_play_is_heard_before_the_server_has_finished(page, shots):
     page.fill("#pg-script textarea", LONG_SCRIPT)
     page.wait_for_timeout(500)
     page.click("#pg-play")
-    page.wait_for_function(
-        "() => { const t = window.pgStudio.state.last; return t.firstPlayedAt !== null && t.streamEndAt !== null }",
-        timeout=90_000,
-    )
-    t = page.evaluate("() => window.pgStudio.state.last")
+    t = _wait_for_player(page, "t.firstPlayedAt !== null && t.streamEndAt !== null")
     # ordering, not a time: the first sample played while the rest was still arriving
     assert t["clickAt"] < t["firstChunkAt"] <= t["firstPlayedAt"] < t["streamEndAt"], t
     assert "Heard" in page.inner_text("#pg-live-status")
@@ -143,13 +157,38 @@ def test_one_sound_at_a_time(page):
     page.wait_for_function("() => window.pgStudio.mediaPlaying() > 0", timeout=60_000)
     page.fill("#pg-script textarea", LONG_SCRIPT)
     page.click("#pg-play")
-    page.wait_for_function("() => window.pgStudio.state.last.firstPlayedAt !== null", timeout=60_000)
+    _wait_for_player(page, "t.firstPlayedAt !== null", 60)
     assert page.evaluate("() => window.pgStudio.mediaPlaying()") == 0, "the preview kept playing under Play"
     _pick_voice(page, "Sage")  # and a preview starting stops the studio player
     page.wait_for_function("() => window.pgStudio.mediaPlaying() > 0", timeout=60_000)
     assert "Stopped" in page.inner_text("#pg-live-status") or page.evaluate(
         "() => window.pgStudio.state.abort === null"
     )
+
+
+def test_a_late_autoplay_yields_to_play(page):
+    """A preview that arrives after Play was pressed must not cut the studio off."""
+    page.fill("#pg-script textarea", LONG_SCRIPT)
+    page.click("#pg-play")
+    _wait_for_player(page, "t.firstPlayedAt !== null", 60)
+    late = page.evaluate(
+        """async () => {
+            // a stand-in preview file: one second of 8 kHz silence as a WAV
+            const n = 8000, bytes = new DataView(new ArrayBuffer(44 + 2 * n));
+            const text = (at, s) => [...s].forEach((c, i) => bytes.setUint8(at + i, c.charCodeAt(0)));
+            text(0, "RIFF"); bytes.setUint32(4, 36 + 2 * n, true); text(8, "WAVEfmt ");
+            bytes.setUint32(16, 16, true); bytes.setUint16(20, 1, true); bytes.setUint16(22, 1, true);
+            bytes.setUint32(24, 8000, true); bytes.setUint32(28, 16000, true); bytes.setUint16(32, 2, true);
+            bytes.setUint16(34, 16, true); text(36, "data"); bytes.setUint32(40, 2 * n, true);
+            const a = new Audio(URL.createObjectURL(new Blob([bytes.buffer], {type: "audio/wav"})));
+            await a.play();
+            await new Promise((r) => setTimeout(r, 300));
+            return {paused: a.paused, studioPlaying: window.pgStudio.state.playing};
+        }"""
+    )
+    assert late == {"paused": True, "studioPlaying": True}, late
+    t = _wait_for_player(page, "t.streamEndAt !== null")
+    assert t["streamEndAt"] > t["firstPlayedAt"]
 
 
 def test_a_saved_vibe_survives_a_reload(browser, app_url):
