@@ -20,7 +20,6 @@ import struct
 import numpy as np
 
 from playground.core.audio import float_to_pcm16
-from playground.core.catalog import get_catalog
 
 __all__ = ["WHOLE_FILE_FORMATS", "StreamEncoder", "encode_all", "encode_with_ffmpeg", "wav_stream_header"]
 
@@ -85,10 +84,6 @@ class StreamEncoder:
             self._stream.layout = "mono"
         elif fmt not in ("wav", "pcm"):
             raise ValueError(f"format must be one of: mp3, opus, aac, flac, wav, pcm (got {fmt!r})")
-
-    @property
-    def mime(self) -> str:
-        return get_catalog().speech_formats[self.fmt].mime
 
     def encode(self, samples: np.ndarray) -> bytes:
         if self._container is None:
