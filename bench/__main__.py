@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["voices", "backend", "ui"]
+SUITES = ["voices", "backend", "realtime", "ui"]
 
 
 def main(argv: list[str]) -> int:

@@ -17,9 +17,11 @@ from playground.backend.auth import require_key
 from playground.backend.engines.manager import EngineManager
 from playground.backend.errors import install_error_handlers
 from playground.backend.limits import BodyLimit
-from playground.backend.localmap import warm_order
-from playground.backend.routers import chat, models, speech, transcription
+from playground.backend.localmap import stt_model_for, warm_order
+from playground.backend.realtime.session import RealtimeHub
+from playground.backend.routers import chat, models, realtime, speech, transcription
 from playground.backend.settings import BackendSettings
+from playground.core.catalog import get_catalog
 
 __all__ = ["create_backend_app", "create_standalone_app", "warm_up"]
 
@@ -33,6 +35,8 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     auth = [Depends(require_key)]
     for router in (models.router, speech.router, transcription.router, chat.router):
         app.include_router(router, dependencies=auth)
+    app.state.realtime = RealtimeHub()
+    app.include_router(realtime.router)  # checks the key itself: a WebSocket has no 401 response
     return app
 
 
@@ -56,4 +60,5 @@ def warm_up(backend: FastAPI) -> threading.Thread | None:
     """Load the voices' engines in the background (the default voice's first), if enabled."""
     if not backend.state.settings.warm_start:
         return None
-    return backend.state.engines.warm(warm_order())
+    hearing = get_catalog().raw["local"]["realtime"]["hearing"]
+    return backend.state.engines.warm(warm_order(), stt_model=stt_model_for(hearing, "en"))

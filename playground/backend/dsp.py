@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["time_stretch"]
+__all__ = ["DENOISE_CHAINS", "denoise", "time_stretch"]
 
 #: one atempo stage accepts tempos in this range; larger changes chain stages
 _ATEMPO_RANGE = (0.5, 2.0)
@@ -29,19 +29,43 @@ def time_stretch(samples: np.ndarray, factor: float, rate: int) -> np.ndarray:
     atempo is a WSOLA time-scale modifier; it is used only for the part of a speed
     request an engine cannot honour itself (e.g. 4x on an engine that stops at 2x).
     """
-    import av
-    from av.filter import Graph
-
     x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
     if abs(factor - 1.0) < 1e-3 or len(x) == 0:
         return x
     target = round(len(x) * factor)
     # atempo drops its last partial window: feed a little silence so no speech is lost
     x = np.concatenate([x, np.zeros(int(_TAIL_S * rate), np.float32)])
+    y = _run_filters(x, rate, [("atempo", f"{tempo:.6f}") for tempo in _atempo_stages(1.0 / factor)])
+    return y[:target] if len(y) >= target else np.concatenate([y, np.zeros(target - len(y), np.float32)])
+
+
+#: FFmpeg filter chains per realtime ``noise_reduction`` type: a close microphone gets a
+#: gentle FFT denoiser; a far one (laptop, conference room) a stronger one and a higher
+#: high-pass for the room rumble it picks up
+DENOISE_CHAINS: dict[str, list[tuple[str, str]]] = {
+    "near_field": [("highpass", "f=80"), ("afftdn", "nr=12:nf=-50:nt=w")],
+    "far_field": [("highpass", "f=120"), ("afftdn", "nr=20:nf=-42:nt=w")],
+}
+
+
+def denoise(samples: np.ndarray, rate: int, kind: str) -> np.ndarray:
+    """Reduce steady background noise with FFmpeg's ``afftdn``; the length is kept."""
+    x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
+    if len(x) == 0:
+        return x
+    y = _run_filters(x, rate, DENOISE_CHAINS[kind])
+    return y[: len(x)] if len(y) >= len(x) else np.concatenate([y, np.zeros(len(x) - len(y), np.float32)])
+
+
+def _run_filters(x: np.ndarray, rate: int, chain: list[tuple[str, str]]) -> np.ndarray:
+    """Push mono float32 samples through an FFmpeg audio filter chain and collect the output."""
+    import av
+    from av.filter import Graph
+
     graph = Graph()
     node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", channels=1)
-    for tempo in _atempo_stages(1.0 / factor):
-        stage = graph.add("atempo", f"{tempo:.6f}")
+    for name, args in chain:
+        stage = graph.add(name, args)
         node.link_to(stage)
         node = stage
     sink = graph.add("abuffersink")
@@ -57,5 +81,4 @@ def time_stretch(samples: np.ndarray, factor: float, rate: int) -> np.ndarray:
             out.append(graph.pull().to_ndarray().reshape(-1))
         except (av.error.EOFError, av.error.BlockingIOError):
             break
-    y = np.concatenate(out).astype(np.float32, copy=False) if out else np.zeros(0, np.float32)
-    return y[:target] if len(y) >= target else np.concatenate([y, np.zeros(target - len(y), np.float32)])
+    return np.concatenate(out).astype(np.float32, copy=False) if out else np.zeros(0, np.float32)

@@ -24,5 +24,7 @@ class BackendSettings(BaseSettings):
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
     #: opt-in Kokoro engine: a Kokoro v1.0 voices file (.npz / voices-v1.0.bin) with English styles
     kokoro_voices: Path | None = None
+    #: realtime session lifetime in seconds; default the catalog's (60 minutes, as OpenAI's)
+    realtime_session_seconds: float | None = None
     #: load the TTS engines in the background at start, so the first Play is as fast as the next
     warm_start: bool = True

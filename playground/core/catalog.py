@@ -98,6 +98,13 @@ class Catalog:
     llm_queue_max: int
     recent_runs_max: int
     browser_sessions_max: int
+    realtime_sessions_max: int
+    realtime_event_max_bytes: int
+    realtime_buffer_max_seconds: int
+    realtime_items_max: int
+    realtime_kept_audio_seconds: int
+    realtime_outbox_max_events: int
+    realtime_session_minutes: int
     speech_models: dict[str, SpeechModel]
     speech_voices: dict[str, Voice]
     speech_formats: dict[str, AudioFormat]
@@ -311,6 +318,13 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         llm_queue_max=r.get(limits, "llm_queue_max", "limits", int),
         recent_runs_max=r.get(limits, "recent_runs_max", "limits", int),
         browser_sessions_max=r.get(limits, "browser_sessions_max", "limits", int),
+        realtime_sessions_max=r.get(limits, "realtime_sessions_max", "limits", int),
+        realtime_event_max_bytes=r.get(limits, "realtime_event_max_bytes", "limits", int),
+        realtime_buffer_max_seconds=r.get(limits, "realtime_buffer_max_seconds", "limits", int),
+        realtime_items_max=r.get(limits, "realtime_items_max", "limits", int),
+        realtime_kept_audio_seconds=r.get(limits, "realtime_kept_audio_seconds", "limits", int),
+        realtime_outbox_max_events=r.get(limits, "realtime_outbox_max_events", "limits", int),
+        realtime_session_minutes=r.get(limits, "realtime_session_minutes", "limits", int),
         speech_models=speech_models,
         speech_voices=voices,
         speech_formats=formats,

@@ -25,6 +25,8 @@ __all__ = [
     "STTResult",
     "Segment",
     "TTSEngine",
+    "VADEngine",
+    "VADStream",
     "VoiceShape",
     "Word",
 ]
@@ -164,10 +166,34 @@ class LLMEngine(ABC):
         *,
         max_tokens: int = 256,
         temperature: float = 0.7,
+        schema: dict | None = None,
     ) -> Iterator[ChatDelta]:
         """Stream a reply to OpenAI-shaped ``messages`` (role/content strings).
 
         The last delta has ``finish_reason`` set and the token counts. Generation never
         waits on the reader, and closing the iterator early stops it. May raise
-        ``EngineBusyError`` when too many requests are already waiting.
+        ``EngineBusyError`` when too many requests are already waiting. With ``schema``
+        (a JSON Schema) the reply is JSON that the schema accepts: small models cannot
+        be trusted to follow a format, so engines constrain sampling rather than hope.
         """
+
+
+class VADStream(ABC):
+    """One audio stream's detector state (a session's microphone)."""
+
+    @abstractmethod
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        """Float32 samples at the engine's rate in; one speech probability per whole
+        frame completed so far out (leftover samples wait for the next call)."""
+
+
+class VADEngine(ABC):
+    """Speech probability per fixed-size frame; the model is shared, state is per stream."""
+
+    sample_rate: int = 16000
+    #: samples per frame the probabilities refer to
+    frame_samples: int = 512
+
+    @abstractmethod
+    def stream(self) -> VADStream:
+        """A fresh detector state for a new audio stream."""

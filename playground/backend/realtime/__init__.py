@@ -1,0 +1,1 @@
+"""The Realtime API (GA protocol) on local models: sessions, turns, responses."""

@@ -1,0 +1,50 @@
+"""Wire vocabulary of the GA Realtime protocol: ids, server events, error events.
+
+Errors are ``RealtimeError`` exceptions raised anywhere in a session and turned into
+one ``error`` event by the dispatcher, so the session stays open (as OpenAI's does).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+__all__ = ["RealtimeError", "error_event", "new_id", "server_event"]
+
+
+def new_id(prefix: str) -> str:
+    """OpenAI-style ids: a short prefix and 24 hex digits (``item_…``, ``resp_…``)."""
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def server_event(type_: str, **fields: Any) -> dict[str, Any]:
+    return {"type": type_, "event_id": new_id("event"), **fields}
+
+
+class RealtimeError(Exception):
+    """A client mistake (or a refusal) reported as an ``error`` event."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = "invalid_value",
+        param: str | None = None,
+        type: str = "invalid_request_error",
+    ):
+        super().__init__(message)
+        self.message, self.code, self.param, self.type = message, code, param, type
+
+
+def error_event(err: RealtimeError, client_event_id: str | None = None) -> dict[str, Any]:
+    """The ``error`` event; ``event_id`` inside ``error`` names the client event at fault."""
+    return server_event(
+        "error",
+        error={
+            "type": err.type,
+            "code": err.code,
+            "message": err.message,
+            "param": err.param,
+            "event_id": client_event_id,
+        },
+    )

@@ -1,0 +1,440 @@
+"""One model response: the local LLM's reply streamed as text, or spoken sentence by sentence.
+
+A response runs as one asyncio task. Text comes from the LLM worker thread (which never
+waits on us); each sentence, the first cut short at a clause, is synthesised as soon as
+it is complete and sent as small ``response.output_audio.delta`` events, with its words
+as a transcript delta just before its audio. With tools configured the LLM first picks
+a tool or none, in JSON that a grammar built from the tool schemas makes valid. Being
+cancelled (``response.cancel``, the user talking over it, the client leaving) closes the
+LLM stream, which stops generation at the next token, and still ends with the closing
+events and ``response.done``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from starlette.concurrency import iterate_in_threadpool
+
+from playground.backend.engines.base import ChatDelta, EngineBusyError
+from playground.backend.localmap import local_voice
+from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
+from playground.backend.realtime.conversation import Entry, llm_messages
+from playground.backend.realtime.protocol import RealtimeError, new_id, server_event
+from playground.backend.style import parse_instructions
+from playground.backend.synthesis import Synthesizer
+from playground.backend.text import SentenceBuffer
+from playground.core.catalog import get_catalog
+
+if TYPE_CHECKING:
+    from playground.backend.realtime.session import RealtimeSession
+
+__all__ = ["Response", "routing_schema"]
+
+log = logging.getLogger(__name__)
+
+#: temperature of spoken replies: some variety, little rambling
+REPLY_TEMPERATURE = 0.6
+
+
+def routing_schema(tools: list[dict[str, Any]], *, allow_none: bool) -> dict[str, Any]:
+    """JSON Schema of the routing answer: ``{"tool": name, "arguments": {...}}`` per tool,
+    or ``{"tool": "none"}``; the arguments follow each tool's own parameter schema."""
+    options: list[dict[str, Any]] = []
+    if allow_none:
+        options.append(
+            {
+                "type": "object",
+                "properties": {"tool": {"const": "none"}},
+                "required": ["tool"],
+                "additionalProperties": False,
+            }
+        )
+    for t in tools:
+        options.append(
+            {
+                "type": "object",
+                "properties": {"tool": {"const": t["name"]}, "arguments": t["parameters"]},
+                "required": ["tool", "arguments"],
+                "additionalProperties": False,
+            }
+        )
+    return options[0] if len(options) == 1 else {"oneOf": options}
+
+
+def _routing_note(tools: list[dict[str, Any]], allow_none: bool) -> str:
+    lines = ["Tools you can call:"]
+    lines += [f"- {t['name']}: {t['description'] or 'no description'}" for t in tools]
+    ask = 'If the user\'s last message needs a tool, answer with {"tool": name, "arguments": {...}}'
+    lines.append(ask + ('; otherwise {"tool": "none"}.' if allow_none else "."))
+    return "\n".join(lines)
+
+
+class Response:
+    """Build with the session and the response's settings; ``await run()``."""
+
+    def __init__(
+        self,
+        session: RealtimeSession,
+        params: dict[str, Any],
+        *,
+        context: list[Entry],
+        note: str | None = None,
+        timing: dict[str, float] | None = None,
+    ):
+        self.session = session
+        self.params = params
+        self.context = context
+        self.note = note
+        self.id = new_id("resp")
+        self.output: list[dict[str, Any]] = []
+        self.cancel_reason = "client_cancelled"
+        self.in_conversation = params["conversation"] == "auto"
+        self.timing = timing if timing is not None else {}
+        self.audio_seconds = 0.0
+        self._prompt_tokens = 0
+        self._completion_tokens = 0
+        self._finish = "stop"
+        #: set once the first audio left: the voice is fixed from then on
+        self.spoke = False
+        self._open: list[Callable[[], None]] = []  # closers for parts/items still in progress
+        self.current: Entry | None = None
+        self._closed: set[int] = set()
+
+    # -- helpers --------------------------------------------------------------------
+
+    def emit(self, type_: str, **fields: Any) -> None:
+        self.session.emit(server_event(type_, **fields))
+
+    def _envelope(self, status: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+        p = self.params
+        audio_tokens_in, text_tokens_in = self._input_token_split()
+        out_audio = round(self.audio_seconds * _rate("assistant_audio_tokens_per_second"))
+        usage = None
+        if status != "in_progress":
+            usage = {
+                "total_tokens": text_tokens_in + audio_tokens_in + self._completion_tokens + out_audio,
+                "input_tokens": text_tokens_in + audio_tokens_in,
+                "output_tokens": self._completion_tokens + out_audio,
+                "input_token_details": {
+                    "text_tokens": text_tokens_in,
+                    "audio_tokens": audio_tokens_in,
+                    "cached_tokens": 0,
+                    "image_tokens": 0,
+                },
+                "output_token_details": {"text_tokens": self._completion_tokens, "audio_tokens": out_audio},
+            }
+        return {
+            "id": self.id,
+            "object": "realtime.response",
+            "status": status,
+            "status_details": details,
+            "output": self.output,
+            "conversation_id": self.session.conversation_id if self.in_conversation else None,
+            "output_modalities": p["output_modalities"],
+            "max_output_tokens": p["max_output_tokens"],
+            "audio": {"output": {"format": p["format"], "voice": p["voice"]}},
+            "usage": usage,
+            "metadata": p["metadata"],
+        }
+
+    def _input_token_split(self) -> tuple[int, int]:
+        """(audio tokens, text tokens) of the input: user speech is billed as audio."""
+        audio_ms = sum(e.audio_ms for e in self.context if e.item.get("role") == "user")
+        audio_tokens = round(audio_ms / 1000 * _rate("user_audio_tokens_per_second"))
+        return audio_tokens, self._prompt_tokens
+
+    # -- the run --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        self.emit("response.created", response=self._envelope("in_progress"))
+        status, details = "completed", None
+        try:
+            await self._run()
+            if self._finish == "length":
+                status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
+        except asyncio.CancelledError:
+            status, details = "cancelled", {"type": "cancelled", "reason": self.cancel_reason}
+        except EngineBusyError as e:
+            status = "failed"
+            details = {"type": "failed", "error": {"type": "rate_limit_exceeded", "code": "engine_busy"}}
+            self.session.report(RealtimeError(str(e), code="engine_busy", type="rate_limit_exceeded"))
+        except RealtimeError as e:
+            status, details = "failed", {"type": "failed", "error": {"type": e.type, "code": e.code}}
+            self.session.report(e)
+        except Exception:
+            log.exception("realtime response failed")
+            status = "failed"
+            details = {"type": "failed", "error": {"type": "server_error", "code": "engine_failure"}}
+            self.session.report(
+                RealtimeError(
+                    "The local model failed while answering; the server log has the details.",
+                    code="engine_failure",
+                    type="server_error",
+                )
+            )
+        finally:
+            for close in reversed(self._open):
+                close()
+            self._open.clear()
+        self.timing["done"] = time.perf_counter()
+        self.emit("response.done", response=self._envelope(status, details))
+
+    async def _run(self) -> None:
+        p = self.params
+        for entry in self.context:  # the user's speech must be heard before answering
+            if entry.transcript is not None and not entry.transcript.done():
+                await asyncio.shield(entry.transcript)
+        self.timing["heard"] = time.perf_counter()
+        self.timing["stt_seconds"] = self.session.last_stt_seconds
+        instructions = p["instructions"] or str(get_catalog().raw["local"]["realtime"]["default_instructions"])
+        messages = llm_messages(instructions, self.context)
+        if self.note:
+            messages.append({"role": "system", "content": self.note})
+        tools = p["tools"]
+        choice = p["tool_choice"]
+        last = self.context[-1].item if self.context else {}
+        wants_route = tools and choice != "none" and (last.get("role") == "user" or choice != "auto")
+        if wants_route:
+            forced = [t for t in tools if isinstance(choice, dict) and t["name"] == choice["name"]]
+            picked = await self._route(messages, forced or tools, allow_none=choice == "auto")
+            if picked is not None:
+                await self._call(*picked)
+                return
+        await self._reply(messages)
+
+    async def _llm_text(self, messages: list[dict[str, str]], **kwargs: Any) -> list[ChatDelta]:
+        llm = self.session.engines.llm()
+        deltas = llm.chat(messages, **kwargs)
+        try:
+            return [d async for d in iterate_in_threadpool(deltas)]
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()
+
+    async def _route(
+        self, messages: list[dict[str, str]], tools: list[dict[str, Any]], *, allow_none: bool
+    ) -> tuple[str, str] | None:
+        """Ask the LLM, held to the routing schema, which tool (if any) the last turn needs."""
+        try:
+            schema = routing_schema(tools, allow_none=allow_none)
+            routed = [*messages, {"role": "system", "content": _routing_note(tools, allow_none)}]
+            deltas = await self._llm_text(routed, max_tokens=256, temperature=0.0, schema=schema)
+        except ValueError as e:  # a parameters schema the grammar converter cannot take
+            raise RealtimeError(str(e), param="tools", code="invalid_tool_schema") from e
+        self._prompt_tokens += deltas[-1].prompt_tokens if deltas else 0
+        self._completion_tokens += deltas[-1].completion_tokens if deltas else 0
+        text = "".join(d.text for d in deltas)
+        try:
+            answer = json.loads(text)
+        except ValueError:
+            log.warning("routing answer was not JSON (cut off?): %r", text[:200])
+            return None
+        name = answer.get("tool") if isinstance(answer, dict) else None
+        if not name or name == "none":
+            return None
+        return str(name), json.dumps(answer.get("arguments", {}), ensure_ascii=False)
+
+    async def _call(self, name: str, arguments: str) -> None:
+        item = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": new_id("call"),
+            "name": name,
+            "arguments": "",
+        }
+        index = self._start_item(item)
+        ids = {"response_id": self.id, "item_id": item["id"], "output_index": index, "call_id": item["call_id"]}
+        self.emit("response.function_call_arguments.delta", delta=arguments, **ids)
+        self.emit("response.function_call_arguments.done", arguments=arguments, name=name, **ids)
+        item["arguments"] = arguments
+        self._finish_item(item, "completed")
+
+    def _start_item(self, item: dict[str, Any]) -> int:
+        entry = Entry(item=item)
+        self.current = entry
+        before = self.session.conversation.add(entry) if self.in_conversation else None
+        self.output.append(item)
+        index = len(self.output) - 1
+        self.emit("response.output_item.added", response_id=self.id, output_index=index, item=_snapshot(item))
+        if self.in_conversation:
+            self.emit("conversation.item.added", previous_item_id=before, item=_snapshot(item))
+        self._open.append(lambda: self._finish_item(item, "incomplete"))
+        return index
+
+    def _finish_item(self, item: dict[str, Any], status: str) -> None:
+        if item.get("status") != "in_progress":
+            return
+        item["status"] = status
+        index = self.output.index(item)
+        self.emit("response.output_item.done", response_id=self.id, output_index=index, item=_snapshot(item))
+        if self.in_conversation:
+            self.emit("conversation.item.done", item=_snapshot(item))
+
+    async def _reply(self, messages: list[dict[str, str]]) -> None:
+        p = self.params
+        spoken = p["output_modalities"] == ["audio"]
+        part_type = "output_audio" if spoken else "output_text"
+        item = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        index = self._start_item(item)
+        entry = self.current
+        assert entry is not None
+        ids = {"response_id": self.id, "item_id": item["id"], "output_index": index, "content_index": 0}
+        self.emit(
+            "response.content_part.added",
+            part={"type": "audio", "transcript": ""} if spoken else {"type": "text", "text": ""},
+            **ids,
+        )
+        content: dict[str, Any] = {"type": part_type, "transcript": ""} if spoken else {"type": part_type, "text": ""}
+        item["content"].append(content)
+        said: list[str] = []
+        self._open.append(lambda: self._close_part(ids, content, said, spoken))
+
+        cap = get_catalog().raw["local"]["realtime"]["reply_max_tokens"]
+        mot = p["max_output_tokens"]
+        max_tokens = min(cap, mot) if isinstance(mot, int) else cap
+        llm = self.session.engines.llm()
+        deltas = llm.chat(messages, max_tokens=max_tokens, temperature=REPLY_TEMPERATURE)
+        voice = Voice(self, entry, ids, said) if spoken else None
+        sentences = SentenceBuffer()
+        try:
+            async for d in iterate_in_threadpool(deltas):
+                if d.text:
+                    self.timing.setdefault("llm_first_token", time.perf_counter())
+                    if voice is None:
+                        said.append(d.text)
+                        self.emit("response.output_text.delta", delta=d.text, **ids)
+                    else:
+                        for sentence in sentences.feed(d.text):
+                            await voice.say(sentence)
+                if d.finish_reason:
+                    self._finish = d.finish_reason
+                    self._prompt_tokens += d.prompt_tokens
+                    self._completion_tokens += d.completion_tokens
+            if voice is not None:
+                for sentence in sentences.flush():
+                    await voice.say(sentence)
+                voice.finish()
+        finally:
+            close = getattr(deltas, "close", None)
+            if close is not None:
+                close()  # stops generation at the next token when we were cancelled
+        self._close_part(ids, content, said, spoken)
+        self._finish_item(item, "completed")
+
+    def _close_part(self, ids: dict[str, Any], content: dict[str, Any], said: list[str], spoken: bool) -> None:
+        if id(content) in self._closed:
+            return
+        self._closed.add(id(content))
+        text = _join(said) if spoken else "".join(said).strip()
+        if spoken:
+            content["transcript"] = text
+            self.emit("response.output_audio.done", **ids)
+            self.emit("response.output_audio_transcript.done", transcript=text, **ids)
+            part = {"type": "audio", "transcript": text}
+        else:
+            content["text"] = text
+            self.emit("response.output_text.done", text=text, **ids)
+            part = {"type": "text", "text": text}
+        self.emit("response.content_part.done", part=part, **ids)
+
+
+class Voice:
+    """Speaks a reply's sentences into audio deltas and keeps the item's audio and timing."""
+
+    def __init__(self, response: Response, entry: Entry, ids: dict[str, Any], said: list[str]):
+        p = response.params
+        self.response = response
+        self.entry = entry
+        self.ids = ids
+        self.said = said
+        self.voice = local_voice(p["voice"])
+        self.speed = float(p["speed"])
+        self.prosody = parse_instructions(p["instructions"] or "")
+        self.encoder = OutputEncoder(p["format"]["type"])
+        per_second = bytes_per_second(p["format"]["type"])
+        ms = int(get_catalog().raw["local"]["realtime"]["audio_delta_ms"])
+        self.delta_bytes = max(2, per_second * ms // 1000 // 2 * 2)
+        self.pcm: list[np.ndarray] = []
+        self.samples = 0
+
+    async def say(self, sentence: str) -> None:
+        r = self.response
+        synth = Synthesizer(r.session.engines, self.voice, sentence, speed=self.speed, prosody=self.prosody)
+        start_ms = self.samples * 1000 // RATE
+        heard = False
+        try:
+            async for chunk in synth.stream():
+                if not heard:
+                    r.timing.setdefault("tts_first_chunk", time.perf_counter())
+                    self.said.append(sentence)
+                    r.emit("response.output_audio_transcript.delta", delta=_lead(self.said) + sentence, **self.ids)
+                    heard = True
+                self._send(self.encoder.encode(chunk))
+                pcm = (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)
+                self.pcm.append(pcm)
+                self.samples += len(pcm)
+                r.audio_seconds = self.samples / RATE
+        finally:
+            # also when cancelled mid-sentence: truncation needs what was actually sent
+            if heard:
+                self.entry.spans.append((start_ms, self.samples * 1000 // RATE, sentence))
+                self._join()
+
+    def _join(self) -> None:
+        if len(self.pcm) > 1:
+            self.pcm = [np.concatenate(self.pcm)]
+        self.entry.audio = self.pcm[0] if self.pcm else None
+
+    def _send(self, data: bytes) -> None:
+        r = self.response
+        for i in range(0, len(data), self.delta_bytes):
+            if not r.spoke:
+                r.spoke = True
+                r.timing.setdefault("first_audio", time.perf_counter())
+                r.session.voice_used()
+            r.emit(
+                "response.output_audio.delta",
+                delta=base64.b64encode(data[i : i + self.delta_bytes]).decode(),
+                **self.ids,
+            )
+
+    def finish(self) -> None:
+        self._send(self.encoder.finish())
+        self._join()
+
+
+def _join(said: list[str]) -> str:
+    return " ".join(s.strip() for s in said if s.strip())
+
+
+def _lead(said: list[str]) -> str:
+    """A space before every sentence but the first, so the deltas join into the transcript."""
+    return " " if len(said) > 1 else ""
+
+
+def _snapshot(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy as it is now: events must not change when the item does later."""
+    return json.loads(json.dumps(item))
+
+
+def _rate(key: str) -> float:
+    prices = get_catalog().prices
+    return float(prices.get("gpt-realtime", {}).get(key, 0.0))

@@ -1,0 +1,669 @@
+"""One realtime conversation: configuration, input audio, turns, items and responses.
+
+The session is transport-free: ``handle()`` takes each client event's text and
+``emit`` (given by the WebSocket route) queues server events without ever waiting on
+the client. Appended audio is decoded on a worker thread and queued for the session's
+audio task, which runs voice activity detection frame by frame and turns it into
+``speech_started`` / ``speech_stopped`` and committed user items. While the silence
+timer runs after the user pauses, the speech so far is already being transcribed
+(speculatively: the result is dropped if they go on), so the reply can start the
+moment the turn ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import soxr
+from starlette.concurrency import run_in_threadpool
+
+from playground.backend.dsp import denoise
+from playground.backend.engines.base import STTOptions
+from playground.backend.engines.manager import EngineManager
+from playground.backend.localmap import stt_model_for
+from playground.backend.realtime import config as cfg
+from playground.backend.realtime.codecs import RATE, InputDecoder
+from playground.backend.realtime.conversation import Conversation, Entry, cut_transcript, parse_item, public
+from playground.backend.realtime.protocol import RealtimeError, error_event, new_id, server_event
+from playground.backend.realtime.response import Response
+from playground.backend.realtime.turns import Paused, Resumed, Started, Stopped, TurnDetector, finished_thought
+from playground.core.catalog import get_catalog
+
+__all__ = ["RealtimeHub", "RealtimeSession"]
+
+log = logging.getLogger(__name__)
+
+#: below this much audio a commit is refused, as OpenAI's is
+MIN_COMMIT_MS = 100
+#: what the model is told when the user has been silent past ``idle_timeout_ms``
+IDLE_NOTE = "The user has been quiet for a while. Briefly and kindly check whether they are still there."
+
+
+class Track:
+    """Mono float32 audio with absolute positions: sample 0 is the session's first sample."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self._chunks: list[np.ndarray] = []
+        self.base = 0  # absolute index of the first kept sample
+        self.end = 0  # absolute index after the last sample
+
+    def append(self, x: np.ndarray) -> None:
+        if len(x):
+            self._chunks.append(x)
+            self.end += len(x)
+
+    def ms(self, index: int) -> int:
+        return index * 1000 // self.rate
+
+    @property
+    def end_ms(self) -> int:
+        return self.ms(self.end)
+
+    @property
+    def kept_ms(self) -> int:
+        return self.ms(self.end - self.base)
+
+    def _index(self, ms: int) -> int:
+        return min(max(ms * self.rate // 1000, self.base), self.end)
+
+    def slice_ms(self, start_ms: int, end_ms: int) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        if not self._chunks:
+            return np.zeros(0, np.float32)
+        a, b = self._index(start_ms) - self.base, self._index(end_ms) - self.base
+        return self._chunks[0][a:b].copy()
+
+    def drop_before(self, ms: int) -> None:
+        cut = self._index(ms)
+        if cut <= self.base:
+            return
+        whole = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.float32)
+        self._chunks = [whole[cut - self.base :]]
+        self.base = cut
+
+    def clear(self) -> None:
+        self._chunks = []
+        self.base = self.end
+
+
+@dataclass
+class _Speculation:
+    """A transcription started while the silence timer runs."""
+
+    at_ms: int
+    task: asyncio.Task[list[str]]
+
+
+class RealtimeHub:
+    """Every open session of one backend: the cap on how many, and recent turn timings."""
+
+    def __init__(self) -> None:
+        self.sessions: set[RealtimeSession] = set()
+        #: per-response timings (perf_counter stamps), newest last, for ``bench/realtime.py``
+        self.timings: deque[dict[str, float]] = deque(maxlen=256)
+
+    @property
+    def full(self) -> bool:
+        return len(self.sessions) >= get_catalog().realtime_sessions_max
+
+
+class RealtimeSession:
+    def __init__(self, engines: EngineManager, model: str, emit: Callable[[dict[str, Any]], None], hub: RealtimeHub):
+        self.engines = engines
+        self.emit = emit
+        self.hub = hub
+        self.config = cfg.default_session(model)
+        self.conversation = Conversation()
+        self.conversation_id = new_id("conv")
+        self._voice_locked = False
+        self._decoder = InputDecoder(self.config["audio"]["input"]["format"]["type"])
+        self.track24 = Track(RATE)
+        self.track16 = Track(16000)
+        self._down = soxr.ResampleStream(RATE, 16000, 1, dtype="float32")
+        self._vad_stream: Any = None
+        self._detector: TurnDetector | None = None
+        self._frames = 0  # VAD frames seen (absolute)
+        self._audio_q: asyncio.Queue[np.ndarray] = asyncio.Queue()
+        self._queued_samples = 0
+        self._turn_item: str | None = None
+        self._turn_start = 0
+        #: how long the latest transcription took (for the turn timings)
+        self.last_stt_seconds = 0.0
+        self._spec: _Speculation | None = None
+        self.response: Response | None = None
+        self._response_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._idle: asyncio.Task[None] | None = None
+        self._timing: dict[str, float] = {}
+        self._audio_task = self._spawn(self._audio_loop())
+        self._apply_turn_detection()
+
+    # -- plumbing -------------------------------------------------------------------
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def report(self, err: RealtimeError, client_event_id: str | None = None) -> None:
+        self.emit(error_event(err, client_event_id))
+
+    def voice_used(self) -> None:
+        self._voice_locked = True
+
+    def start(self) -> None:
+        self.emit(server_event("session.created", session=self._public_session()))
+
+    def _public_session(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self.config))
+
+    async def close(self) -> None:
+        """Stop everything this session started: responses, turns, timers."""
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- dispatch -------------------------------------------------------------------
+
+    async def handle(self, text: str) -> None:
+        try:
+            event = json.loads(text)
+        except ValueError as e:
+            self.report(RealtimeError(f"The event is not valid JSON: {e}.", code="invalid_json"))
+            return
+        if not isinstance(event, dict):
+            self.report(RealtimeError("An event must be a JSON object with a 'type'.", code="invalid_event"))
+            return
+        event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+        kind = event.get("type")
+        handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is None:
+            self.report(
+                RealtimeError(
+                    f"Invalid value: {kind!r}. Supported values are: {', '.join(sorted(_HANDLERS))}.",
+                    param="type",
+                    code="invalid_value",
+                ),
+                event_id,
+            )
+            return
+        try:
+            await handler(self, event)
+        except RealtimeError as e:
+            self.report(e, event_id)
+
+    # -- session.update ---------------------------------------------------------------
+
+    async def _session_update(self, event: dict[str, Any]) -> None:
+        if "session" not in event:
+            raise RealtimeError(
+                "Missing required parameter: 'session'.", param="session", code="missing_required_parameter"
+            )
+        before = self.config
+        self.config = cfg.update_session(before, event["session"], voice_locked=self._voice_locked)
+        fmt_in = self.config["audio"]["input"]["format"]["type"]
+        if fmt_in != before["audio"]["input"]["format"]["type"]:
+            self._decoder = InputDecoder(fmt_in)
+        if self.config["audio"]["input"]["turn_detection"] != before["audio"]["input"]["turn_detection"]:
+            self._apply_turn_detection()
+        self.emit(server_event("session.updated", session=self._public_session()))
+
+    def _turn(self) -> dict[str, Any] | None:
+        return self.config["audio"]["input"]["turn_detection"]
+
+    def _apply_turn_detection(self) -> None:
+        td = self._turn()
+        self._spec = None
+        if td is None:
+            self._detector = None
+            return
+        if self._vad_stream is None:
+            self._vad_stream = self.engines.vad().stream()
+        if td["type"] == "server_vad":
+            self._detector = TurnDetector(
+                threshold=td["threshold"],
+                prefix_padding_ms=td["prefix_padding_ms"],
+                silence_ms=td["silence_duration_ms"],
+            )
+        else:
+            d = get_catalog().realtime["server_vad_defaults"]
+            self._detector = TurnDetector(
+                threshold=d["threshold"], prefix_padding_ms=d["prefix_padding_ms"], silence_ms=None
+            )
+        self._detector.floor_ms = self.track24.end_ms
+
+    # -- input audio ----------------------------------------------------------------
+
+    async def _append(self, event: dict[str, Any]) -> None:
+        data = event.get("audio")
+        if not isinstance(data, str):
+            raise RealtimeError("Invalid 'audio': expected a base64 string.", param="audio", code="invalid_type")
+        try:
+            raw = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise RealtimeError(
+                "Invalid 'audio': the string is not valid base64.", param="audio", code="invalid_base64"
+            ) from None
+        samples = await run_in_threadpool(self._decoder.decode, raw)
+        limit = get_catalog().realtime_buffer_max_seconds * RATE
+        if self.track24.end - self.track24.base + self._queued_samples + len(samples) > limit:
+            raise RealtimeError(
+                f"The input audio buffer is full ({limit // RATE} s of uncommitted audio); commit or clear it, "
+                "or turn on turn detection.",
+                param="audio",
+                code="input_audio_buffer_full",
+            )
+        self._queued_samples += len(samples)
+        self._audio_q.put_nowait(samples)
+
+    async def _drain(self) -> None:
+        """Wait until every appended chunk went through the audio task (for commit/clear)."""
+        while self._queued_samples:
+            await asyncio.sleep(0.002)
+
+    async def _audio_loop(self) -> None:
+        vad_frame_ms = 32
+        while True:
+            chunks = [await self._audio_q.get()]
+            while not self._audio_q.empty():
+                chunks.append(self._audio_q.get_nowait())
+            x = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+            try:
+                x16 = await run_in_threadpool(self._down.resample_chunk, x)
+                self.track24.append(x)
+                self.track16.append(x16)
+                detector, stream = self._detector, self._vad_stream
+                if detector is None or stream is None:
+                    continue
+                probs = await run_in_threadpool(stream.feed, x16)
+                for p in probs:
+                    start = self._frames * vad_frame_ms
+                    self._frames += 1
+                    for turn in detector.feed(start, start + vad_frame_ms, float(p)):
+                        await self._on_turn(turn)
+                if not detector.in_speech:  # keep only what the next turn's padding may need
+                    keep = self.track24.end_ms - detector.prefix_padding_ms - 100
+                    if self.track24.kept_ms > 5000:
+                        self.track24.drop_before(keep)
+                        self.track16.drop_before(keep)
+            finally:
+                self._queued_samples -= len(x)
+
+    async def _on_turn(self, turn: Any) -> None:
+        td = self._turn()
+        if td is None:
+            return
+        if isinstance(turn, Started):
+            self._turn_item = new_id("item")
+            self._turn_start = turn.audio_start_ms
+            self._cancel_idle()
+            self.emit(
+                server_event(
+                    "input_audio_buffer.speech_started", audio_start_ms=turn.audio_start_ms, item_id=self._turn_item
+                )
+            )
+            if td["interrupt_response"] and self._response_task is not None and not self._response_task.done():
+                await self._cancel_response("turn_detected")
+        elif isinstance(turn, Paused):
+            spec_end = turn.at_ms + 96  # a few frames past the drop: word endings are soft
+            task = self._spawn(self._transcribe(self.track16.slice_ms(self._turn_start, spec_end)))
+            self._spec = _Speculation(turn.at_ms, task)
+            if td["type"] == "semantic_vad" and self._detector is not None:
+                texts = await asyncio.shield(task)
+                waits = get_catalog().realtime["semantic_vad_wait_ms"]
+                eagerness = "medium" if td["eagerness"] == "auto" else td["eagerness"]
+                verdict = "complete" if finished_thought(" ".join(texts)) else "incomplete"
+                self._detector.set_silence(int(waits[eagerness][verdict]))
+        elif isinstance(turn, Resumed):
+            self._spec = None
+            if td["type"] == "semantic_vad" and self._detector is not None:
+                self._detector.set_silence(None)  # type: ignore[arg-type]
+        elif isinstance(turn, Stopped):
+            self._timing = {"speech_stopped": time.perf_counter()}
+            item_id = self._turn_item or new_id("item")
+            self.emit(
+                server_event("input_audio_buffer.speech_stopped", audio_end_ms=turn.audio_end_ms, item_id=item_id)
+            )
+            spec, self._spec = self._spec, None
+            audio = self.track24.slice_ms(self._turn_start, turn.audio_end_ms)
+            self._timing["speculative"] = 1.0 if spec is not None else 0.0
+            if spec is not None:
+                transcript = spec.task
+            else:
+                transcript = self._spawn(self._transcribe(self.track16.slice_ms(self._turn_start, turn.audio_end_ms)))
+            self.track24.drop_before(turn.audio_end_ms)
+            self.track16.drop_before(turn.audio_end_ms)
+            self._commit(item_id, audio, transcript)
+            if td["create_response"]:
+                await self._start_response(cfg.response_params(self.config, None), timing=self._timing)
+
+    # -- transcription ----------------------------------------------------------------
+
+    async def _transcribe(self, samples16: np.ndarray) -> list[str]:
+        """The user's speech as text segments, with the session's transcription settings."""
+        started = time.perf_counter()
+        a_in = self.config["audio"]["input"]
+        tr = a_in["transcription"] or {}
+        language = tr.get("language") or "en"  # local voices and LLM are English
+        hearing = get_catalog().raw["local"]["realtime"]["hearing"]
+        engine = self.engines.stt(stt_model_for(tr.get("model") or hearing, language))
+        options = STTOptions(language=language, prompt=tr.get("prompt"))
+        noise = (a_in["noise_reduction"] or {}).get("type")
+
+        def run() -> list[str]:
+            x = denoise(samples16, 16000, noise) if noise else samples16
+            if len(x) < 1600:
+                return []
+            return [s.text.strip() for s in engine.transcribe(x, options).segments if s.text.strip()]
+
+        texts = await run_in_threadpool(run)
+        self.last_stt_seconds = time.perf_counter() - started
+        return texts
+
+    def _commit(self, item_id: str, audio24: np.ndarray, transcript: asyncio.Future[list[str]]) -> Entry:
+        item = {
+            "id": item_id,
+            "object": "realtime.item",
+            "type": "message",
+            "status": "completed",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": None}],
+        }
+        pcm = (np.clip(audio24, -1.0, 1.0) * 32767.0).astype(np.int16)
+        entry = Entry(item=item, audio=pcm)
+        before = self.conversation.add(entry)
+        self.emit(server_event("input_audio_buffer.committed", previous_item_id=before, item_id=item_id))
+        self.emit(server_event("conversation.item.added", previous_item_id=before, item=public(entry)))
+        self.emit(server_event("conversation.item.done", previous_item_id=before, item=public(entry)))
+        loop = asyncio.get_running_loop()
+        entry.transcript = loop.create_future()
+        self._spawn(self._hear(entry, transcript))
+        return entry
+
+    async def _hear(self, entry: Entry, pending: asyncio.Future[list[str]]) -> None:
+        """Resolve the item's transcript and, when transcription is on, report it."""
+        assert entry.transcript is not None
+        tr = self.config["audio"]["input"]["transcription"]
+        try:
+            texts = await pending
+        except asyncio.CancelledError:
+            entry.transcript.cancel()
+            raise
+        except Exception as e:
+            log.exception("transcribing the user's speech failed")
+            entry.transcript.set_result("")
+            if tr is not None:
+                self.emit(
+                    server_event(
+                        "conversation.item.input_audio_transcription.failed",
+                        item_id=entry.id,
+                        content_index=0,
+                        error={"type": "server_error", "code": "transcription_failed", "message": str(e)[:200]},
+                    )
+                )
+            return
+        text = " ".join(texts).strip()
+        entry.item["content"][0]["transcript"] = text
+        if tr is not None:
+            pieces = texts if tr["model"] != "whisper-1" else [text]
+            for i, piece in enumerate(pieces):
+                delta = piece if i == 0 else " " + piece
+                self.emit(
+                    server_event(
+                        "conversation.item.input_audio_transcription.delta",
+                        item_id=entry.id,
+                        content_index=0,
+                        delta=delta,
+                    )
+                )
+            seconds = entry.audio_ms / 1000
+            self.emit(
+                server_event(
+                    "conversation.item.input_audio_transcription.completed",
+                    item_id=entry.id,
+                    content_index=0,
+                    transcript=text,
+                    usage={"type": "duration", "seconds": round(seconds, 3)},
+                )
+            )
+        entry.transcript.set_result(text)
+
+    async def _commit_event(self, _: dict[str, Any]) -> None:
+        await self._drain()
+        if self.track24.kept_ms < MIN_COMMIT_MS:
+            raise RealtimeError(
+                f"Error committing input audio buffer: buffer too small. Expected at least {MIN_COMMIT_MS}ms of "
+                f"audio, but buffer only has {self.track24.kept_ms:.2f}ms of audio.",
+                code="input_audio_buffer_commit_empty",
+            )
+        start = self.track24.ms(self.track24.base)
+        audio = self.track24.slice_ms(start, self.track24.end_ms)
+        transcript = self._spawn(self._transcribe(self.track16.slice_ms(start, self.track16.end_ms)))
+        self.track24.clear()
+        self.track16.clear()
+        self._spec = None
+        if self._detector is not None:
+            self._detector.reset(self.track24.end_ms)
+        self._commit(self._turn_item if self._detector and self._turn_item else new_id("item"), audio, transcript)
+        self._turn_item = None
+
+    async def _clear(self, _: dict[str, Any]) -> None:
+        await self._drain()
+        self.track24.clear()
+        self.track16.clear()
+        self._spec = None
+        if self._detector is not None:
+            self._detector.reset(self.track24.end_ms)
+        self.emit(server_event("input_audio_buffer.cleared"))
+
+    # -- conversation items -------------------------------------------------------------
+
+    async def _item_create(self, event: dict[str, Any]) -> None:
+        item, audio_parts = parse_item(event.get("item"))
+        previous = event.get("previous_item_id")
+        if previous is not None and not isinstance(previous, str):
+            raise RealtimeError("Invalid 'previous_item_id': expected a string.", param="previous_item_id")
+        entry = Entry(item=item)
+        if item["type"] == "function_call_output" and not any(
+            e.item.get("call_id") == item["call_id"] and e.item["type"] == "function_call"
+            for e in self.conversation.entries()
+        ):
+            raise RealtimeError(
+                f"No function_call with call_id {item['call_id']!r} in this conversation.",
+                param="item.call_id",
+                code="invalid_value",
+            )
+        for _, data in audio_parts:
+            try:
+                raw = base64.b64decode(data, validate=True)
+            except (binascii.Error, ValueError):
+                raise RealtimeError(
+                    "Invalid 'item.content.audio': the string is not valid base64.",
+                    param="item.content.audio",
+                    code="invalid_base64",
+                ) from None
+            decoder = InputDecoder(self.config["audio"]["input"]["format"]["type"])
+            x24 = await run_in_threadpool(decoder.decode, raw)
+            if len(x24) > get_catalog().realtime_buffer_max_seconds * RATE:
+                raise RealtimeError("Invalid 'item.content.audio': the audio is too long.", param="item.content.audio")
+            entry.audio = (np.clip(x24, -1.0, 1.0) * 32767.0).astype(np.int16)
+            x16 = await run_in_threadpool(soxr.resample, x24, RATE, 16000)
+            entry.transcript = asyncio.get_running_loop().create_future()
+            before = self.conversation.add(entry, previous)
+            self._spawn(self._hear(entry, self._spawn(self._transcribe(x16))))
+            break
+        else:
+            before = self.conversation.add(entry, previous)
+        self.emit(server_event("conversation.item.added", previous_item_id=before, item=public(entry)))
+        self.emit(server_event("conversation.item.done", previous_item_id=before, item=public(entry)))
+
+    async def _item_retrieve(self, event: dict[str, Any]) -> None:
+        entry = self.conversation.get(event.get("item_id"))
+        fmt = self.config["audio"]["output" if entry.item.get("role") == "assistant" else "input"]["format"]["type"]
+        self.emit(server_event("conversation.item.retrieved", item=public(entry, with_audio=True, fmt=fmt)))
+
+    async def _item_delete(self, event: dict[str, Any]) -> None:
+        entry = self.conversation.get(event.get("item_id"))
+        if self.response is not None and entry is self.response.current and not self._response_done():
+            raise RealtimeError(
+                "Cannot delete an item while its response is in progress; cancel it first.",
+                param="item_id",
+                code="item_in_progress",
+            )
+        self.conversation.delete(entry.id)
+        self.emit(server_event("conversation.item.deleted", item_id=entry.id))
+
+    async def _item_truncate(self, event: dict[str, Any]) -> None:
+        entry = self.conversation.get(event.get("item_id"))
+        item = entry.item
+        if item["type"] != "message" or item.get("role") != "assistant":
+            raise RealtimeError("Only assistant messages can be truncated.", param="item_id", code="invalid_value")
+        index = event.get("content_index")
+        parts = item.get("content", [])
+        if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < max(1, len(parts)):
+            raise RealtimeError(
+                f"Invalid 'content_index': the item has {len(parts)} content part(s).", param="content_index"
+            )
+        end = event.get("audio_end_ms")
+        if isinstance(end, bool) or not isinstance(end, int) or end < 0:
+            raise RealtimeError("Invalid 'audio_end_ms': expected a non-negative integer.", param="audio_end_ms")
+        if parts and parts[index]["type"] != "output_audio":
+            raise RealtimeError("Invalid 'content_index': that part has no audio.", param="content_index")
+        if self.response is not None and entry is self.response.current and not self._response_done():
+            await self._cancel_response("client_cancelled")  # stop producing what is being cut
+        if end > entry.audio_ms:
+            raise RealtimeError(
+                f"Audio content of {entry.audio_ms}ms is already shorter than {end}ms.",
+                param="audio_end_ms",
+                code="invalid_value",
+            )
+        if entry.audio is not None:
+            entry.audio = entry.audio[: end * RATE // 1000]
+        if parts:
+            parts[index]["transcript"] = cut_transcript(entry.spans, end)
+        entry.spans = [s for s in entry.spans if s[0] < end]
+        self.emit(server_event("conversation.item.truncated", item_id=entry.id, content_index=index, audio_end_ms=end))
+
+    # -- responses ----------------------------------------------------------------------
+
+    def _response_done(self) -> bool:
+        return self._response_task is None or self._response_task.done()
+
+    async def _response_create(self, event: dict[str, Any]) -> None:
+        params = cfg.response_params(self.config, event.get("response"))
+        await self._start_response(params, timing={"requested": time.perf_counter()})
+
+    async def _start_response(
+        self, params: dict[str, Any], *, timing: dict[str, float], note: str | None = None
+    ) -> None:
+        if not self._response_done():
+            raise RealtimeError(
+                "Conversation already has an active response in progress; wait for response.done or cancel it.",
+                code="conversation_already_has_active_response",
+            )
+        if params["input"] is not None:
+            context = []
+            for i, raw in enumerate(params["input"]):
+                if isinstance(raw, dict) and raw.get("type") == "item_reference":
+                    context.append(self.conversation.get(raw.get("id"), f"response.input[{i}].id"))
+                else:
+                    item, audio = parse_item(raw, f"response.input[{i}]")
+                    if audio:
+                        raise RealtimeError(
+                            "Audio in response.input is not supported locally; add it as an item.",
+                            param=f"response.input[{i}]",
+                            code="unsupported_content",
+                        )
+                    context.append(Entry(item=item))
+        else:
+            context = self.conversation.entries()
+        self._cancel_idle()
+        response = Response(self, params, context=context, note=note, timing=timing)
+        self.response = response
+        self._response_task = self._spawn(self._run_response(response))
+
+    async def _run_response(self, response: Response) -> None:
+        await response.run()
+        self.hub.timings.append(dict(response.timing))
+        td = self._turn()
+        if (
+            td is not None
+            and td["type"] == "server_vad"
+            and td.get("idle_timeout_ms")
+            and response.cancel_reason != "turn_detected"
+        ):
+            wait = response.audio_seconds + td["idle_timeout_ms"] / 1000
+            self._idle = self._spawn(self._idle_timer(wait))
+
+    async def _cancel_response(self, reason: str) -> None:
+        task, response = self._response_task, self.response
+        if task is None or task.done() or response is None:
+            return
+        response.cancel_reason = reason
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    async def _response_cancel(self, event: dict[str, Any]) -> None:
+        rid = event.get("response_id")
+        if self._response_done() or (rid is not None and self.response is not None and rid != self.response.id):
+            raise RealtimeError("Cancellation failed: no active response found.", code="response_cancel_not_active")
+        await self._cancel_response("client_cancelled")
+
+    # -- idle timeout --------------------------------------------------------------------
+
+    def _cancel_idle(self) -> None:
+        if self._idle is not None and not self._idle.done() and self._idle is not asyncio.current_task():
+            self._idle.cancel()
+        self._idle = None
+
+    async def _idle_timer(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        if self._detector is not None and self._detector.in_speech:
+            return
+        end = self.track24.end_ms
+        item_id = new_id("item")
+        start = max(0, end - int(seconds * 1000))
+        self.emit(
+            server_event(
+                "input_audio_buffer.timeout_triggered", audio_start_ms=start, audio_end_ms=end, item_id=item_id
+            )
+        )
+        self._idle = None
+        params = cfg.response_params(self.config, None)
+        await self._start_response(params, timing={"requested": time.perf_counter()}, note=IDLE_NOTE)
+
+    async def _output_clear(self, _: dict[str, Any]) -> None:
+        raise RealtimeError(
+            "output_audio_buffer.clear is for WebRTC and SIP connections; over WebSocket, stop playback in the "
+            "client and send conversation.item.truncate.",
+            code="invalid_value",
+        )
+
+
+_HANDLERS: dict[str, Callable[[RealtimeSession, dict[str, Any]], Any]] = {
+    "session.update": RealtimeSession._session_update,
+    "input_audio_buffer.append": RealtimeSession._append,
+    "input_audio_buffer.commit": RealtimeSession._commit_event,
+    "input_audio_buffer.clear": RealtimeSession._clear,
+    "conversation.item.create": RealtimeSession._item_create,
+    "conversation.item.retrieve": RealtimeSession._item_retrieve,
+    "conversation.item.delete": RealtimeSession._item_delete,
+    "conversation.item.truncate": RealtimeSession._item_truncate,
+    "response.create": RealtimeSession._response_create,
+    "response.cancel": RealtimeSession._response_cancel,
+    "output_audio_buffer.clear": RealtimeSession._output_clear,
+}

@@ -1,0 +1,181 @@
+"""``WS /realtime?model=...``: the GA Realtime protocol over a WebSocket.
+
+The route owns the transport only: the key check (a bad key is refused before the
+upgrade with OpenAI's 401 envelope), the model, the cap on open sessions, the session's
+60-minute life, the size of one event, and an outbox the session writes to without ever
+waiting: a writer task sends it in order. A client that stops reading until the outbox
+is full is disconnected; one that goes away ends the session and everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from playground.backend.errors import error_body
+from playground.backend.realtime.protocol import RealtimeError, error_event
+from playground.backend.realtime.session import RealtimeHub, RealtimeSession
+from playground.core.catalog import get_catalog
+
+router = APIRouter(tags=["realtime"])
+log = logging.getLogger(__name__)
+
+#: close codes: policy violation (bad model, oversized event, slow reader), try again later (full)
+CLOSE_POLICY = 1008
+CLOSE_TRY_LATER = 1013
+
+
+def hub_of(ws: WebSocket) -> RealtimeHub:
+    state = ws.app.state
+    if getattr(state, "realtime", None) is None:
+        state.realtime = RealtimeHub()
+    return state.realtime
+
+
+def _authorised(ws: WebSocket) -> bool:
+    expected = ws.app.state.settings.api_key
+    if not expected:
+        return True
+    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+
+
+async def _refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
+    await ws.accept()
+    await ws.send_text(json.dumps(error_event(err)))
+    await ws.close(code=code, reason=err.code or "")
+
+
+@router.websocket("/realtime")
+async def realtime(ws: WebSocket) -> None:
+    if not _authorised(ws):
+        body = error_body(
+            "Incorrect API key provided. Set the key this server was started with (PLAYGROUND_API_KEY).",
+            type="invalid_request_error",
+            code="invalid_api_key",
+        )
+        await ws.send_denial_response(JSONResponse(body, status_code=401))
+        return
+    cat = get_catalog()
+    model = ws.query_params.get("model")
+    if not model or cat.canonical_realtime_model(model) is None:
+        known = ", ".join(cat.realtime_models)
+        message = (
+            f"The model '{model}' does not exist or is not served here; known: {known}."
+            if model
+            else f"Missing required parameter: 'model' (in the URL, ?model=...); known: {known}."
+        )
+        await _refuse(ws, RealtimeError(message, param="model", code="model_not_found"), CLOSE_POLICY)
+        return
+    if ws.query_params.get("intent") == "transcription":
+        await _refuse(
+            ws,
+            RealtimeError(
+                "Transcription sessions are not available on the local backend yet.", code="unsupported_value"
+            ),
+            CLOSE_POLICY,
+        )
+        return
+    hub = hub_of(ws)
+    if hub.full:
+        await _refuse(
+            ws,
+            RealtimeError(
+                f"Too many realtime sessions are open ({cat.realtime_sessions_max}); close one and retry.",
+                code="session_limit_reached",
+                type="rate_limit_exceeded",
+            ),
+            CLOSE_TRY_LATER,
+        )
+        return
+    await ws.accept()
+    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=cat.realtime_outbox_max_events)
+    overflow = asyncio.Event()
+
+    def emit(event: dict[str, Any]) -> None:
+        try:
+            outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            overflow.set()
+
+    session = RealtimeSession(ws.app.state.engines, model, emit, hub)
+    hub.sessions.add(session)
+    writer = asyncio.create_task(_write(ws, outbox))
+    try:
+        session.start()
+        lifetime = ws.app.state.settings.realtime_session_seconds or cat.realtime_session_minutes * 60
+        async with asyncio.timeout(lifetime):
+            reader = asyncio.create_task(_read(ws, session, cat.realtime_event_max_bytes))
+            stalled = asyncio.create_task(overflow.wait())
+            try:
+                await asyncio.wait({reader, stalled}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (reader, stalled):
+                    task.cancel()
+                await asyncio.gather(reader, stalled, return_exceptions=True)
+            if overflow.is_set():
+                log.warning("closing a realtime session whose client stopped reading events")
+            elif reader.exception() is not None:
+                raise reader.exception()  # type: ignore[misc]
+    except TimeoutError:
+        emit(
+            error_event(
+                RealtimeError(
+                    f"Your session hit the maximum duration of {lifetime / 60:g} minutes.",
+                    code="session_expired",
+                )
+            )
+        )
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.sessions.discard(session)
+        await session.close()
+        with contextlib.suppress(asyncio.QueueFull):
+            outbox.put_nowait(None)
+        with contextlib.suppress(asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(writer, timeout=2.0)
+        writer.cancel()
+        if ws.client_state == WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await ws.close(code=CLOSE_POLICY if overflow.is_set() else 1000)
+
+
+async def _read(ws: WebSocket, session: RealtimeSession, max_bytes: int) -> None:
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        text = message.get("text")
+        if text is None:
+            data = message.get("bytes") or b""
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                session.report(
+                    RealtimeError("Events are JSON text; this binary frame is not UTF-8.", code="invalid_json")
+                )
+                continue
+        if len(text) > max_bytes:
+            session.report(
+                RealtimeError(
+                    f"The event is {len(text)} bytes; the most one event may carry is {max_bytes}.",
+                    code="event_too_large",
+                )
+            )
+            continue
+        await session.handle(text)
+
+
+async def _write(ws: WebSocket, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        while (event := await outbox.get()) is not None:
+            await ws.send_text(json.dumps(event))  # ASCII: client text may hold lone surrogates
