@@ -311,7 +311,10 @@ class Response:
         mot = p["max_output_tokens"]
         max_tokens = min(cap, mot) if isinstance(mot, int) else cap
         llm = self.session.engines.llm()
-        deltas = llm.chat(messages, max_tokens=max_tokens, temperature=REPLY_TEMPERATURE)
+        # relaying a tool's result is a factual answer: greedy decoding keeps the small model
+        # on the facts it was handed (sampled, it drifts off them now and then)
+        relay = bool(self.context) and self.context[-1].item["type"] == "function_call_output"
+        deltas = llm.chat(messages, max_tokens=max_tokens, temperature=0.0 if relay else REPLY_TEMPERATURE)
         voice = Voice(self, entry, ids, said) if spoken else None
         sentences = SentenceBuffer()
         try:
