@@ -127,7 +127,10 @@ def test_tool_results_join_the_turn_that_asked():
     messages = llm_messages("Be kind.", [Entry(item=user), Entry(item=call), Entry(item=out)])
     assert messages == [
         {"role": "system", "content": "Be kind."},
-        {"role": "user", "content": "Weather?\n\n(get_weather says: temperature c: 18)"},
+        {
+            "role": "user",
+            "content": "Weather?\n\n(get_weather says: temperature c: 18. Use these facts in the answer.)",
+        },
     ]
 
 
