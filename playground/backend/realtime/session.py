@@ -43,6 +43,8 @@ __all__ = ["RealtimeHub", "RealtimeSession"]
 
 log = logging.getLogger(__name__)
 
+#: Silero's frame: 512 samples at 16 kHz
+VAD_FRAME_MS = 32
 #: below this much audio a commit is refused, as OpenAI's is
 MIN_COMMIT_MS = 100
 #: what the model is told when the user has been silent past ``idle_timeout_ms``
@@ -276,32 +278,43 @@ class RealtimeSession:
             await asyncio.sleep(0.002)
 
     async def _audio_loop(self) -> None:
-        vad_frame_ms = 32
         while True:
             chunks = [await self._audio_q.get()]
             while not self._audio_q.empty():
                 chunks.append(self._audio_q.get_nowait())
             x = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
             try:
-                x16 = await run_in_threadpool(self._down.resample_chunk, x)
-                self.track24.append(x)
-                self.track16.append(x16)
-                detector, stream = self._detector, self._vad_stream
-                if detector is None or stream is None:
-                    continue
-                probs = await run_in_threadpool(stream.feed, x16)
-                for p in probs:
-                    start = self._frames * vad_frame_ms
-                    self._frames += 1
-                    for turn in detector.feed(start, start + vad_frame_ms, float(p)):
-                        await self._on_turn(turn)
-                if not detector.in_speech:  # keep only what the next turn's padding may need
-                    keep = self.track24.end_ms - detector.prefix_padding_ms - 100
-                    if self.track24.kept_ms > 5000:
-                        self.track24.drop_before(keep)
-                        self.track16.drop_before(keep)
+                await self._take_audio(x)
+            except Exception:
+                log.exception("realtime audio processing failed")
+                self.report(
+                    RealtimeError(
+                        "The server could not process this audio; the server log has the details.",
+                        code="audio_processing_failed",
+                        type="server_error",
+                    )
+                )
             finally:
                 self._queued_samples -= len(x)
+
+    async def _take_audio(self, x: np.ndarray) -> None:
+        """Buffer appended audio and run it through the VAD and the turn detector."""
+        x16 = await run_in_threadpool(self._down.resample_chunk, x)
+        self.track24.append(x)
+        self.track16.append(x16)
+        detector, stream = self._detector, self._vad_stream
+        if detector is None or stream is None:
+            return
+        probs = await run_in_threadpool(stream.feed, x16)
+        for p in probs:
+            start = self._frames * VAD_FRAME_MS
+            self._frames += 1
+            for turn in detector.feed(start, start + VAD_FRAME_MS, float(p)):
+                await self._on_turn(turn)
+        if not detector.in_speech and self.track24.kept_ms > 5000:
+            keep = self.track24.end_ms - detector.prefix_padding_ms - 100  # the next turn's padding
+            self.track24.drop_before(keep)
+            self.track16.drop_before(keep)
 
     async def _on_turn(self, turn: Any) -> None:
         td = self._turn()
