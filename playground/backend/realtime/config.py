@@ -14,7 +14,7 @@ import re
 import time
 from typing import Any
 
-from playground.backend.realtime.protocol import RealtimeError, new_id
+from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, text_field
 from playground.core.catalog import get_catalog
 
 __all__ = [
@@ -120,8 +120,7 @@ def default_session(model: str) -> dict[str, Any]:
 # -- field checks -------------------------------------------------------------------
 
 
-def _fail(param: str, message: str, code: str = "invalid_value") -> RealtimeError:
-    return RealtimeError(f"Invalid '{param}': {message}", param=param, code=code)
+_fail = invalid
 
 
 def _obj(value: Any, param: str) -> dict[str, Any]:
@@ -160,14 +159,7 @@ def _number(value: Any, param: str, lo: float, hi: float) -> float:
     return float(value)
 
 
-def _str(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(param, "expected a string.", "invalid_type")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _fail(param, "contains invalid Unicode (an unpaired surrogate).") from None
-    return value
+_str = text_field
 
 
 def _one_of(value: Any, options: list[str] | tuple[str, ...], param: str) -> str:

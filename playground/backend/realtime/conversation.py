@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from playground.backend.realtime.codecs import RATE, OutputEncoder
-from playground.backend.realtime.protocol import RealtimeError, new_id
+from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, text_field
 from playground.core.catalog import get_catalog
 
 __all__ = ["Conversation", "Entry", "parse_item"]
@@ -47,18 +47,8 @@ class Entry:
         return 0 if self.audio is None else len(self.audio) * 1000 // RATE
 
 
-def _fail(param: str, message: str, code: str = "invalid_value") -> RealtimeError:
-    return RealtimeError(f"Invalid '{param}': {message}", param=param, code=code)
-
-
-def _text(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(param, "expected a string.", "invalid_type")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise _fail(param, "contains invalid Unicode (an unpaired surrogate).") from None
-    return value
+_fail = invalid
+_text = text_field
 
 
 def parse_item(raw: Any, param: str = "item") -> tuple[dict[str, Any], list[tuple[int, str]]]:

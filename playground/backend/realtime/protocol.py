@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["RealtimeError", "error_event", "new_id", "server_event"]
+__all__ = ["RealtimeError", "error_event", "invalid", "new_id", "server_event", "text_field"]
 
 
 def new_id(prefix: str) -> str:
@@ -48,3 +48,19 @@ def error_event(err: RealtimeError, client_event_id: str | None = None) -> dict[
             "event_id": client_event_id,
         },
     )
+
+
+def invalid(param: str, message: str, code: str = "invalid_value") -> RealtimeError:
+    """The error for one bad field, worded as OpenAI's: ``Invalid 'param': why``."""
+    return RealtimeError(f"Invalid '{param}': {message}", param=param, code=code)
+
+
+def text_field(value: Any, param: str) -> str:
+    """A string field in valid Unicode (a JSON ``\\ud800`` escape is not)."""
+    if not isinstance(value, str):
+        raise invalid(param, "expected a string.", "invalid_type")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(param, "contains invalid Unicode (an unpaired surrogate).") from None
+    return value
