@@ -2,10 +2,11 @@
 
 ``/`` is the Gradio UI, ``/v1`` the embedded OpenAI-compatible backend (always
 mounted, so the local models can be compared with any other provider; its voices load
-in the background right after start), ``/healthz`` a readiness probe, and ``/relay``
-is reserved for the realtime WebSocket relay. With a ``password`` (required beyond
-loopback) ``gate.PasswordGate`` guards every route, and ``/v1`` takes the password as
-its bearer key unless ``PLAYGROUND_API_KEY`` sets another.
+in the background right after start), ``/healthz`` a readiness probe, and
+``/relay/realtime`` the browser's realtime WebSocket, relayed to the provider with the
+key kept here. With a ``password`` (required beyond loopback) ``gate.PasswordGate``
+guards every route, and ``/v1`` takes the password as its bearer key unless
+``PLAYGROUND_API_KEY`` sets another.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ def create_app(
     from playground.backend.app import create_backend_app, warm_up
     from playground.backend.settings import BackendSettings
     from playground.gate import PasswordGate
+    from playground.realtime.relay import create_relay_router
     from playground.ui.app import create_ui
     from playground.ui.context import get_context
     from playground.ui.streaming import create_stream_router
@@ -73,6 +75,7 @@ def create_app(
 
     blocks = create_ui(provider, app_url=app_url, local_key=settings.api_key)
     root.include_router(create_stream_router(get_context().streams))
+    root.include_router(create_relay_router(get_context().relay))
     root.mount(STATIC_URL, StaticFiles(directory=STATIC_DIR), name="pg-static")
     if password:
         root.add_middleware(PasswordGate, password=password, open_paths=("/v1",))

@@ -15,6 +15,7 @@ from playground.client.providers import Provider, embedded_provider
 from playground.core.catalog import get_catalog
 from playground.core.leaderboard import VoteStore
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
+from playground.realtime.relay import RelayTickets
 from playground.ui.sessions import SessionProviders
 from playground.ui.streaming import SpeechStreams
 
@@ -33,6 +34,8 @@ class UIContext:
     streams: SpeechStreams
     builtin_vibes: list[Vibe]
     data_dir: Path
+    #: one-time tickets for the browser's realtime relay (minted per Connect)
+    relay: RelayTickets = field(default_factory=RelayTickets)
     out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
 
     @classmethod

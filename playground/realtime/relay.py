@@ -1,0 +1,203 @@
+"""``WS /relay/realtime``: the browser's realtime channel, relayed to the active provider.
+
+The browser never holds a key and never talks to the provider itself. A UI handler
+mints a one-time ticket (provider + session settings) for the browser session that
+asked; the page opens ``/relay/realtime?ticket=...``, and the relay opens the upstream
+connection with the official SDK (``client.realtime.connect``), applies the session
+settings, and forwards GA events both ways. What the browser sends is checked first:
+JSON, a known client event type, within the size limit; anything else is answered by
+the relay with an ``error`` event and never reaches the provider. Either side closing
+closes the other, and every forwarded event is logged with its direction and time for
+the trace view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import threading
+import time
+import typing
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from fastapi import APIRouter, WebSocket
+from openai.types.realtime.realtime_client_event import RealtimeClientEvent
+from starlette.websockets import WebSocketDisconnect, WebSocketState
+
+from playground.client.providers import Provider
+from playground.core.catalog import get_catalog
+
+__all__ = ["CLIENT_EVENTS", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
+
+#: tickets are for the page that just asked: unused ones expire quickly
+TICKET_SECONDS = 60.0
+#: events kept per relayed session for the trace view
+LOG_MAX = 2000
+
+
+def _client_event_types() -> frozenset[str]:
+    union = typing.get_args(typing.get_args(RealtimeClientEvent)[0])
+    return frozenset(typing.get_args(cls.model_fields["type"].annotation)[0] for cls in union)
+
+
+#: every client event type of the GA protocol, from the SDK's own models
+CLIENT_EVENTS = _client_event_types()
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    #: seconds since the relay opened
+    t: float
+    #: "sent" (browser → provider) or "received" (provider → browser)
+    direction: str
+    type: str
+    size: int
+
+
+@dataclass
+class EventLog:
+    started: float = field(default_factory=time.perf_counter)
+    entries: deque[LogEntry] = field(default_factory=lambda: deque(maxlen=LOG_MAX))
+
+    def add(self, direction: str, type_: str, size: int) -> None:
+        self.entries.append(LogEntry(time.perf_counter() - self.started, direction, type_, size))
+
+
+@dataclass
+class RelayTicket:
+    provider: Provider
+    model: str
+    #: the GA ``session`` object applied with ``session.update`` on connect
+    session: dict[str, Any]
+    created: float = field(default_factory=time.monotonic)
+    log: EventLog = field(default_factory=EventLog)
+
+
+class RelayTickets:
+    """One-time tickets, bounded in number and life."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self._tickets: dict[str, RelayTicket] = {}
+        self._lock = threading.Lock()
+        self.limit = limit or get_catalog().browser_sessions_max
+
+    def mint(self, provider: Provider, model: str, session: dict[str, Any]) -> str:
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._prune()
+            while len(self._tickets) >= self.limit:
+                self._tickets.pop(next(iter(self._tickets)))
+            self._tickets[token] = RelayTicket(provider, model, session)
+        return token
+
+    def take(self, token: str | None) -> RelayTicket | None:
+        with self._lock:
+            self._prune()
+            return self._tickets.pop(token, None) if token else None
+
+    def _prune(self) -> None:
+        cutoff = time.monotonic() - TICKET_SECONDS
+        for token in [t for t, ticket in self._tickets.items() if ticket.created < cutoff]:
+            del self._tickets[token]
+
+
+def _error(message: str, code: str, param: str | None = None) -> str:
+    return json.dumps(
+        {
+            "type": "error",
+            "event_id": f"event_relay_{secrets.token_hex(8)}",
+            "error": {"type": "invalid_request_error", "code": code, "message": message, "param": param},
+        }
+    )
+
+
+def check_browser_event(text: str, limit: int) -> tuple[dict[str, Any] | None, str | None]:
+    """The event to forward, or the relay's own error answer for it."""
+    if len(text) > limit:
+        return None, _error(
+            f"The event is {len(text)} bytes; the most one event may carry is {limit}.", "event_too_large"
+        )
+    try:
+        event = json.loads(text)
+    except ValueError as e:
+        return None, _error(f"The event is not valid JSON: {e}.", "invalid_json")
+    if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS:
+        kind = event.get("type") if isinstance(event, dict) else None
+        return None, _error(f"Unknown client event type {kind!r}.", "invalid_event", "type")
+    return event, None
+
+
+def create_relay_router(tickets: RelayTickets) -> APIRouter:
+    router = APIRouter()
+
+    @router.websocket("/relay/realtime")
+    async def relay(ws: WebSocket) -> None:
+        await ws.accept()
+        ticket = tickets.take(ws.query_params.get("ticket"))
+        if ticket is None:
+            await ws.send_text(
+                _error("This relay ticket is unknown or expired; press Connect again.", "invalid_ticket")
+            )
+            await ws.close(code=1008)
+            return
+        limit = get_catalog().realtime_event_max_bytes
+        try:
+            async with ticket.provider.async_client().realtime.connect(model=ticket.model) as upstream:
+                await upstream.session.update(session=ticket.session)
+                ticket.log.add("sent", "session.update", len(json.dumps(ticket.session)))
+                await _pump(ws, upstream, ticket.log, limit)
+        except Exception as e:  # noqa: BLE001 - any upstream failure is told to the page, key redacted
+            if ws.client_state == WebSocketState.CONNECTED:
+                message = ticket.provider.redact(f"Could not reach the realtime provider: {e}")
+                with contextlib.suppress(Exception):
+                    await ws.send_text(_error(message, "upstream_unavailable"))
+        finally:
+            if ws.client_state == WebSocketState.CONNECTED:
+                with contextlib.suppress(Exception):
+                    await ws.close()
+
+    return router
+
+
+async def _pump(ws: WebSocket, upstream: Any, log: EventLog, limit: int) -> None:
+    async def browser_to_upstream() -> None:
+        while True:
+            message = await ws.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
+            event, error = check_browser_event(text, limit)
+            if error is not None:
+                await ws.send_text(error)
+                continue
+            assert event is not None
+            log.add("sent", event["type"], len(text))
+            await upstream.send(event)
+
+    async def upstream_to_browser() -> None:
+        while True:
+            try:
+                data = await upstream.recv_bytes()
+            except websockets.exceptions.ConnectionClosed:
+                return  # the provider ended the session (its last event, if any, was forwarded)
+            text = data.decode("utf-8") if isinstance(data, bytes) else data
+            with contextlib.suppress(ValueError, AttributeError):
+                log.add("received", str(json.loads(text).get("type")), len(text))
+            await ws.send_text(text)
+
+    tasks = [asyncio.create_task(browser_to_upstream()), asyncio.create_task(upstream_to_browser())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            exc = task.exception()
+            if exc is not None and not isinstance(exc, WebSocketDisconnect):
+                raise exc
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

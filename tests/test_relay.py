@@ -1,0 +1,113 @@
+"""The browser's realtime relay: tickets, forwarding both ways, validation, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from fastapi import FastAPI
+from websockets.asyncio.client import connect
+
+from playground.backend.app import create_backend_app
+from playground.backend.settings import BackendSettings
+from playground.client.providers import embedded_provider
+from playground.core.specs import RealtimeSessionSpec
+from playground.realtime.relay import CLIENT_EVENTS, RelayTickets, create_relay_router
+from playground.serving import BackgroundServer
+
+pytestmark = pytest.mark.models
+
+KEY = "relay-test-key-do-not-leak"
+
+
+@pytest.fixture(scope="module")
+def relay_server():
+    backend = create_backend_app(BackendSettings(api_key=KEY, warm_start=False))
+    root = FastAPI()
+    root.mount("/v1", backend)
+    tickets = RelayTickets()
+    root.include_router(create_relay_router(tickets))
+    with BackgroundServer(root) as url:
+        yield url, tickets, backend
+
+
+async def _recv_until(ws, kind: str, seen: list[dict], timeout: float = 120) -> dict:
+    async def run() -> dict:
+        while True:
+            raw = await ws.recv()
+            assert KEY not in raw  # the key never reaches the browser
+            event = json.loads(raw)
+            seen.append(event)
+            if event["type"] == kind:
+                return event
+
+    return await asyncio.wait_for(run(), timeout)
+
+
+def test_client_event_types_come_from_the_sdk():
+    assert {"session.update", "input_audio_buffer.append", "response.cancel", "conversation.item.truncate"} <= (
+        CLIENT_EVENTS
+    )
+    assert "session.created" not in CLIENT_EVENTS
+
+
+def test_a_relayed_turn_with_the_session_settings_applied(relay_server):
+    url, tickets, backend = relay_server
+    provider = embedded_provider(url, KEY)
+    spec = RealtimeSessionSpec(instructions="Answer in five words.", output_modalities=("text",), voice="cedar")
+    ticket = tickets.mint(provider, spec.model, spec.to_session())
+
+    async def run() -> list[dict]:
+        seen: list[dict] = []
+        async with connect(url.replace("http", "ws") + f"/relay/realtime?ticket={ticket}") as ws:
+            updated = await _recv_until(ws, "session.updated", seen)
+            assert updated["session"]["instructions"] == "Answer in five words."
+            assert updated["session"]["audio"]["output"]["voice"] == "cedar"
+            await ws.send("not json")
+            assert (await _recv_until(ws, "error", seen))["error"]["code"] == "invalid_json"
+            await ws.send(json.dumps({"type": "session.created"}))  # a server event: never forwarded
+            assert (await _recv_until(ws, "error", seen))["error"]["code"] == "invalid_event"
+            item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Hello!"}]}
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+            await ws.send(json.dumps({"type": "response.create", "response": {"max_output_tokens": 16}}))
+            await _recv_until(ws, "response.done", seen)
+        return seen
+
+    seen = asyncio.run(run())
+    assert seen[0]["type"] == "session.created"
+    assert any(e["type"] == "response.output_text.delta" for e in seen)
+    # the browser left: the upstream session closes too
+    deadline = time.monotonic() + 10
+    while backend.state.realtime.sessions and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not backend.state.realtime.sessions
+
+
+def test_a_ticket_works_once(relay_server):
+    url, tickets, _ = relay_server
+    ticket = tickets.mint(embedded_provider(url, KEY), "gpt-realtime", RealtimeSessionSpec().to_session())
+
+    async def attempt() -> dict:
+        async with connect(url.replace("http", "ws") + f"/relay/realtime?ticket={ticket}") as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 30))
+
+    assert asyncio.run(attempt())["type"] == "session.created"
+    again = asyncio.run(attempt())
+    assert again["type"] == "error" and again["error"]["code"] == "invalid_ticket"
+
+
+def test_an_unreachable_provider_is_reported_without_the_key(relay_server):
+    url, tickets, _ = relay_server
+    wrong = embedded_provider(url, "sk-wrongkey123456789")
+    ticket = tickets.mint(wrong, "gpt-realtime", RealtimeSessionSpec().to_session())
+
+    async def attempt() -> str:
+        async with connect(url.replace("http", "ws") + f"/relay/realtime?ticket={ticket}") as ws:
+            return await asyncio.wait_for(ws.recv(), 30)
+
+    raw = asyncio.run(attempt())
+    event = json.loads(raw)
+    assert event["error"]["code"] == "upstream_unavailable" and "401" in event["error"]["message"]
+    assert "sk-wrongkey123456789" not in raw
