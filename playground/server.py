@@ -86,7 +86,10 @@ def create_app(
         show_error=True,
         theme=create_theme(),
         css=CSS,
-        head=f'<script src="{STATIC_URL}/studio.js" defer></script>',
+        head=(
+            f'<script src="{STATIC_URL}/studio.js" defer></script>'
+            f'<script src="{STATIC_URL}/realtime.js" defer></script>'
+        ),
         ssr_mode=False,
         footer_links=["api"],
         allowed_paths=[str(get_context().data_dir / "previews"), str(get_context().out_dir)],

@@ -15,6 +15,7 @@ from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec
 from playground.realtime.relay import CLIENT_EVENTS, RelayTickets, create_relay_router
+from playground.realtime.tools import demo_tools
 from playground.serving import BackgroundServer
 
 pytestmark = pytest.mark.models
@@ -111,3 +112,47 @@ def test_an_unreachable_provider_is_reported_without_the_key(relay_server):
     event = json.loads(raw)
     assert event["error"]["code"] == "upstream_unavailable" and "401" in event["error"]["message"]
     assert "sk-wrongkey123456789" not in raw
+
+
+def test_the_relay_runs_a_demo_tool_and_the_answer_uses_it(relay_server):
+    url, tickets, _ = relay_server
+    spec = RealtimeSessionSpec(output_modalities=("text",), tools=tuple(demo_tools(["get_weather"])))
+    token = tickets.mint(embedded_provider(url, KEY), spec.model, spec.to_session(), owner="page-1")
+
+    async def run() -> list[dict]:
+        seen: list[dict] = []
+        async with connect(url.replace("http", "ws") + f"/relay/realtime?ticket={token}") as ws:
+            await _recv_until(ws, "session.updated", seen)
+            item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Weather in Tokyo?"}]}
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+            # this response must call a tool; the relay's follow-up is a plain response
+            await ws.send(json.dumps({"type": "response.create", "response": {"tool_choice": "required"}}))
+            first = await _recv_until(ws, "response.done", seen)
+            second = await _recv_until(ws, "response.done", seen)
+            return [first, second, *seen]
+
+    first, second, *seen = asyncio.run(run())
+    call = next(o for o in first["response"]["output"] if o["type"] == "function_call")
+    assert call["name"] == "get_weather"
+    sent = [e["event"] for e in seen if e["type"] == "relay.sent"]
+    assert [e["type"] for e in sent] == ["conversation.item.create", "response.create"]
+    output = json.loads(sent[0]["item"]["output"])
+    assert sent[0]["item"]["call_id"] == call["call_id"] and output["conditions"] == "humid and cloudy"
+    assert second["response"]["status"] == "completed"
+    answer = " ".join(
+        part.get("text", "") for o in second["response"]["output"] for part in o.get("content") or []
+    ).lower()
+    assert "22" in answer or "humid" in answer or "cloud" in answer, answer
+    # the notes memory belongs to the browser session and outlives the connection
+    assert tickets.runner("page-1") is tickets.runner("page-1")
+
+
+def test_custom_tools_answer_with_their_canned_result():
+    tickets = RelayTickets(limit=2)
+    runner = tickets.runner("page")
+    runner.set_custom({"lookup_order": '{"status": "shipped"}'})
+    assert runner.run("lookup_order", "{}") == '{"status": "shipped"}'
+    assert "error" in json.loads(runner.run("nope", "{}"))
+    for owner in ("a", "b", "c"):
+        tickets.runner(owner)
+    assert tickets.runner("page") is not runner  # bounded: the oldest session's runner went first

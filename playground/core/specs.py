@@ -383,8 +383,12 @@ class RealtimeSessionSpec(_SpecBase):
         if mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= cat.realtime_max_output_tokens):
             out.append(Problem("max_output_tokens", mot, f'must be 1–{cat.realtime_max_output_tokens} or "inf"'))
         for i, tool in enumerate(self.tools):
-            if tool.get("type") != "function" or not tool.get("name"):
-                out.append(Problem(f"tools[{i}]", tool, 'needs type "function" and a name'))
+            if tool.get("type") == "mcp":
+                url = str(tool.get("server_url", ""))
+                if not tool.get("server_label") or not url.startswith(("https://", "http://")):
+                    out.append(Problem(f"tools[{i}]", tool, "an MCP tool needs a server_label and an http(s) URL"))
+            elif tool.get("type") != "function" or not tool.get("name"):
+                out.append(Problem(f"tools[{i}]", tool, 'needs type "function" (or "mcp") and a name'))
         if self.tool_choice not in ("auto", "none", "required") and self.tool_choice not in {
             t.get("name") for t in self.tools
         }:

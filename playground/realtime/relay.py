@@ -9,6 +9,14 @@ JSON, a known client event type, within the size limit; anything else is answere
 the relay with an ``error`` event and never reaches the provider. Either side closing
 closes the other, and every forwarded event is logged with its direction and time for
 the trace view.
+
+The relay also runs the tools: when a response ends with ``function_call`` items it
+answers each with the browser session's ``ToolRunner`` (demo tools, custom tools with a
+canned result), sends ``function_call_output`` items and a ``response.create``
+upstream, and tells the page what it sent with a ``relay.sent`` event, so the transcript
+and the event log show the round trip. In "chained" mode the upstream is not a realtime
+model but ``ChainedPipeline`` (speech to text, chat, text to speech over REST), which
+speaks the same events.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import secrets
 import threading
 import time
 import typing
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,13 +39,19 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
+from playground.realtime.tools import ToolRunner
 
-__all__ = ["CLIENT_EVENTS", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
+__all__ = ["CLIENT_EVENTS", "MODES", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
+
+#: "realtime": a speech-to-speech model over the Realtime API; "chained": STT → chat → TTS
+MODES = ("realtime", "chained")
 
 #: tickets are for the page that just asked: unused ones expire quickly
 TICKET_SECONDS = 60.0
 #: events kept per relayed session for the trace view
 LOG_MAX = 2000
+#: tool rounds the relay answers on its own before the user speaks or types again
+TOOL_ROUNDS_MAX = 5
 
 
 def _client_event_types() -> frozenset[str]:
@@ -74,26 +88,55 @@ class RelayTicket:
     model: str
     #: the GA ``session`` object applied with ``session.update`` on connect
     session: dict[str, Any]
+    mode: str = "realtime"
+    #: chained mode: the chat model between transcription and speech
+    chat_model: str = "gpt-4o-mini"
+    tools: ToolRunner = field(default_factory=ToolRunner)
     created: float = field(default_factory=time.monotonic)
     log: EventLog = field(default_factory=EventLog)
 
 
 class RelayTickets:
-    """One-time tickets, bounded in number and life."""
+    """One-time tickets, bounded in number and life; and each browser session's tool
+    runner (its notes survive a reconnect), bounded like the sessions."""
 
     def __init__(self, limit: int | None = None) -> None:
         self._tickets: dict[str, RelayTicket] = {}
+        self._runners: OrderedDict[str, ToolRunner] = OrderedDict()
         self._lock = threading.Lock()
         self.limit = limit or get_catalog().browser_sessions_max
 
-    def mint(self, provider: Provider, model: str, session: dict[str, Any]) -> str:
+    def mint(
+        self,
+        provider: Provider,
+        model: str,
+        session: dict[str, Any],
+        *,
+        owner: str | None = None,
+        mode: str = "realtime",
+        chat_model: str = "gpt-4o-mini",
+    ) -> str:
+        """``owner``: the browser session (Gradio's session hash) the ticket is for."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
         token = secrets.token_urlsafe(24)
+        tools = self.runner(owner) if owner else ToolRunner()
         with self._lock:
             self._prune()
             while len(self._tickets) >= self.limit:
                 self._tickets.pop(next(iter(self._tickets)))
-            self._tickets[token] = RelayTicket(provider, model, session)
+            self._tickets[token] = RelayTicket(provider, model, session, mode=mode, chat_model=chat_model, tools=tools)
         return token
+
+    def runner(self, owner: str) -> ToolRunner:
+        with self._lock:
+            runner = self._runners.get(owner)
+            if runner is None:
+                runner = self._runners[owner] = ToolRunner()
+            self._runners.move_to_end(owner)
+            while len(self._runners) > self.limit:
+                self._runners.popitem(last=False)
+            return runner
 
     def take(self, token: str | None) -> RelayTicket | None:
         with self._lock:
@@ -147,10 +190,10 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
             return
         limit = get_catalog().realtime_event_max_bytes
         try:
-            async with ticket.provider.async_client().realtime.connect(model=ticket.model) as upstream:
-                await upstream.session.update(session=ticket.session)
+            async with _upstream(ticket) as upstream:
+                await upstream.send({"type": "session.update", "session": ticket.session})
                 ticket.log.add("sent", "session.update", len(json.dumps(ticket.session)))
-                await _pump(ws, upstream, ticket.log, limit)
+                await _pump(ws, upstream, ticket, limit)
         except Exception as e:  # noqa: BLE001 - any upstream failure is told to the page, key redacted
             if ws.client_state == WebSocketState.CONNECTED:
                 message = ticket.provider.redact(f"Could not reach the realtime provider: {e}")
@@ -164,8 +207,56 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
     return router
 
 
-async def _pump(ws: WebSocket, upstream: Any, log: EventLog, limit: int) -> None:
+def _upstream(ticket: RelayTicket) -> Any:
+    """The provider side: an SDK realtime connection, or the chained REST pipeline."""
+    client = ticket.provider.async_client()
+    if ticket.mode == "chained":
+        from playground.realtime.chained import ChainedPipeline
+
+        return ChainedPipeline(client, chat_model=ticket.chat_model)
+    return client.realtime.connect(model=ticket.model)
+
+
+def tool_calls(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The function calls a finished response asks the relay to run."""
+    if event.get("type") != "response.done":
+        return []
+    response = event.get("response") or {}
+    if response.get("status") != "completed":
+        return []
+    return [
+        item
+        for item in response.get("output") or []
+        if isinstance(item, dict) and item.get("type") == "function_call" and item.get("call_id")
+    ]
+
+
+async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int) -> None:
+    log = ticket.log
+    rounds = 0  # automatic tool rounds since the browser last asked for something
+
+    async def relay_send(event: dict[str, Any]) -> None:
+        """An event the relay itself sends upstream, shown to the page as ``relay.sent``."""
+        text = json.dumps(event)
+        log.add("sent", event["type"], len(text))
+        await upstream.send(event)
+        await ws.send_text(json.dumps({"type": "relay.sent", "event": event}))
+
+    async def run_tools(calls: list[dict[str, Any]]) -> None:
+        nonlocal rounds
+        rounds += 1
+        if rounds > TOOL_ROUNDS_MAX:
+            message = f"Stopped after {TOOL_ROUNDS_MAX} tool rounds in a row; say or type something to go on."
+            await ws.send_text(_error(message, "tool_loop"))
+            return
+        for call in calls:
+            output = ticket.tools.run(str(call.get("name", "")), str(call.get("arguments") or "{}"))
+            item = {"type": "function_call_output", "call_id": call["call_id"], "output": output}
+            await relay_send({"type": "conversation.item.create", "item": item})
+        await relay_send({"type": "response.create"})
+
     async def browser_to_upstream() -> None:
+        nonlocal rounds
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
@@ -176,6 +267,8 @@ async def _pump(ws: WebSocket, upstream: Any, log: EventLog, limit: int) -> None
                 await ws.send_text(error)
                 continue
             assert event is not None
+            if event["type"] != "input_audio_buffer.append":
+                rounds = 0
             log.add("sent", event["type"], len(text))
             await upstream.send(event)
 
@@ -186,9 +279,15 @@ async def _pump(ws: WebSocket, upstream: Any, log: EventLog, limit: int) -> None
             except websockets.exceptions.ConnectionClosed:
                 return  # the provider ended the session (its last event, if any, was forwarded)
             text = data.decode("utf-8") if isinstance(data, bytes) else data
-            with contextlib.suppress(ValueError, AttributeError):
-                log.add("received", str(json.loads(text).get("type")), len(text))
+            event: Any = None
+            with contextlib.suppress(ValueError):
+                event = json.loads(text)
+            if isinstance(event, dict):
+                log.add("received", str(event.get("type")), len(text))
             await ws.send_text(text)
+            calls = tool_calls(event) if isinstance(event, dict) else []
+            if calls:
+                await run_tools(calls)
 
     tasks = [asyncio.create_task(browser_to_upstream()), asyncio.create_task(upstream_to_browser())]
     try:

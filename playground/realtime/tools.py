@@ -17,7 +17,7 @@ import yaml
 
 from playground.core.catalog import presets_dir
 
-__all__ = ["MAX_NOTES", "ToolBox", "demo_tools"]
+__all__ = ["MAX_NOTES", "ToolBox", "ToolRunner", "demo_tools"]
 
 MAX_NOTES = 50
 MAX_NOTE_CHARS = 500
@@ -80,3 +80,20 @@ class ToolBox:
     def _get_time(self, _: dict[str, Any]) -> dict[str, Any]:
         now = self._clock()
         return {"date": now.strftime("%A %d %B %Y"), "time": now.strftime("%H:%M")}
+
+
+class ToolRunner:
+    """What the relay calls for a ``function_call``: the demo tools, plus custom tools
+    the user defined in the UI with a canned result (there is no code behind them)."""
+
+    def __init__(self) -> None:
+        self.box = ToolBox()
+        self.canned: dict[str, str] = {}
+
+    def set_custom(self, results: dict[str, str]) -> None:
+        self.canned = dict(results)
+
+    def run(self, name: str, arguments: str) -> str:
+        if name in self.canned:
+            return self.canned[name]
+        return self.box.run(name, arguments)

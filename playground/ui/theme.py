@@ -94,4 +94,52 @@ CSS = """
 #pg-side .cm-lineWrapping { word-break: normal !important; white-space: pre !important; }
 .pg-variant { border: 1px solid var(--border-color-primary); border-radius: 14px; padding: 10px !important;
   background: var(--block-background-fill); }
+/* voice chat console */
+#pg-rt-settings { gap: 6px !important; }
+#pg-rt-settings .block { padding-top: 4px !important; padding-bottom: 4px !important; }
+.pg-rt { display: flex; flex-direction: column; gap: 8px; }
+.pg-rt-bar { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
+.pg-rt-bar button { padding: 4px 12px; border-radius: 8px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); cursor: pointer; font-size: 0.85rem; }
+.pg-rt-bar button:disabled { opacity: 0.4; cursor: default; }
+#pg-rt-ptt.pg-rt-held { background: #7c3aed; color: white; }
+#pg-rt-dot { width: 12px; height: 12px; border-radius: 999px; background: #cbd5e1; display: inline-block; }
+#pg-rt-dot.pg-rt-on { background: #16a34a; box-shadow: 0 0 0 3px #bbf7d0; }
+#pg-rt-meter { width: 140px; height: 8px; border-radius: 4px; background: #e2e8f0; overflow: hidden; }
+.pg-rt-meter-fill { height: 100%; width: 0; background: linear-gradient(90deg, #22c55e, #eab308 70%, #ef4444);
+  transition: width 60ms linear; }
+#pg-rt-text { flex: 1 1 240px; padding: 6px 10px; border-radius: 8px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-primary); }
+.pg-rt-status { font-size: 0.88rem; padding: 4px 2px; }
+.pg-rt-status.pg-rt-bad { color: #dc2626; }
+.pg-rt-cost { margin-left: auto; font-size: 0.82rem; }
+.pg-rt-muted { color: var(--body-text-color-subdued); font-size: 0.78rem; font-weight: 400; }
+.pg-rt-panes { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; }
+.pg-rt-pane { border: 1px solid var(--border-color-primary); border-radius: 12px; overflow: hidden;
+  background: var(--block-background-fill); }
+.pg-rt-head { font-weight: 650; font-size: 0.85rem; padding: 6px 10px;
+  border-bottom: 1px solid var(--border-color-primary); }
+#pg-rt-transcript, #pg-rt-log { height: 330px; overflow-y: auto; padding: 6px 8px; font-size: 0.85rem; }
+.pg-rt-turn { margin: 4px 0; padding: 6px 9px; border-radius: 10px; line-height: 1.35; }
+.pg-rt-user { background: #ede9fe; margin-left: 18%; }
+.pg-rt-assistant { background: var(--background-fill-secondary); margin-right: 18%; }
+.pg-rt-tool { background: #fef3c7; font-family: var(--font-mono); font-size: 0.78rem; }
+.pg-rt-who { font-weight: 700; font-size: 0.75rem; margin-right: 4px; }
+.pg-rt-cut { color: #b45309; font-size: 0.75rem; font-style: italic; }
+.pg-rt-interrupted { border-right: 3px solid #f59e0b; }
+.pg-rt-result { margin-top: 3px; color: #92400e; }
+.pg-rt-row summary { display: flex; gap: 8px; cursor: pointer; font-family: var(--font-mono); font-size: 0.76rem;
+  padding: 1px 0; list-style: none; }
+.pg-rt-row pre { font-size: 0.72rem; max-height: 220px; overflow: auto; background: var(--background-fill-secondary);
+  padding: 6px; border-radius: 6px; margin: 2px 0 6px; }
+.pg-rt-dir { width: 1em; }
+.pg-rt-sent .pg-rt-dir { color: #7c3aed; }
+.pg-rt-received .pg-rt-dir { color: #0891b2; }
+.pg-rt-t { color: var(--body-text-color-subdued); min-width: 4.5em; text-align: right; }
+.pg-rt-extra { color: var(--body-text-color-subdued); overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.pg-rt-error summary, .pg-rt-error .pg-rt-extra { color: #dc2626 !important; font-weight: 650; }
+.pg-rt-latency table { font-size: 0.8rem; border-collapse: collapse; width: 100%; }
+.pg-rt-latency th, .pg-rt-latency td { padding: 2px 8px; text-align: right;
+  border-bottom: 1px solid var(--border-color-primary); }
+.pg-rt-example { font-size: 0.72rem; max-height: 140px; overflow: auto; }
 """

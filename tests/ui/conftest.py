@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from tests.support.app_process import launched_app
+from tests.support.app_process import REPO, launched_app
 
 
 @pytest.fixture(scope="module")
@@ -16,3 +17,13 @@ def app_url(tmp_path_factory) -> Iterator[str]:
     cache = os.environ.get("PLAYGROUND_CACHE_DIR") or str(tmp_path_factory.mktemp("cache"))
     with launched_app({"PLAYGROUND_DATA_DIR": str(data), "PLAYGROUND_CACHE_DIR": cache}) as (url, _):
         yield url
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """docs/screenshots with UPDATE_SCREENSHOTS=1 (`make screenshots`), else a temp folder."""
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+        folder = REPO / "docs" / "screenshots"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+    return tmp_path_factory.mktemp("screenshots")

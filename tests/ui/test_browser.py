@@ -7,13 +7,9 @@ UPDATE_SCREENSHOTS=1 to refresh the README's images in docs/screenshots/.
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
-
-from tests.support.app_process import REPO
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
 
@@ -44,16 +40,6 @@ LONG_SCRIPT = " ".join(
         "When the lamps come on again, the harbour is quiet and the town takes over.",
     ]
 )
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    """docs/screenshots with UPDATE_SCREENSHOTS=1 (`make screenshots`), else a temp folder."""
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1":
-        folder = REPO / "docs" / "screenshots"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
-    return tmp_path_factory.mktemp("screenshots")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,827 @@
+// Realtime voice chat: microphone → /relay/realtime → provider, and the reply back to
+// the speakers, with interruption, a transcript, an event log, latency and cost.
+//
+// The page never holds a key: Connect asks the server (a Gradio handler) for a one-time
+// relay ticket and the session settings, then opens the relay WebSocket with it. Audio
+// runs in one AudioContext at 24 kHz (static/realtime-worklets.js): the capture worklet
+// sends 40 ms PCM16 frames, the player worklet plays deltas through a jitter buffer and
+// counts what it really played, per item, for conversation.item.truncate.
+(() => {
+  const RATE = 24000;
+  const FRAME = 960; // 40 ms
+  const PREBUFFER = 1440; // 60 ms of jitter buffer
+  const LOG_MAX = 600; // rows kept in the event log
+  const REC_MAX_S = 600; // conversation audio kept for export
+  const IMAGE_MAX = 8 * 1024 * 1024;
+
+  const $ = (id) => document.getElementById(id);
+  const now = () => performance.now();
+
+  const state = {
+    ws: null,
+    cfg: null,
+    ctx: null,
+    ready: null,
+    mic: null, // MediaStream
+    capture: null,
+    player: null,
+    micStartAt: null,
+    capturedSamples: 0,
+    connectedAt: null,
+    muted: false,
+    pttHeld: false,
+    response: null, // {id, active}
+    received: {}, // item_id -> samples received
+    played: {}, // item_id -> samples played
+    playingItem: null,
+    stopWaiters: {},
+    stopSeq: 0,
+    turns: [], // latency records
+    turn: null,
+    usage: { cost: 0, priced: true, input: 0, output: 0 },
+    entries: {}, // item_id -> transcript entry {role, text, el, interrupted}
+    order: [],
+    log: [],
+    lastRow: null,
+    errors: [],
+    lastTruncate: null,
+    truncates: [],
+    cut: new Set(), // items interrupted: late deltas for them are not played
+    rec: { user: [], assistant: [], userSamples: 0 }, // export
+    level: 0,
+  };
+
+  // ---------------------------------------------------------------- audio
+
+  function ensureAudio() {
+    if (!state.ready) {
+      state.ctx = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
+      state.ready = state.ctx.audioWorklet.addModule("/pg-static/realtime-worklets.js").then(() => {
+        state.player = new AudioWorkletNode(state.ctx, "pg-realtime-player", {
+          outputChannelCount: [1],
+          processorOptions: { prebufferSamples: PREBUFFER },
+        });
+        state.player.port.onmessage = onPlayer;
+        state.player.connect(state.ctx.destination);
+      });
+    }
+    if (state.ctx.state !== "running") state.ctx.resume();
+    return state.ready;
+  }
+
+  async function startMic() {
+    try {
+      state.mic = await navigator.mediaDevices.getUserMedia({
+        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (err) {
+      status(`⚠️ No microphone (${err.name}): you can still type messages.`, true);
+      return;
+    }
+    const source = state.ctx.createMediaStreamSource(state.mic);
+    state.capture = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
+      numberOfInputs: 1,
+      numberOfOutputs: 0,
+      processorOptions: { frameSamples: FRAME },
+    });
+    state.capture.port.onmessage = (event) => onFrame(event.data);
+    source.connect(state.capture);
+    state.micStartAt = now();
+  }
+
+  function stopMic() {
+    if (state.capture) state.capture.disconnect();
+    if (state.mic) state.mic.getTracks().forEach((t) => t.stop());
+    state.capture = null;
+    state.mic = null;
+  }
+
+  function sending() {
+    if (!state.cfg || state.muted) return false;
+    return state.cfg.manual ? state.pttHeld : true;
+  }
+
+  function onFrame(m) {
+    const live = sending();
+    state.level = live ? m.rms : 0;
+    meter();
+    const pcm = new Int16Array(m.pcm);
+    if (state.rec.userSamples < REC_MAX_S * RATE) {
+      state.rec.user.push(live ? pcm : new Int16Array(pcm.length));
+      state.rec.userSamples += pcm.length;
+    }
+    state.capturedSamples += pcm.length;
+    if (live && open()) send({ type: "input_audio_buffer.append", audio: b64(pcm.buffer) }, true);
+  }
+
+  function onPlayer(event) {
+    const m = event.data;
+    if (m.type === "start") {
+      state.playingItem = m.item;
+      const seg = state.rec.assistant.find((x) => x.item === m.item) || pendingSegment(m.item);
+      if (seg.at === null) seg.at = recPosition();
+      const turn = turnFor(m.item);
+      if (turn && turn.heardAt === null) {
+        turn.heardAt = now() + ((state.ctx.baseLatency || 0) + (state.ctx.outputLatency || 0)) * 1000;
+        renderTurns();
+      }
+    } else if (m.type === "progress" || m.type === "idle") {
+      if (m.item !== null) state.played[m.item] = m.played;
+      if (m.type === "idle") state.playingItem = null;
+    } else if (m.type === "stopped") {
+      if (m.item !== null) state.played[m.item] = m.played;
+      state.playingItem = null;
+      const waiter = state.stopWaiters[m.id];
+      delete state.stopWaiters[m.id];
+      if (waiter) waiter(m);
+    }
+  }
+
+  function stopPlayback() {
+    return new Promise((resolve) => {
+      if (!state.player) return resolve({ item: null, played: 0 });
+      const id = ++state.stopSeq;
+      state.stopWaiters[id] = resolve;
+      state.player.port.postMessage({ type: "stop", id });
+      setTimeout(() => {
+        if (state.stopWaiters[id]) {
+          delete state.stopWaiters[id];
+          resolve({ item: state.playingItem, played: state.played[state.playingItem] || 0 });
+        }
+      }, 250);
+    });
+  }
+
+  function recPosition() {
+    // the capture clock when there is a microphone, wall time otherwise
+    if (state.micStartAt !== null) return state.capturedSamples;
+    return Math.round(((now() - state.connectedAt) / 1000) * RATE);
+  }
+
+  // ---------------------------------------------------------------- wire
+
+  function b64(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let s = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(s);
+  }
+
+  function unb64(text) {
+    const s = atob(text);
+    const bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    return bytes;
+  }
+
+  function open() {
+    return state.ws && state.ws.readyState === WebSocket.OPEN;
+  }
+
+  function send(event, quiet) {
+    if (!open()) return false;
+    const text = JSON.stringify(event);
+    state.ws.send(text);
+    addLog("sent", event, text.length, quiet ? event.audio : null);
+    return true;
+  }
+
+  async function connect(cfgText) {
+    let cfg;
+    try {
+      cfg = typeof cfgText === "string" ? JSON.parse(cfgText) : cfgText;
+    } catch (err) {
+      return status(`⚠️ ${err.message}`, true);
+    }
+    if (!cfg || cfg.error) return status(`⚠️ ${cfg ? cfg.error : "No settings."}`, true);
+    disconnect(true);
+    reset();
+    state.cfg = cfg;
+    status("Connecting…");
+    await ensureAudio();
+    state.connectedAt = now();
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay/realtime?ticket=${encodeURIComponent(cfg.ticket)}`;
+    const ws = new WebSocket(url);
+    state.ws = ws;
+    ws.onopen = () => {
+      status(`Connected to ${escape(cfg.label)}. ${cfg.manual ? "Hold <b>Push to talk</b> (or Space) to speak." : "Speak any time."}`);
+      buttons();
+    };
+    ws.onmessage = (event) => onEvent(event.data);
+    ws.onclose = (event) => {
+      if (state.ws !== ws) return;
+      state.ws = null;
+      stopMic();
+      status(`Disconnected${event.reason ? `: ${escape(event.reason)}` : ""}.`, state.errors.length > 0 && !state.connectedOnce);
+      buttons();
+    };
+    await startMic();
+    buttons();
+  }
+
+  function disconnect(quiet) {
+    if (state.ws) {
+      const ws = state.ws;
+      state.ws = null;
+      ws.close();
+    }
+    stopMic();
+    if (state.player) state.player.port.postMessage({ type: "stop", id: 0 });
+    if (!quiet) status("Disconnected.");
+    buttons();
+  }
+
+  function update(cfgText) {
+    let cfg;
+    try {
+      cfg = typeof cfgText === "string" ? JSON.parse(cfgText) : cfgText;
+    } catch {
+      return;
+    }
+    if (!cfg || cfg.error || !state.cfg) return;
+    const changed = JSON.stringify(cfg.session) !== JSON.stringify(state.cfg.session);
+    state.cfg = { ...state.cfg, session: cfg.session, manual: cfg.manual, interrupt: cfg.interrupt, prices: cfg.prices };
+    if (changed && open()) send({ type: "session.update", session: cfg.session });
+    buttons();
+  }
+
+  // ---------------------------------------------------------------- events
+
+  function onEvent(text) {
+    let event;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (event.type === "relay.sent") {
+      addLog("sent", event.event, JSON.stringify(event.event).length, null, "relay");
+      onRelaySent(event.event);
+      return;
+    }
+    addLog("received", event, text.length, event.type === "response.output_audio.delta" ? event.delta : null);
+    const handler = HANDLERS[event.type];
+    if (handler) handler(event);
+  }
+
+  const HANDLERS = {
+    "session.created": () => {
+      state.connectedOnce = true;
+    },
+    "session.updated": () => {},
+    "input_audio_buffer.speech_started": (e) => {
+      entry(e.item_id, "user", "…");
+      if (state.cfg && state.cfg.interrupt) interrupt("speech");
+    },
+    "input_audio_buffer.speech_stopped": (e) => {
+      startTurn(e.item_id);
+    },
+    "input_audio_buffer.committed": (e) => {
+      entry(e.item_id, "user", "…");
+    },
+    "conversation.item.input_audio_transcription.delta": (e) => {
+      const en = entry(e.item_id, "user");
+      en.text = (en.partial ? en.text : "") + e.delta;
+      en.partial = true;
+      renderEntry(en);
+    },
+    "conversation.item.input_audio_transcription.completed": (e) => {
+      const en = entry(e.item_id, "user");
+      en.text = e.transcript || "(nothing heard)";
+      en.partial = false;
+      renderEntry(en);
+    },
+    "conversation.item.input_audio_transcription.failed": (e) => {
+      const en = entry(e.item_id, "user");
+      en.text = `(transcription failed: ${e.error && e.error.message})`;
+      renderEntry(en);
+    },
+    "response.created": (e) => {
+      state.response = { id: e.response.id, active: true };
+      if (state.turn && !state.turn.responseId) state.turn.responseId = e.response.id;
+      if (!state.turn) startTurn(null);
+    },
+    "response.output_item.added": (e) => {
+      if (e.item.type === "message") {
+        entry(e.item.id, "assistant", "");
+        if (state.turn && !state.turn.item) state.turn.item = e.item.id;
+      } else if (e.item.type === "function_call") {
+        const en = entry(e.item.id, "tool", `${e.item.name}(…)`);
+        en.call = e.item.call_id;
+      }
+    },
+    "response.output_audio.delta": (e) => {
+      const bytes = unb64(e.delta);
+      const ints = new Int16Array(bytes.buffer, 0, bytes.length >> 1);
+      const samples = new Float32Array(ints.length);
+      for (let i = 0; i < ints.length; i++) samples[i] = ints[i] / 32768;
+      state.received[e.item_id] = (state.received[e.item_id] || 0) + samples.length;
+      if (state.cut.has(e.item_id)) return;
+      if (state.player) state.player.port.postMessage({ type: "chunk", item: e.item_id, samples });
+      const seg = state.rec.assistant.find((s) => s.item === e.item_id) || pendingSegment(e.item_id);
+      seg.chunks.push(ints.slice());
+      const turn = turnFor(e.item_id);
+      if (turn && turn.firstAudioAt === null) {
+        turn.firstAudioAt = now();
+        renderTurns();
+      }
+    },
+    "response.output_audio_transcript.delta": (e) => appendAssistant(e.item_id, e.delta),
+    "response.output_text.delta": (e) => appendAssistant(e.item_id, e.delta),
+    "response.function_call_arguments.done": (e) => {
+      const en = entry(e.item_id, "tool");
+      en.text = `${e.name || en.text.replace("(…)", "")}(${e.arguments})`;
+      renderEntry(en);
+    },
+    "response.done": (e) => {
+      const r = e.response;
+      if (state.response && state.response.id === r.id) state.response.active = false;
+      if (state.player) state.player.port.postMessage({ type: "end" });
+      for (const item of r.output || []) {
+        const en = state.entries[item.id];
+        if (en && r.status === "cancelled") {
+          en.interrupted = true;
+          renderEntry(en);
+        }
+      }
+      addUsage(r.usage);
+      const turn = state.turns.find((t) => t.responseId === r.id);
+      if (turn) {
+        turn.doneAt = now();
+        turn.status = r.status;
+        renderTurns();
+      }
+      if (state.turn && state.turn.responseId === r.id) state.turn = null;
+    },
+    "conversation.item.truncated": (e) => {
+      const en = state.entries[e.item_id];
+      if (en) {
+        en.interrupted = true;
+        en.cutAt = e.audio_end_ms;
+        renderEntry(en);
+      }
+    },
+    error: (e) => {
+      const msg = (e.error && e.error.message) || "error";
+      state.errors.push(e.error || {});
+      status(`⚠️ ${escape(msg)}`, true);
+    },
+  };
+
+  function pendingSegment(item) {
+    // audio received before the player started it: placed when it starts
+    const seg = { item, at: null, chunks: [], played: 0 };
+    state.rec.assistant.push(seg);
+    return seg;
+  }
+
+  function onRelaySent(event) {
+    if (event.type === "conversation.item.create" && event.item && event.item.type === "function_call_output") {
+      const en = Object.values(state.entries).find((x) => x.call === event.item.call_id);
+      if (en) {
+        en.result = event.item.output;
+        renderEntry(en);
+      }
+    }
+  }
+
+  function appendAssistant(item, delta) {
+    const en = entry(item, "assistant");
+    en.text += delta;
+    renderEntry(en);
+  }
+
+  // ---------------------------------------------------------------- interruption
+
+  // Stop playback at once; cancel the response if it is still being produced (the server
+  // has already done so itself when its VAD heard speech with interrupt_response on);
+  // truncate the item at what was really played, never beyond what was received, and
+  // not at all when nothing had played yet.
+  async function interrupt(reason) {
+    const item = state.playingItem;
+    const active = state.response && state.response.active;
+    if (!item && !active) return null;
+    const stopped = await stopPlayback();
+    if (active && !(reason === "speech" && serverInterrupts())) send({ type: "response.cancel" });
+    const target = stopped.item || item;
+    const played = stopped.played || 0;
+    if (target) state.cut.add(target);
+    if (!target || played <= 0) return null;
+    const receivedMs = Math.floor(((state.received[target] || 0) * 1000) / RATE);
+    const audioEndMs = Math.min(Math.floor((played * 1000) / RATE), receivedMs);
+    const seg = state.rec.assistant.find((s) => s.item === target);
+    if (seg) seg.played = played;
+    state.lastTruncate = { item: target, audio_end_ms: audioEndMs, received_ms: receivedMs, reason };
+    state.truncates.push(state.lastTruncate);
+    send({ type: "conversation.item.truncate", item_id: target, content_index: 0, audio_end_ms: audioEndMs });
+    const en = state.entries[target];
+    if (en) {
+      en.interrupted = true;
+      renderEntry(en);
+    }
+    return state.lastTruncate;
+  }
+
+  function serverInterrupts() {
+    const td = state.cfg && state.cfg.session.audio && state.cfg.session.audio.input.turn_detection;
+    return !!(td && td.interrupt_response !== false);
+  }
+
+  async function sendText(text) {
+    text = (text || "").trim();
+    if (!text || !open()) return;
+    await interrupt("text");
+    const id = `item_user_${Date.now()}`;
+    entry(id, "user", text);
+    send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
+    send({ type: "response.create" });
+    startTurn(null);
+  }
+
+  function sendImage(file) {
+    if (!file || !open()) return;
+    if (file.size > IMAGE_MAX) return status(`⚠️ The image is ${(file.size / 1048576).toFixed(1)} MB; 8 MB at most.`, true);
+    const reader = new FileReader();
+    reader.onload = () => {
+      const item = {
+        type: "message",
+        role: "user",
+        content: [
+          { type: "input_text", text: "Here is an image." },
+          { type: "input_image", image_url: reader.result },
+        ],
+      };
+      entry(`item_image_${Date.now()}`, "user", `[image: ${file.name}]`);
+      send({ type: "conversation.item.create", item });
+    };
+    reader.readAsDataURL(file);
+  }
+
+  async function pttDown() {
+    if (!open() || state.pttHeld) return;
+    await interrupt("push-to-talk");
+    send({ type: "input_audio_buffer.clear" });
+    state.pttHeld = true;
+    buttons();
+  }
+
+  function pttUp() {
+    if (!state.pttHeld) return;
+    state.pttHeld = false;
+    buttons();
+    if (!open()) return;
+    send({ type: "input_audio_buffer.commit" });
+    send({ type: "response.create" });
+    startTurn(null);
+  }
+
+  // ---------------------------------------------------------------- latency and cost
+
+  function startTurn(item) {
+    state.turn = { n: state.turns.length + 1, stoppedAt: now(), item: null, userItem: item, responseId: null, firstAudioAt: null, heardAt: null, doneAt: null, status: null };
+    state.turns.push(state.turn);
+  }
+
+  function turnFor(item) {
+    let turn = state.turns.find((t) => t.item === item);
+    if (!turn && state.turn && !state.turn.item) {
+      state.turn.item = item;
+      turn = state.turn;
+    }
+    return turn;
+  }
+
+  function ms(a, b) {
+    return a !== null && b !== null ? `${Math.round(a - b)} ms` : "–";
+  }
+
+  function renderTurns() {
+    const box = $("pg-rt-latency");
+    if (!box) return;
+    const rows = state.turns.slice(-6).map(
+      (t) =>
+        `<tr><td>#${t.n}</td><td>${ms(t.firstAudioAt, t.stoppedAt)}</td><td>${ms(t.heardAt, t.stoppedAt)}</td>` +
+        `<td>${ms(t.doneAt, t.stoppedAt)}</td><td>${t.status || "…"}</td></tr>`,
+    );
+    box.innerHTML =
+      "<table><thead><tr><th>turn</th><th>end of speech → first audio</th><th>→ heard</th><th>→ done</th><th></th></tr></thead>" +
+      `<tbody>${rows.join("")}</tbody></table>`;
+  }
+
+  function addUsage(u) {
+    if (!u) return;
+    const p = (state.cfg && state.cfg.prices) || {};
+    const inD = u.input_token_details || {};
+    const outD = u.output_token_details || {};
+    const cached = (inD.cached_tokens_details && inD.cached_tokens_details.audio_tokens) || 0;
+    const parts = [
+      [inD.text_tokens || 0, p.text_input],
+      [Math.max(0, (inD.audio_tokens || 0) - cached), p.audio_input],
+      [cached, p.audio_cached_input ?? p.audio_input],
+      [outD.text_tokens || 0, p.text_output],
+      [outD.audio_tokens || 0, p.audio_output],
+    ];
+    for (const [tokens, price] of parts) {
+      if (tokens && price === undefined) state.usage.priced = false;
+      state.usage.cost += (tokens * (price || 0)) / 1e6;
+    }
+    state.usage.input += u.input_tokens || 0;
+    state.usage.output += u.output_tokens || 0;
+    const box = $("pg-rt-cost");
+    if (box) {
+      const cost = state.usage.cost < 0.01 ? state.usage.cost.toFixed(4) : state.usage.cost.toFixed(3);
+      box.innerHTML =
+        `Tokens in <b>${state.usage.input}</b> · out <b>${state.usage.output}</b> · est. <b>$${cost}</b>` +
+        (state.usage.priced ? "" : " <span title='the catalog has no price for some token kinds'>(partly priced)</span>") +
+        (state.cfg && state.cfg.local ? " <span class='pg-rt-muted'>(OpenAI's price; local runs are free)</span>" : "");
+    }
+  }
+
+  // ---------------------------------------------------------------- transcript
+
+  function entry(id, role, text) {
+    let en = state.entries[id];
+    if (!en) {
+      en = { id, role, text: text || "", interrupted: false, el: null };
+      state.entries[id] = en;
+      state.order.push(id);
+      const box = $("pg-rt-transcript");
+      if (box) {
+        en.el = document.createElement("div");
+        en.el.className = `pg-rt-turn pg-rt-${role}`;
+        box.appendChild(en.el);
+      }
+      renderEntry(en);
+    } else if (text !== undefined && text !== "…" && !en.text) {
+      en.text = text;
+      renderEntry(en);
+    }
+    return en;
+  }
+
+  function renderEntry(en) {
+    if (!en.el) return;
+    const who = { user: "You", assistant: "Assistant", tool: "Tool call" }[en.role] || en.role;
+    const text = en.text || (en.interrupted ? "(stopped before it spoke)" : "");
+    let html = `<span class="pg-rt-who">${who}</span> ${escape(text)}`;
+    if (en.result !== undefined) html += `<div class="pg-rt-result">→ ${escape(en.result)}</div>`;
+    if (en.interrupted) html += ` <span class="pg-rt-cut">interrupted${en.cutAt !== undefined ? ` at ${(en.cutAt / 1000).toFixed(2)} s` : ""}</span>`;
+    en.el.innerHTML = html;
+    en.el.classList.toggle("pg-rt-interrupted", en.interrupted);
+    const box = en.el.parentElement;
+    if (box) box.scrollTop = box.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------- event log
+
+  function shown(event, audio) {
+    // the event as the log shows it: audio payloads as their size, not megabytes of base64
+    const copy = JSON.parse(JSON.stringify(event));
+    const bytes = (s) => `<${Math.floor((s.length * 3) / 4)} bytes of audio>`;
+    if (audio && copy.audio) copy.audio = bytes(copy.audio);
+    if (audio && copy.delta) copy.delta = bytes(copy.delta);
+    if (copy.item && copy.item.content) {
+      for (const part of copy.item.content) {
+        if (part.audio) part.audio = bytes(part.audio);
+        if (part.image_url && part.image_url.length > 120) part.image_url = `${part.image_url.slice(0, 40)}… <${part.image_url.length} chars>`;
+      }
+    }
+    return copy;
+  }
+
+  function addLog(direction, event, size, audio, by) {
+    const t = state.connectedAt === null ? 0 : (now() - state.connectedAt) / 1000;
+    const type = event.type || "?";
+    const last = state.lastRow;
+    if (last && last.type === type && last.direction === direction && /(\.delta|\.append)$/.test(type)) {
+      last.count += 1;
+      last.bytes += audio ? Math.floor((audio.length * 3) / 4) : 0;
+      renderRow(last);
+      return;
+    }
+    const row = { t, direction, type, count: 1, bytes: audio ? Math.floor((audio.length * 3) / 4) : 0, size, by, event: shown(event, audio), el: null };
+    state.log.push(row);
+    state.lastRow = row;
+    const box = $("pg-rt-log");
+    if (box) {
+      row.el = document.createElement("details");
+      row.el.className = `pg-rt-row pg-rt-${direction}${type === "error" ? " pg-rt-error" : ""}`;
+      box.appendChild(row.el);
+      renderRow(row);
+      while (box.children.length > LOG_MAX) box.removeChild(box.firstChild);
+      box.scrollTop = box.scrollHeight;
+    }
+    while (state.log.length > LOG_MAX) state.log.shift();
+  }
+
+  function renderRow(row) {
+    if (!row.el) return;
+    const arrow = row.direction === "sent" ? "▲" : "▼";
+    const extra = [];
+    if (row.count > 1) extra.push(`×${row.count}`);
+    if (row.bytes) extra.push(`${(row.bytes / 1024).toFixed(1)} KB audio`);
+    if (row.by) extra.push(`by ${row.by}`);
+    if (row.type === "error" && row.event.error) extra.push(escape(row.event.error.message || ""));
+    const open = row.el.open;
+    row.el.innerHTML =
+      `<summary><span class="pg-rt-dir">${arrow}</span><span class="pg-rt-t">${row.t.toFixed(3)}</span>` +
+      `<span class="pg-rt-type">${escape(row.type)}</span><span class="pg-rt-extra">${extra.join(" · ")}</span></summary>` +
+      `<pre>${escape(JSON.stringify(row.event, null, 2))}</pre>`;
+    row.el.open = open;
+  }
+
+  // ---------------------------------------------------------------- export
+
+  function exportWav() {
+    const user = state.rec.user;
+    let length = state.rec.userSamples;
+    const segs = state.rec.assistant.filter((s) => s.at !== null && s.chunks.length);
+    for (const s of segs) {
+      const total = s.chunks.reduce((a, c) => a + c.length, 0);
+      s.length = s.played && s.played < total ? s.played : total;
+      length = Math.max(length, s.at + s.length);
+    }
+    length = Math.min(length, REC_MAX_S * RATE);
+    const data = new Int16Array(length * 2); // stereo: left you, right the assistant
+    let pos = 0;
+    for (const chunk of user) {
+      for (let i = 0; i < chunk.length && pos < length; i++, pos++) data[pos * 2] = chunk[i];
+    }
+    for (const s of segs) {
+      let p = s.at;
+      let left = s.length;
+      for (const chunk of s.chunks) {
+        for (let i = 0; i < chunk.length && left > 0 && p < length; i++, p++, left--) data[p * 2 + 1] = chunk[i];
+      }
+    }
+    const header = new DataView(new ArrayBuffer(44));
+    const str = (o, s) => [...s].forEach((c, i) => header.setUint8(o + i, c.charCodeAt(0)));
+    str(0, "RIFF");
+    header.setUint32(4, 36 + data.byteLength, true);
+    str(8, "WAVEfmt ");
+    header.setUint32(16, 16, true);
+    header.setUint16(20, 1, true);
+    header.setUint16(22, 2, true);
+    header.setUint32(24, RATE, true);
+    header.setUint32(28, RATE * 4, true);
+    header.setUint16(32, 4, true);
+    header.setUint16(34, 16, true);
+    str(36, "data");
+    header.setUint32(40, data.byteLength, true);
+    download(new Blob([header.buffer, data.buffer], { type: "audio/wav" }), "conversation.wav");
+  }
+
+  function transcript() {
+    return {
+      mode: state.cfg && state.cfg.mode,
+      model: state.cfg && state.cfg.model,
+      session: state.cfg && state.cfg.session,
+      turns: state.order.map((id) => {
+        const en = state.entries[id];
+        const out = { item_id: id, role: en.role, text: en.text, interrupted: en.interrupted };
+        if (en.cutAt !== undefined) out.audio_end_ms = en.cutAt;
+        if (en.result !== undefined) out.result = en.result;
+        return out;
+      }),
+      latency_ms: state.turns.map((t) => ({
+        turn: t.n,
+        first_audio: t.firstAudioAt && Math.round(t.firstAudioAt - t.stoppedAt),
+        heard: t.heardAt && Math.round(t.heardAt - t.stoppedAt),
+        done: t.doneAt && Math.round(t.doneAt - t.stoppedAt),
+        status: t.status,
+      })),
+      usage: { input_tokens: state.usage.input, output_tokens: state.usage.output, estimated_cost_usd: state.usage.cost },
+    };
+  }
+
+  function exportJson() {
+    download(new Blob([JSON.stringify(transcript(), null, 2)], { type: "application/json" }), "conversation.json");
+  }
+
+  function download(blob, name) {
+    const a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(() => {
+      URL.revokeObjectURL(a.href);
+      a.remove();
+    }, 1000);
+  }
+
+  // ---------------------------------------------------------------- page
+
+  function escape(s) {
+    return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  }
+
+  function status(html, bad) {
+    const line = $("pg-rt-status");
+    if (!line) return;
+    line.innerHTML = html;
+    line.classList.toggle("pg-rt-bad", !!bad);
+  }
+
+  function meter() {
+    const fill = document.querySelector("#pg-rt-meter .pg-rt-meter-fill");
+    if (fill) fill.style.width = `${Math.min(100, Math.sqrt(state.level) * 180)}%`;
+  }
+
+  function buttons() {
+    const connected = open();
+    const mute = $("pg-rt-mute");
+    if (mute) {
+      mute.disabled = !connected;
+      mute.textContent = state.muted ? "Unmute mic" : "Mute mic";
+    }
+    const ptt = $("pg-rt-ptt");
+    if (ptt) {
+      ptt.disabled = !connected || !(state.cfg && state.cfg.manual);
+      ptt.classList.toggle("pg-rt-held", state.pttHeld);
+    }
+    for (const id of ["pg-rt-send", "pg-rt-image-btn"]) {
+      const b = $(id);
+      if (b) b.disabled = !connected;
+    }
+    const dot = $("pg-rt-dot");
+    if (dot) dot.className = connected ? "pg-rt-on" : "";
+  }
+
+  function reset() {
+    Object.assign(state, {
+      response: null,
+      received: {},
+      played: {},
+      playingItem: null,
+      turns: [],
+      turn: null,
+      usage: { cost: 0, priced: true, input: 0, output: 0 },
+      entries: {},
+      order: [],
+      log: [],
+      lastRow: null,
+      errors: [],
+      lastTruncate: null,
+      truncates: [],
+      cut: new Set(),
+      rec: { user: [], assistant: [], userSamples: 0 },
+      capturedSamples: 0,
+      micStartAt: null,
+      connectedOnce: false,
+    });
+    for (const id of ["pg-rt-transcript", "pg-rt-log", "pg-rt-latency", "pg-rt-cost"]) {
+      const box = $(id);
+      if (box) box.innerHTML = "";
+    }
+  }
+
+  document.addEventListener("click", (event) => {
+    const t = event.target instanceof Element ? event.target : null;
+    if (!t) return;
+    if (t.closest("#pg-rt-mute")) {
+      state.muted = !state.muted;
+      buttons();
+    } else if (t.closest("#pg-rt-send")) {
+      const box = $("pg-rt-text");
+      sendText(box.value);
+      box.value = "";
+    } else if (t.closest("#pg-rt-image-btn")) {
+      $("pg-rt-image").click();
+    } else if (t.closest("#pg-rt-export-wav")) {
+      exportWav();
+    } else if (t.closest("#pg-rt-export-json")) {
+      exportJson();
+    }
+  });
+  document.addEventListener("change", (event) => {
+    if (event.target && event.target.id === "pg-rt-image") {
+      sendImage(event.target.files[0]);
+      event.target.value = "";
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    const t = event.target;
+    if (t && t.id === "pg-rt-text" && event.key === "Enter") {
+      event.preventDefault();
+      sendText(t.value);
+      t.value = "";
+    } else if (event.code === "Space" && !event.repeat && state.cfg && state.cfg.manual && open()) {
+      if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable)) return;
+      event.preventDefault();
+      pttDown();
+    }
+  });
+  document.addEventListener("keyup", (event) => {
+    if (event.code === "Space" && state.pttHeld) pttUp();
+  });
+  for (const kind of ["pointerdown", "pointerup", "pointerleave"]) {
+    document.addEventListener(kind, (event) => {
+      const t = event.target instanceof Element ? event.target.closest("#pg-rt-ptt") : null;
+      if (kind === "pointerdown" && t && !t.disabled) pttDown();
+      else if (kind !== "pointerdown" && state.pttHeld && (t || kind === "pointerup")) pttUp();
+    });
+  }
+
+  window.pgRealtime = { connect, disconnect, update, interrupt, sendText, exportWav, transcript, state };
+})();
