@@ -274,7 +274,7 @@
       if (state.cfg && state.cfg.interrupt) interrupt("speech");
     },
     "input_audio_buffer.speech_stopped": (e) => {
-      startTurn(e.item_id);
+      startTurn(e.item_id, "spoken");
     },
     "input_audio_buffer.committed": (e) => {
       entry(e.item_id, "user", "…");
@@ -298,8 +298,8 @@
     },
     "response.created": (e) => {
       state.response = { id: e.response.id, active: true };
-      if (state.turn && !state.turn.responseId) state.turn.responseId = e.response.id;
-      if (!state.turn) startTurn(null);
+      if (!state.turn) startTurn(null, "follow-up"); // a response nobody asked for directly (after a tool)
+      if (!state.turn.responseId) state.turn.responseId = e.response.id;
     },
     "response.output_item.added": (e) => {
       if (e.item.type === "message") {
@@ -435,7 +435,7 @@
     entry(id, "user", text);
     send({ type: "conversation.item.create", item: { type: "message", role: "user", content: [{ type: "input_text", text }] } });
     send({ type: "response.create" });
-    startTurn(null);
+    startTurn(null, "typed");
   }
 
   function sendImage(file) {
@@ -472,13 +472,13 @@
     if (!open()) return;
     send({ type: "input_audio_buffer.commit" });
     send({ type: "response.create" });
-    startTurn(null);
+    startTurn(null, "push-to-talk");
   }
 
   // ---------------------------------------------------------------- latency and cost
 
-  function startTurn(item) {
-    state.turn = { n: state.turns.length + 1, stoppedAt: now(), item: null, userItem: item, responseId: null, firstAudioAt: null, heardAt: null, doneAt: null, status: null };
+  function startTurn(item, kind) {
+    state.turn = { n: state.turns.length + 1, kind, stoppedAt: now(), item: null, userItem: item, responseId: null, firstAudioAt: null, heardAt: null, doneAt: null, status: null };
     state.turns.push(state.turn);
   }
 
@@ -500,11 +500,12 @@
     if (!box) return;
     const rows = state.turns.slice(-6).map(
       (t) =>
-        `<tr><td>#${t.n}</td><td>${ms(t.firstAudioAt, t.stoppedAt)}</td><td>${ms(t.heardAt, t.stoppedAt)}</td>` +
+        `<tr><td>#${t.n} ${t.kind}</td><td>${ms(t.firstAudioAt, t.stoppedAt)}</td><td>${ms(t.heardAt, t.stoppedAt)}</td>` +
         `<td>${ms(t.doneAt, t.stoppedAt)}</td><td>${t.status || "…"}</td></tr>`,
     );
     box.innerHTML =
-      "<table><thead><tr><th>turn</th><th>end of speech → first audio</th><th>→ heard</th><th>→ done</th><th></th></tr></thead>" +
+      "<table><thead><tr><th>turn</th><th>end of speech (or send) → first audio</th><th>→ heard</th>" +
+      "<th>→ response.done</th><th></th></tr></thead>" +
       `<tbody>${rows.join("")}</tbody></table>`;
   }
 
@@ -685,6 +686,7 @@
       }),
       latency_ms: state.turns.map((t) => ({
         turn: t.n,
+        kind: t.kind,
         first_audio: t.firstAudioAt && Math.round(t.firstAudioAt - t.stoppedAt),
         heard: t.heardAt && Math.round(t.heardAt - t.stoppedAt),
         done: t.doneAt && Math.round(t.doneAt - t.stoppedAt),

@@ -328,7 +328,10 @@ def create_voicechat_tab() -> VoiceChatParts:
         [vad_row, eagerness],
         queue=False,
     )
-    changes = [c.change for c in inputs if c is not custom] + [custom.blur]
+    # typed text and dragged sliders apply when the user is done, not at every keystroke
+    typed = (instructions, custom, mcp_url, mcp_label)
+    dragged = (speed, threshold, silence, prefix)
+    changes = [c.blur if c in typed else c.release if c in dragged else c.change for c in inputs]
     gr.on(changes, live_config, inputs, live, api_name="realtime_settings", queue=False).then(
         None, live, None, js="(c) => { window.pgRealtime && window.pgRealtime.update(c); return []; }"
     )

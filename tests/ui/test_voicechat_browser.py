@@ -106,6 +106,17 @@ def test_talking_over_a_reply_truncates_it_at_what_was_played(chat, shots):
     _wait(chat, "s.ws && s.ws.readyState === 1", "the relay to open", 60)
     chat.click("#pg-rt-mute")  # the WAV stays out of this conversation; the interruption is typed
     assert chat.evaluate("() => window.pgRealtime.state.muted")
+    # settings apply live: the new instructions go out as session.update and come back applied
+    chat.fill("#pg-rt-instructions textarea", "You tell stories about the sea.")
+    chat.click("#pg-rt-status")
+    updated = _wait(
+        chat,
+        "s.log.filter(r => r.type === 'session.updated').map(r => r.event.session.instructions)"
+        ".find(i => i === 'You tell stories about the sea.')",
+        "session.updated with the new instructions",
+        30,
+    )
+    assert updated
     chat.fill("#pg-rt-text", "Tell me a long story about a lighthouse keeper and the sea.")
     chat.press("#pg-rt-text", "Enter")
     _wait(chat, "s.playingItem && (s.played[s.playingItem] || 0) >= 7200", "0.3 s of the story to play")
