@@ -16,7 +16,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from playground.client.providers import Provider
 from playground.client.runner import Runner
@@ -389,3 +391,35 @@ def test_output_file_names_follow_the_format():
         for code in render_all(spec).values():
             assert f"speech.{fmt}" in code
     assert json.loads("[1]") == [1]
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("turns", ["server_vad", "none"])
+def test_the_realtime_replay_script_reproduces_a_conversation(backend_url, tmp_path, turns):
+    """The voice chat tab's code: an exported stereo WAV (you on the left) played into a
+    realtime session on the embedded backend, replies saved to reply.wav."""
+    from openai import OpenAI
+
+    client = OpenAI(base_url=backend_url + "/v1", api_key="local")
+    spoken = client.audio.speech.create(
+        model="gpt-4o-mini-tts", voice="echo", input="What is the capital of Japan?", response_format="pcm"
+    ).read()
+    you = np.concatenate([np.zeros(7200, "<i2"), np.frombuffer(spoken, "<i2"), np.zeros(12000, "<i2")])
+    stereo = np.stack([you, np.full_like(you, 1000)], axis=1)  # the right channel must be ignored
+    sf.write(tmp_path / "conversation.wav", stereo, 24000, subtype="PCM_16")
+    spec = RealtimeSessionSpec(
+        instructions="Answer in one short sentence.", turn_detection=turns, tools=(REALTIME_TOOL,)
+    )
+    code = render(spec, "python", base_url=backend_url + "/v1", file_path="conversation.wav")
+    assert SECRET_KEY not in code and REALTIME_TOOL["name"] in code
+    assert ("input_audio_buffer.commit()" in code) is (turns == "none")
+    (tmp_path / "snippet.py").write_text(code)
+    command = [sys.executable, "snippet.py"]
+    proc = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "you:" in proc.stdout and "japan" in proc.stdout.lower(), proc.stdout
+    reply, rate = sf.read(tmp_path / "reply.wav")
+    assert rate == 24000 and len(reply) / rate > 0.3
+    (tmp_path / "conversation.wav").write_bytes(b"RIFF")  # a bad file: a readable exit, not a traceback
+    bad = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "conversation.wav: not a readable WAV file" in bad.stderr, bad.stderr

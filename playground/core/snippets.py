@@ -468,6 +468,106 @@ def _realtime_python(spec: RealtimeSessionSpec, base_url: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _realtime_replay_python(spec: RealtimeSessionSpec, base_url: str | None, file_path: str) -> str:
+    """A script that plays your side of a recorded conversation into a realtime session
+    (in real time, so turns and interruptions happen as they did) and saves the replies."""
+    client = _py_client(base_url)
+    if client[0] == "import os":
+        client = client[2:]
+    stdlib = sorted({"base64", "json", "sys", "threading", "time", "wave"} | ({"os"} if base_url else set()))
+    names = [t["name"] for t in spec.tools if t.get("type") == "function"]
+    manual = spec.turn_detection == "none"
+    finish = (
+        [
+            "    connection.input_audio_buffer.commit()  # push-to-talk: the whole recording is one turn",
+            "    connection.response.create()",
+        ]
+        if manual
+        else ["    send(bytes(RATE * 2 * 3 // 2))  # 1.5 s of silence ends the last turn"]
+    )
+    lines = [
+        *(f"import {m}" for m in stdlib),
+        "",
+        *client,
+        "",
+        f"WAV = {json.dumps(file_path)}  # your side: mono, or the left channel of the playground's export",
+        "RATE = 24000",
+        "FRAME = RATE // 25  # 40 ms",
+        f"SESSION = {_py(spec.to_session())}",
+        "",
+        "",
+        "def read_wav(path):",
+        "    try:",
+        '        with wave.open(path, "rb") as w:',
+        "            if w.getframerate() != RATE or w.getsampwidth() != 2:",
+        '                found = f"{8 * w.getsampwidth()}-bit at {w.getframerate()} Hz"',
+        '                sys.exit(f"{path}: need 16-bit PCM at {RATE} Hz, not {found}")',
+        "            step = 2 * w.getnchannels()",
+        "            data = w.readframes(w.getnframes())",
+        "    except (wave.Error, EOFError) as e:",
+        '        sys.exit(f"{path}: not a readable WAV file ({e})")',
+        '    return b"".join(data[i : i + 2] for i in range(0, len(data), step)) if step > 2 else data',
+        "",
+        "",
+        "def handle_tool(name, arguments):",
+        f'    """Answer a function call ({", ".join(names) or "no tools in this session"}): put your code here."""',
+        '    return json.dumps({"error": f"{name} is not implemented in this script", "arguments": arguments})',
+        "",
+        "",
+        "audio = read_wav(WAV)",
+        "reply = bytearray()",
+        'state = {"busy": False, "last": time.monotonic()}',
+        "",
+        f"with client.realtime.connect(model={json.dumps(spec.model)}) as connection:",
+        "    connection.session.update(session=SESSION)",
+        "",
+        "    def send(pcm):",
+        "        for i in range(0, len(pcm), FRAME * 2):  # in real time, like a microphone",
+        "            connection.input_audio_buffer.append(audio=base64.b64encode(pcm[i : i + FRAME * 2]).decode())",
+        "            time.sleep(0.04)",
+        "",
+        "    def speak_then_hang_up():",
+        "        send(audio)",
+        *["    " + line for line in finish],
+        '        while state["busy"] or time.monotonic() - state["last"] < 3:',
+        "            time.sleep(0.2)",
+        "        connection.close()",
+        "",
+        "    threading.Thread(target=speak_then_hang_up, daemon=True).start()",
+        "    for event in connection:",
+        '        state["last"] = time.monotonic()',
+        '        if event.type == "conversation.item.input_audio_transcription.completed":',
+        '            print("you:", event.transcript)',
+        '        elif event.type == "response.created":',
+        '            state["busy"] = True',
+        '        elif event.type in ("response.output_audio_transcript.delta", "response.output_text.delta"):',
+        '            print(event.delta, end="", flush=True)',
+        '        elif event.type == "response.output_audio.delta":',
+        "            reply += base64.b64decode(event.delta)",
+        '        elif event.type == "error":',
+        '            print("error:", event.error.message)',
+        '        elif event.type == "response.done":',
+        '            print(f"  [{event.response.status}]")',
+        '            calls = [item for item in event.response.output if item.type == "function_call"]',
+        "            for call in calls:",
+        "                output = handle_tool(call.name, call.arguments)",
+        '                item = {"type": "function_call_output", "call_id": call.call_id, "output": output}',
+        "                connection.conversation.item.create(item=item)",
+        '            if calls and event.response.status == "completed":',
+        "                connection.response.create()",
+        "            else:",
+        '                state["busy"] = False',
+        "",
+        'with wave.open("reply.wav", "wb") as w:',
+        "    w.setnchannels(1)",
+        "    w.setsampwidth(2)",
+        "    w.setframerate(RATE)",
+        "    w.writeframes(bytes(reply))",
+        'print(f"reply.wav: {len(reply) / (RATE * 2):.1f} s of the assistant\'s audio")',
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def _realtime_js(spec: RealtimeSessionSpec, base_url: str | None) -> str:
     lines = [
         'import { OpenAIRealtimeWS } from "openai/realtime/ws"; // npm install openai ws',
@@ -534,6 +634,8 @@ def render(
         fn = {"python": _chat_python, "js": _chat_js, "curl": _chat_curl}[language]
         return fn(spec, base_url, file_path)
     if isinstance(spec, RealtimeSessionSpec):
+        if language == "python" and file_path:
+            return _realtime_replay_python(spec, base_url, file_path)
         fn = {"python": _realtime_python, "js": _realtime_js, "curl": _realtime_curl}[language]
         return fn(spec, base_url)
     raise TypeError(f"no snippet renderer for {type(spec).__name__}")
