@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["voices", "backend", "realtime", "ui"]
+SUITES = ["voices", "backend", "realtime", "relay", "ui"]
 
 
 def main(argv: list[str]) -> int:
