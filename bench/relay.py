@@ -204,7 +204,13 @@ def main() -> None:
                 500,
                 fmt=".0f",
             ),
-            row("Chromium page: end of speech → first sample heard, median", statistics.median(heard), "ms", None),
+            row(
+                "Chromium page: end of speech → first sample heard, median",
+                statistics.median(heard),
+                "ms",
+                None,
+                fmt=".0f",
+            ),
             row("Chromium page: end of speech → first sample heard, p90", _p(heard, 90), "ms", 800, fmt=".0f"),
         ]
     else:
