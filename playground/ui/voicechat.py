@@ -252,7 +252,10 @@ def create_voicechat_tab() -> VoiceChatParts:
             with gr.Row():
                 model = gr.Dropdown(list(cat.realtime_models), value=rt["default_model"], label="Realtime model")
                 chat_model = gr.Dropdown(
-                    rt["chained"]["chat_models"], value=rt["chained"]["chat_models"][0], label="Chat model (chained)"
+                    rt["chained"]["chat_models"],
+                    value=rt["chained"]["chat_models"][0],
+                    label="Chat model (chained)",
+                    interactive=False,
                 )
             with gr.Row():
                 voice = gr.Dropdown(rt["voices"], value=rt["default_voice"], label="Voice", elem_id="pg-rt-voice")
@@ -322,6 +325,12 @@ def create_voicechat_tab() -> VoiceChatParts:
     )
     disconnect.click(None, None, None, js="() => { window.pgRealtime && window.pgRealtime.disconnect(); return []; }")
     vibe.change(vibe_instructions, vibe, instructions, queue=False)
+    mode.change(
+        lambda m: (gr.update(interactive=MODES[m] == "realtime"), gr.update(interactive=MODES[m] == "chained")),
+        mode,
+        [model, chat_model],
+        queue=False,
+    )
     turn.change(
         lambda t: (gr.update(visible=t == "server_vad"), gr.update(visible=t == "semantic_vad")),
         turn,

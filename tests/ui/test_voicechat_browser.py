@@ -87,10 +87,16 @@ def test_a_spoken_turn_is_heard_transcribed_and_answered_aloud(chat, shots):
     received = chat.evaluate("() => window.pgRealtime.state.received")
     for item, samples in played.items():
         assert samples <= received[item]  # nothing plays that did not arrive
-    order = chat.evaluate("() => window.pgRealtime.state.log.filter(r => r.direction === 'received').map(r => r.type)")
-    started = order.index("input_audio_buffer.speech_started")
-    stopped = order.index("input_audio_buffer.speech_stopped", started)
-    assert "response.done" in order[stopped:]
+    # the event log shows the turn in order: speech_started → speech_stopped → response.done
+    order = _wait(
+        chat,
+        "(() => { const t = s.log.filter(r => r.direction === 'received').map(r => r.type);"
+        " const a = t.indexOf('input_audio_buffer.speech_started');"
+        " const b = t.indexOf('input_audio_buffer.speech_stopped', a);"
+        " return a >= 0 && b > a && t.indexOf('response.done', b) > b && t; })()",
+        "speech_started → speech_stopped → response.done in the log",
+    )
+    assert order.index("input_audio_buffer.speech_started") < order.index("input_audio_buffer.speech_stopped")
     # the page shows it: a transcript line, event rows, a latency row, a cost line
     assert chat.locator("#pg-rt-transcript .pg-rt-user").count() >= 1
     assert chat.locator("#pg-rt-log summary", has_text="speech_stopped").count() >= 1
