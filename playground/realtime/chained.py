@@ -32,7 +32,7 @@ import websockets
 from openai import AsyncOpenAI, OpenAIError
 
 from playground.backend.engines.silero_vad import SileroVAD
-from playground.backend.realtime.protocol import new_id
+from playground.backend.realtime.protocol import message_item, new_id
 from playground.backend.realtime.turns import Started, Stopped, TurnDetector
 from playground.backend.text import SentenceBuffer
 from playground.core.catalog import get_catalog
@@ -308,14 +308,7 @@ class ChainedPipeline:
         self._speech_item = None
         previous = self.items[-1]["id"] if self.items else None
         self._emit("input_audio_buffer.committed", previous_item_id=previous, item_id=item_id)
-        item = {
-            "id": item_id,
-            "object": "realtime.item",
-            "type": "message",
-            "status": "completed",
-            "role": "user",
-            "content": [{"type": "input_audio", "transcript": None}],
-        }
+        item = message_item("user", [{"type": "input_audio", "transcript": None}], item_id=item_id)
         self._add(item)
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._transcripts[item_id] = future
@@ -537,12 +530,7 @@ class ChainedPipeline:
     def _open_message(self, rid: str, audio: bool, state: dict[str, Any]) -> dict[str, Any]:
         part = {"type": "output_audio", "transcript": ""} if audio else {"type": "output_text", "text": ""}
         item = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "message",
-            "status": "in_progress",
-            "role": "assistant",
-            "content": [part],
+            **message_item("assistant", [part], status="in_progress"),
             "_audio_ms": 0,
         }
         state["item"] = item

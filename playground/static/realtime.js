@@ -17,6 +17,31 @@
   const $ = (id) => document.getElementById(id);
   const now = () => performance.now();
 
+  // what one conversation accumulates; Connect starts from a fresh set
+  function conversation() {
+    return {
+      micStartAt: null,
+      capturedSamples: 0,
+      connectedOnce: false,
+      response: null, // {id, active}
+      received: {}, // item_id -> samples received
+      played: {}, // item_id -> samples played
+      playingItem: null,
+      turns: [], // latency records
+      turn: null,
+      usage: { cost: 0, priced: true, input: 0, output: 0 },
+      entries: {}, // item_id -> transcript entry {role, text, el, interrupted}
+      order: [],
+      log: [],
+      lastRow: null,
+      errors: [],
+      lastTruncate: null,
+      truncates: [],
+      cut: new Set(), // items interrupted: late deltas for them are not played
+      rec: { user: [], assistant: [], userSamples: 0 }, // export
+    };
+  }
+
   const state = {
     ws: null,
     cfg: null,
@@ -25,30 +50,13 @@
     mic: null, // MediaStream
     capture: null,
     player: null,
-    micStartAt: null,
-    capturedSamples: 0,
     connectedAt: null,
     muted: false,
     pttHeld: false,
-    response: null, // {id, active}
-    received: {}, // item_id -> samples received
-    played: {}, // item_id -> samples played
-    playingItem: null,
     stopWaiters: {},
     stopSeq: 0,
-    turns: [], // latency records
-    turn: null,
-    usage: { cost: 0, priced: true, input: 0, output: 0 },
-    entries: {}, // item_id -> transcript entry {role, text, el, interrupted}
-    order: [],
-    log: [],
-    lastRow: null,
-    errors: [],
-    lastTruncate: null,
-    truncates: [],
-    cut: new Set(), // items interrupted: late deltas for them are not played
-    rec: { user: [], assistant: [], userSamples: 0 }, // export
     level: 0,
+    ...conversation(),
   };
 
   // ---------------------------------------------------------------- audio
@@ -751,27 +759,7 @@
   }
 
   function reset() {
-    Object.assign(state, {
-      response: null,
-      received: {},
-      played: {},
-      playingItem: null,
-      turns: [],
-      turn: null,
-      usage: { cost: 0, priced: true, input: 0, output: 0 },
-      entries: {},
-      order: [],
-      log: [],
-      lastRow: null,
-      errors: [],
-      lastTruncate: null,
-      truncates: [],
-      cut: new Set(),
-      rec: { user: [], assistant: [], userSamples: 0 },
-      capturedSamples: 0,
-      micStartAt: null,
-      connectedOnce: false,
-    });
+    Object.assign(state, conversation());
     for (const id of ["pg-rt-transcript", "pg-rt-log", "pg-rt-latency", "pg-rt-cost"]) {
       const box = $(id);
       if (box) box.innerHTML = "";

@@ -9,12 +9,26 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["RealtimeError", "error_event", "invalid", "new_id", "server_event", "text_field"]
+__all__ = ["RealtimeError", "error_event", "invalid", "message_item", "new_id", "server_event", "text_field"]
 
 
 def new_id(prefix: str) -> str:
     """OpenAI-style ids: a short prefix and 24 hex digits (``item_…``, ``resp_…``)."""
     return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def message_item(
+    role: str, content: list[dict[str, Any]], *, item_id: str | None = None, status: str = "completed"
+) -> dict[str, Any]:
+    """A ``message`` item in GA shape."""
+    return {
+        "id": item_id or new_id("item"),
+        "object": "realtime.item",
+        "type": "message",
+        "status": status,
+        "role": role,
+        "content": content,
+    }
 
 
 def server_event(type_: str, **fields: Any) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from playground.backend.engines.base import ChatDelta, EngineBusyError
 from playground.backend.localmap import local_voice
 from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
 from playground.backend.realtime.conversation import Entry, llm_messages
-from playground.backend.realtime.protocol import RealtimeError, new_id, server_event
+from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
 from playground.backend.style import parse_instructions
 from playground.backend.synthesis import Synthesizer
 from playground.backend.text import SentenceBuffer
@@ -285,14 +285,7 @@ class Response:
         p = self.params
         spoken = p["output_modalities"] == ["audio"]
         part_type = "output_audio" if spoken else "output_text"
-        item = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "message",
-            "status": "in_progress",
-            "role": "assistant",
-            "content": [],
-        }
+        item = message_item("assistant", [], status="in_progress")
         index = self._start_item(item)
         entry = self.current
         assert entry is not None

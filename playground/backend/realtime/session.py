@@ -34,7 +34,7 @@ from playground.backend.localmap import stt_model_for
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, InputDecoder
 from playground.backend.realtime.conversation import Conversation, Entry, cut_transcript, parse_item, public
-from playground.backend.realtime.protocol import RealtimeError, error_event, new_id, server_event
+from playground.backend.realtime.protocol import RealtimeError, error_event, message_item, new_id, server_event
 from playground.backend.realtime.response import Response
 from playground.backend.realtime.turns import Paused, Resumed, Started, Stopped, TurnDetector, finished_thought
 from playground.core.catalog import get_catalog
@@ -388,14 +388,7 @@ class RealtimeSession:
         return texts
 
     def _commit(self, item_id: str, audio24: np.ndarray, transcript: asyncio.Future[list[str]]) -> Entry:
-        item = {
-            "id": item_id,
-            "object": "realtime.item",
-            "type": "message",
-            "status": "completed",
-            "role": "user",
-            "content": [{"type": "input_audio", "transcript": None}],
-        }
+        item = message_item("user", [{"type": "input_audio", "transcript": None}], item_id=item_id)
         pcm = (np.clip(audio24, -1.0, 1.0) * 32767.0).astype(np.int16)
         entry = Entry(item=item, audio=pcm)
         before = self.conversation.add(entry)
