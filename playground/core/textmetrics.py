@@ -1,46 +1,84 @@
-"""Word error rate for comparing a transcript against the text that was spoken.
+"""Word error rate and word-level diff between a reference text and a transcript.
 
-Written here (a dozen lines of Levenshtein) so the app does not need jiwer at runtime; the
-tests cross-check it against jiwer. Text is normalised first so that case, punctuation and
-hyphenation ("well-known" vs "well known") do not count as errors.
+Both sides are normalised the way Whisper's evaluations do (``whisper_normalizer``'s
+English normaliser: case, punctuation, spelled-out numbers to digits, British to
+American spelling, "Mr." to "mister", contractions), plus one step of ours: ordinal
+suffixes on digits go ("March 12th" and "March 12" are the same date, and a voice reads
+both alike). The alignment itself is jiwer's.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from dataclasses import dataclass
+from typing import Literal
 
-__all__ = ["normalise_words", "word_error_rate"]
+import jiwer
 
-_SPLIT = re.compile(r"[\s\-\u2010-\u2015]+")  # whitespace, hyphen and the unicode dashes
-_NOT_WORD = re.compile(r"[^\w']|_")
-_EDGE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+__all__ = ["WordDiff", "normalise", "normalise_words", "word_diff", "word_error_rate"]
+
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+
+Op = Literal["equal", "substitute", "delete", "insert"]
+
+
+@functools.cache
+def _normaliser():
+    from whisper_normalizer.english import EnglishTextNormalizer
+
+    return EnglishTextNormalizer()
+
+
+def normalise(text: str) -> str:
+    """The text as it is scored: Whisper's English normalisation, ordinals as plain numbers
+    (and no token without a letter or digit: the normaliser leaves "..." as ".")."""
+    words = _ORDINAL.sub(r"\1", _normaliser()(text or "")).split()
+    return " ".join(w for w in words if any(ch.isalnum() for ch in w))
 
 
 def normalise_words(text: str) -> list[str]:
-    """Lowercase words without punctuation; apostrophes survive only inside words ("don't")."""
-    text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
-    words = []
-    for token in _SPLIT.split(text):
-        word = _EDGE_APOSTROPHE.sub("", _NOT_WORD.sub("", token))
-        if word:
-            words.append(word)
-    return words
+    return normalise(text).split()
+
+
+@dataclass(frozen=True)
+class WordDiff:
+    #: (operation, reference words, transcript words) in order
+    chunks: tuple[tuple[Op, tuple[str, ...], tuple[str, ...]], ...]
+    substitutions: int
+    deletions: int
+    insertions: int
+    reference_words: int
+
+    @property
+    def wer(self) -> float:
+        """Errors over reference words; 0 for two empty texts, 1 for words against nothing."""
+        errors = self.substitutions + self.deletions + self.insertions
+        if not self.reference_words:
+            return 0.0 if not errors else 1.0
+        return errors / self.reference_words
+
+
+def word_diff(reference: str, hypothesis: str) -> WordDiff:
+    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
+    if not ref or not hyp:
+        chunks: tuple = ()
+        if ref:
+            chunks = (("delete", tuple(ref), ()),)
+        elif hyp:
+            chunks = (("insert", (), tuple(hyp)),)
+        return WordDiff(chunks, 0, len(ref), 0 if ref else len(hyp), len(ref))
+    out = jiwer.process_words(" ".join(ref), " ".join(hyp))
+    chunks = tuple(
+        (c.type, tuple(ref[c.ref_start_idx : c.ref_end_idx]), tuple(hyp[c.hyp_start_idx : c.hyp_end_idx]))
+        for c in out.alignments[0]
+    )
+    return WordDiff(chunks, out.substitutions, out.deletions, out.insertions, len(ref))
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """(substitutions + deletions + insertions) / reference words, after :func:`normalise_words`.
+    """(substitutions + deletions + insertions) / reference words, after :func:`normalise`.
 
-    An empty reference gives 0.0 when the hypothesis is empty too, else 1.0. The rate can exceed
-    1.0 when the hypothesis has many extra words.
+    It can exceed 1.0 when the transcript has many extra words.
     """
-    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    # one row of the edit-distance table at a time: previous[j] = distance(ref[:i-1], hyp[:j])
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, start=1):
-        current = [i]
-        for j, h in enumerate(hyp, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
-        previous = current
-    return previous[-1] / len(ref)
+    return word_diff(reference, hypothesis).wer
