@@ -8,11 +8,14 @@ recorded requests must match field for field.
 
 from __future__ import annotations
 
+import ast
+import base64
 import json
 import os
 import shutil
 import subprocess
 import sys
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,10 +25,12 @@ import soundfile as sf
 
 from playground.client.providers import Provider
 from playground.client.runner import Runner
+from playground.core.audio import resample, to_mono
 from playground.core.snippets import render, render_all
 from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
+from playground.realtime.tools import demo_tools
 from tests.conftest import REPO, SECRET_KEY
-from tests.support.recording_server import self_signed_cert, serve_tls
+from tests.support.recording_server import self_signed_cert, serve_tls, tone
 
 SPEECH_SPECS = [
     SpeechSpec(input="Hello there. How are you today?"),
@@ -89,10 +94,12 @@ def _env() -> dict[str, str]:
     return env
 
 
-def run_python(code: str, cwd: Path) -> subprocess.CompletedProcess:
+def run_python(code: str, cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess:
     path = cwd / "snippet.py"
     path.write_text(code)
-    proc = subprocess.run([sys.executable, str(path)], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, str(path)], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, f"snippet failed:\n{code}\n---\n{proc.stderr}"
     return proc
 
@@ -220,6 +227,118 @@ def test_realtime_snippets_send_the_session(recorder, workdir):
 
     run_curl(render(spec, "curl", base_url=recorder.base_url), workdir)
     assert one_request(recorder, "/realtime/client_secrets").json == {"session": spec.to_session()}
+
+
+def _session_in(code: str) -> dict:
+    """The ``SESSION = {...}`` literal of a rendered script."""
+    for node in ast.parse(code).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SESSION":
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no SESSION in:\n{code}")
+
+
+def _appended_audio(events: list[dict]) -> bytes:
+    return b"".join(base64.b64decode(e["audio"]) for e in events if e["type"] == "input_audio_buffer.append")
+
+
+@pytest.mark.parametrize("turns", ["server_vad", "semantic_vad", "none"])
+def test_realtime_replay_script_renders_the_turn_handling(turns):
+    spec = RealtimeSessionSpec(instructions="Answer in five words.", turn_detection=turns, tools=(REALTIME_TOOL,))
+    code = render(spec, "python", base_url="http://127.0.0.1:7860/v1", file_path="my turn.wav")
+    compile(code, "snippet.py", "exec")
+    assert code == render_all(spec, base_url="http://127.0.0.1:7860/v1", file_path="my turn.wav")["python"]
+    assert 'WAV = "my turn.wav"' in code and "import wave" in code
+    assert _session_in(code) == spec.to_session()  # tools, voice and turn detection included
+    assert "client.realtime.connect(" in code and "connection.session.update(session=SESSION)" in code
+    assert "def handle_tool(name, arguments):" in code
+    assert "# This session's function tools: get_weather." in code
+    assert "not implemented in this script" in code
+    assert '"function_call_output"' in code and 'with wave.open("reply.wav", "wb")' in code
+    assert "conversation.item.input_audio_transcription.completed" in code
+    manual = turns == "none"
+    assert ("connection.input_audio_buffer.commit()" in code) is manual
+    commit_then_respond = "connection.input_audio_buffer.commit()\n            connection.response.create()"
+    assert (commit_then_respond in code) is manual
+    assert ("1.5 s of silence" in code) is not manual
+    assert "Hello! Who are you?" not in code
+    for base_url in (None, "http://127.0.0.1:7860/v1"):
+        code = render(spec, "python", base_url=base_url, file_path="a.wav")
+        assert SECRET_KEY not in code and "sk-" not in code and "OPENAI_API_KEY" in code
+        assert ("base_url=" in code) is (base_url is not None)
+    # without a file the code panel keeps the typed greeting; JS and curl do not change
+    assert "Hello! Who are you?" in render(spec, "python")
+    assert render_all(spec, file_path="a.wav")["js"] == render(spec, "js")
+    assert render_all(spec, file_path="a.wav")["curl"] == render(spec, "curl")
+
+
+def test_realtime_replay_script_lists_no_tools_and_asks_when_create_response_is_off():
+    code = render(RealtimeSessionSpec(create_response=False), "python", file_path="a.wav")
+    assert "# This session has no function tools." in code
+    assert "create_response is off" in code
+    g711 = RealtimeSessionSpec(input_format="audio/pcmu", output_format="audio/pcma")
+    code = render(g711, "python", file_path="a.wav")
+    assert "input audio/pcmu and output audio/pcma is PCM here" in code
+    session = _session_in(code)["audio"]
+    assert session["input"]["format"] == session["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
+
+
+def test_realtime_replay_script_streams_the_wav_to_the_session(recorder, workdir):
+    """Against the recording server (no VAD, canned answer): what the script sends."""
+    left = tone(0.3)
+    stereo = np.stack([left, np.full_like(left, 0.1)], axis=1)  # the right channel must be ignored
+    sf.write(workdir / "talk.wav", stereo, 24000, subtype="PCM_16")
+    left_pcm = sf.read(workdir / "talk.wav", dtype="int16")[0][:, 0].tobytes()
+
+    manual = RealtimeSessionSpec(instructions="Answer in five words.", turn_detection="none", tools=(REALTIME_TOOL,))
+    proc = run_python(render(manual, "python", base_url=recorder.base_url, file_path="talk.wav"), workdir)
+    assert "assistant: Hello!" in proc.stdout and "[response completed]" in proc.stdout, proc.stdout
+    ws = one_request(recorder, "/realtime")
+    assert ws.query == {"model": "gpt-realtime"} and ws.authorization == f"Bearer {SECRET_KEY}"
+    assert ws.events[0] == {"type": "session.update", "session": manual.to_session()}
+    assert {e["type"] for e in ws.events[1:-2]} == {"input_audio_buffer.append"}
+    assert [e["type"] for e in ws.events[-2:]] == ["input_audio_buffer.commit", "response.create"]
+    chunks = [base64.b64decode(e["audio"]) for e in ws.events[1:-2]]
+    assert {len(c) for c in chunks[:-1]} == {24000 // 25 * 2}  # 40 ms each
+    assert b"".join(chunks) == left_pcm
+    with wave.open(str(workdir / "reply.wav")) as w:  # the canned answer has no audio
+        assert (w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()) == (1, 2, 24000, 0)
+
+    vad = RealtimeSessionSpec(turn_detection="server_vad")
+    run_python(render(vad, "python", base_url=recorder.base_url, file_path="talk.wav"), workdir)
+    ws = one_request(recorder, "/realtime")
+    assert ws.events[0]["session"] == vad.to_session()
+    assert {e["type"] for e in ws.events[1:]} == {"input_audio_buffer.append"}  # the server's VAD ends turns
+    sent = _appended_audio(ws.events)
+    assert sent.startswith(left_pcm) and sent[len(left_pcm) :] == bytes(len(sent) - len(left_pcm))
+    assert len(sent) - len(left_pcm) >= 24000 * 2 * 1.5  # trailing silence
+
+    sf.write(workdir / "talk.wav", left, 16000, subtype="PCM_16")
+    bad = subprocess.run(
+        [sys.executable, "snippet.py"], cwd=workdir, env=_env(), capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 1 and "talk.wav: need 16-bit PCM at 24000 Hz, not 16-bit at 16000 Hz" in bad.stderr
+    assert not recorder.requests  # it stops before connecting
+
+
+@pytest.mark.models
+def test_realtime_replay_script_answers_a_recording_on_the_backend(backend_url, speech_dir, tmp_path):
+    """The realtime tab's code panel: the JFK clip as a 24 kHz mono WAV played into a
+    session on the embedded backend (server VAD, a demo tool); the script prints what it
+    heard and the answer, and saves the answer's audio."""
+    samples, rate = sf.read(speech_dir / "jfk.flac", dtype="float32")
+    mono = resample(to_mono(samples), rate, 24000)
+    sf.write(tmp_path / "jfk.wav", mono, 24000, subtype="PCM_16")
+    spec = RealtimeSessionSpec(
+        instructions="Answer in five words.", turn_detection="server_vad", tools=tuple(demo_tools(["get_weather"]))
+    )
+    code = render(spec, "python", base_url=backend_url + "/v1", file_path="jfk.wav")
+    assert SECRET_KEY not in code and "get_weather" in code
+    proc = run_python(code, tmp_path, timeout=300)
+    heard = [line for line in proc.stdout.splitlines() if line.startswith("you:")]
+    assert any("country" in line.lower() for line in heard), proc.stdout
+    assert "assistant: " in proc.stdout and "[response completed]" in proc.stdout, proc.stdout
+    reply, reply_rate = sf.read(tmp_path / "reply.wav")
+    assert reply_rate == 24000 and reply.ndim == 1 and len(reply) / reply_rate > 0.3, proc.stdout
 
 
 # ------------------------------------------------------------------ javascript

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from playground.core.catalog import get_catalog
 from playground.core.specs import (
     ChatAudioSpec,
     RealtimeSessionSpec,
@@ -468,102 +469,221 @@ def _realtime_python(spec: RealtimeSessionSpec, base_url: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _replay_session(spec: RealtimeSessionSpec) -> tuple[dict[str, Any], list[str]]:
+    """``spec.to_session()`` for the replay script, which streams PCM16 at the catalog rate.
+
+    A G.711 format (telephony) would need an encoder the standard library no longer has,
+    so such a side is switched to PCM, and the script says so in a comment.
+    """
+    session = spec.to_session()
+    rate = get_catalog().realtime["pcm_rate"]
+    switched = []
+    for side in ("input", "output"):
+        fmt = session["audio"][side]["format"]
+        if fmt["type"] != "audio/pcm":
+            switched.append(f"{side} {fmt['type']}")
+            session["audio"][side]["format"] = {"type": "audio/pcm", "rate": rate}
+    note = (
+        [f"# The session's {' and '.join(switched)} is PCM here: this script reads and writes 16-bit WAV."]
+        if switched
+        else []
+    )
+    return session, note
+
+
 def _realtime_replay_python(spec: RealtimeSessionSpec, base_url: str | None, file_path: str) -> str:
-    """A script that plays your side of a recorded conversation into a realtime session
-    (in real time, so turns and interruptions happen as they did) and saves the replies."""
+    """A script that plays a WAV file (your side of a conversation) into a realtime session
+    with this spec's settings, at real-time pace like a microphone, prints both sides'
+    transcripts, answers function calls through a stub ``handle_tool`` and saves the
+    assistant's audio to ``reply.wav``.
+
+    With server or semantic VAD, trailing silence lets the server end the turn; with
+    turn detection off (push to talk) the script commits the buffer and asks for a
+    response itself. It hangs up once every turn the server committed has been answered
+    (tool follow-ups included), or after ``PATIENCE`` seconds without a word from the server.
+    """
     client = _py_client(base_url)
     if client[0] == "import os":
         client = client[2:]
     stdlib = sorted({"base64", "json", "sys", "threading", "time", "wave"} | ({"os"} if base_url else set()))
-    names = [t["name"] for t in spec.tools if t.get("type") == "function"]
-    manual = spec.turn_detection == "none"
-    finish = (
-        [
-            "    connection.input_audio_buffer.commit()  # push-to-talk: the whole recording is one turn",
-            "    connection.response.create()",
-        ]
-        if manual
-        else ["    send(bytes(RATE * 2 * 3 // 2))  # 1.5 s of silence ends the last turn"]
+    session, note = _replay_session(spec)
+    rate = get_catalog().realtime["pcm_rate"]
+    names = [str(t["name"]) for t in spec.tools if t.get("type") == "function" and t.get("name")]
+    tools_comment = (
+        f"    # This session's function tools: {', '.join(names)}."
+        if names
+        else "    # This session has no function tools."
     )
+    manual = spec.turn_detection == "none"
+    if manual:
+        finish = [
+            "        # Push to talk: the whole recording is one turn, committed by hand.",
+            '        state["turns"] += 1',
+            '        state["requested"] += 1',
+            "        connection.input_audio_buffer.commit()",
+            "        connection.response.create()",
+        ]
+        on_commit: list[str] = []
+    else:
+        finish = [
+            "        send(bytes(FRAME * 2 * 38))  # 1.5 s of silence: the server's VAD ends the turn",
+            "        for _ in range(250):  # and more while it still hears speech (up to 10 s)",
+            '            if not state["speaking"]:',
+            "                break",
+            "            send(bytes(FRAME * 2))",
+        ]
+        on_commit = [
+            '        elif event.type == "input_audio_buffer.committed":',
+            '            state["turns"] += 1',
+        ]
+        if not spec.create_response:
+            on_commit += [
+                "            # create_response is off in this session: the client asks for each answer.",
+                '            state["requested"] += 1',
+                "            connection.response.create()",
+            ]
     lines = [
         *(f"import {m}" for m in stdlib),
         "",
         *client,
         "",
-        f"WAV = {json.dumps(file_path)}  # your side: mono, or the left channel of the playground's export",
-        "RATE = 24000",
-        "FRAME = RATE // 25  # 40 ms",
-        f"SESSION = {_py(spec.to_session())}",
+        f"WAV = {json.dumps(file_path)}  # your side: 16-bit PCM at 24 kHz, mono (or the left channel)",
+        f"RATE = {rate}",
+        "FRAME = RATE // 25  # 40 ms of samples",
+        "PATIENCE = 120  # seconds to wait for the server (local models may load on first use)",
+        *note,
+        f"SESSION = {_py(session)}",
         "",
         "",
         "def read_wav(path):",
+        '    """The 16-bit samples of a mono WAV file, or the left channel of a stereo one."""',
         "    try:",
         '        with wave.open(path, "rb") as w:',
-        "            if w.getframerate() != RATE or w.getsampwidth() != 2:",
-        '                found = f"{8 * w.getsampwidth()}-bit at {w.getframerate()} Hz"',
-        '                sys.exit(f"{path}: need 16-bit PCM at {RATE} Hz, not {found}")',
-        "            step = 2 * w.getnchannels()",
+        "            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()",
+        "            if rate != RATE or width != 2:",
+        "                sys.exit(",
+        '                    f"{path}: need 16-bit PCM at {RATE} Hz, not {8 * width}-bit at {rate} Hz "',
+        '                    f"(convert it, e.g. ffmpeg -i {path} -ar {RATE} -ac 1 -c:a pcm_s16le out.wav)"',
+        "                )",
         "            data = w.readframes(w.getnframes())",
-        "    except (wave.Error, EOFError) as e:",
+        "    except (wave.Error, EOFError, OSError) as e:",
         '        sys.exit(f"{path}: not a readable WAV file ({e})")',
-        '    return b"".join(data[i : i + 2] for i in range(0, len(data), step)) if step > 2 else data',
+        "    if channels == 1:",
+        "        return data",
+        "    left = bytearray(len(data) // channels)",
+        "    left[0::2], left[1::2] = data[0 :: 2 * channels], data[1 :: 2 * channels]",
+        "    return bytes(left)",
         "",
         "",
         "def handle_tool(name, arguments):",
-        f'    """Answer a function call ({", ".join(names) or "no tools in this session"}): put your code here."""',
+        '    """Answer a function call (``arguments`` is a JSON string); return a JSON string."""',
+        tools_comment,
+        "    # Put your code here; until then every call gets this placeholder answer.",
         '    return json.dumps({"error": f"{name} is not implemented in this script", "arguments": arguments})',
         "",
         "",
         "audio = read_wav(WAV)",
         "reply = bytearray()",
-        'state = {"busy": False, "last": time.monotonic()}',
+        "state = {",
+        '    "speaking": False,  # the server hears speech not yet committed as a turn',
+        '    "turns": 0,  # user turns committed',
+        '    "answered": 0,  # turns whose answer (tool follow-ups included) is done',
+        '    "requested": 0,  # response.create sent, response.created not seen yet',
+        '    "active": {},  # response id -> the turn it answers',
+        '    "last": time.monotonic(),  # when the server last sent an event',
+        '    "midline": False,',
+        '    "gave_up": False,',
+        "}",
+        "",
+        "",
+        "def end_line():",
+        '    if state["midline"]:',
+        "        print()",
+        '        state["midline"] = False',
+        "",
         "",
         f"with client.realtime.connect(model={json.dumps(spec.model)}) as connection:",
         "    connection.session.update(session=SESSION)",
         "",
         "    def send(pcm):",
-        "        for i in range(0, len(pcm), FRAME * 2):  # in real time, like a microphone",
+        '        """Append audio in 40 ms chunks at real-time pace, like a microphone."""',
+        "        start = time.monotonic()",
+        "        for n, i in enumerate(range(0, len(pcm), FRAME * 2)):",
         "            connection.input_audio_buffer.append(audio=base64.b64encode(pcm[i : i + FRAME * 2]).decode())",
-        "            time.sleep(0.04)",
+        "            time.sleep(max(0.0, start + (n + 1) * 0.04 - time.monotonic()))",
+        "",
+        "    def finished():",
+        '        idle = time.monotonic() - state["last"]',
+        "        if idle > PATIENCE:",
+        '            state["gave_up"] = True',
+        "            return True",
+        '        busy = state["speaking"] or state["requested"] or state["active"]',
+        '        return not busy and state["answered"] >= state["turns"] and idle > 1',
         "",
         "    def speak_then_hang_up():",
-        "        send(audio)",
+        "        try:",
+        "            send(audio)",
         *["    " + line for line in finish],
-        '        while state["busy"] or time.monotonic() - state["last"] < 3:',
-        "            time.sleep(0.2)",
+        "            while not finished():",
+        "                time.sleep(0.1)",
+        "        except Exception as e:  # the connection went away",
+        '            print(f"stopped sending: {e}", file=sys.stderr)',
         "        connection.close()",
         "",
         "    threading.Thread(target=speak_then_hang_up, daemon=True).start()",
         "    for event in connection:",
         '        state["last"] = time.monotonic()',
-        '        if event.type == "conversation.item.input_audio_transcription.completed":',
-        '            print("you:", event.transcript)',
+        '        if event.type == "input_audio_buffer.speech_started":',
+        '            state["speaking"] = True',
+        '        elif event.type == "input_audio_buffer.speech_stopped":',
+        '            state["speaking"] = False',
+        *on_commit,
+        '        elif event.type == "conversation.item.input_audio_transcription.completed":',
+        "            end_line()",
+        '            print("you:", event.transcript.strip())',
         '        elif event.type == "response.created":',
-        '            state["busy"] = True',
+        '            state["active"][event.response.id] = state["turns"]',
+        '            state["requested"] = max(0, state["requested"] - 1)',
         '        elif event.type in ("response.output_audio_transcript.delta", "response.output_text.delta"):',
+        '            if not state["midline"]:',
+        '                print("assistant: ", end="")',
+        '                state["midline"] = True',
         '            print(event.delta, end="", flush=True)',
         '        elif event.type == "response.output_audio.delta":',
         "            reply += base64.b64decode(event.delta)",
         '        elif event.type == "error":',
-        '            print("error:", event.error.message)',
+        "            end_line()",
+        '            state["requested"] = 0  # a request the server refused gets no response',
+        '            print(f"error ({event.error.type}): {event.error.message}", file=sys.stderr)',
         '        elif event.type == "response.done":',
-        '            print(f"  [{event.response.status}]")',
-        '            calls = [item for item in event.response.output if item.type == "function_call"]',
+        "            end_line()",
+        "            response = event.response",
+        '            print(f"[response {response.status}]")',
+        '            calls = [item for item in response.output or [] if item.type == "function_call"]',
         "            for call in calls:",
+        '                print(f"tool call: {call.name}({call.arguments})")',
         "                output = handle_tool(call.name, call.arguments)",
         '                item = {"type": "function_call_output", "call_id": call.call_id, "output": output}',
         "                connection.conversation.item.create(item=item)",
-        '            if calls and event.response.status == "completed":',
-        "                connection.response.create()",
+        '            turn = state["active"].pop(response.id, None)',
+        "            if turn is None:  # its response.created never came",
+        '                state["requested"] = max(0, state["requested"] - 1)',
+        '                turn = state["turns"]',
+        '            if calls and response.status == "completed":',
+        '                state["requested"] += 1',
+        "                connection.response.create()  # the model goes on with the tools' results",
         "            else:",
-        '                state["busy"] = False',
+        '                state["answered"] = max(state["answered"], turn)',
         "",
+        "end_line()",
         'with wave.open("reply.wav", "wb") as w:',
         "    w.setnchannels(1)",
         "    w.setsampwidth(2)",
         "    w.setframerate(RATE)",
         "    w.writeframes(bytes(reply))",
         'print(f"reply.wav: {len(reply) / (RATE * 2):.1f} s of the assistant\'s audio")',
+        'if state["gave_up"]:',
+        '    sys.exit(f"no answer from the server within {PATIENCE} s; hung up")',
     ]
     return "\n".join(lines) + "\n"
 
