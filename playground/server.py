@@ -89,6 +89,7 @@ def create_app(
         head=(
             f'<script src="{STATIC_URL}/studio.js" defer></script>'
             f'<script src="{STATIC_URL}/realtime.js" defer></script>'
+            f'<script src="{STATIC_URL}/transcribe.js" defer></script>'
         ),
         ssr_mode=False,
         footer_links=["api"],

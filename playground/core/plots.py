@@ -12,7 +12,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["DEFAULT_COLOR", "spectrogram_figure", "waveform_figure"]
+__all__ = ["DEFAULT_COLOR", "spectrogram_figure", "waveform_figure", "word_timeline_figure"]
 
 DEFAULT_COLOR = "#7c3aed"
 FLOOR_DB = -80.0
@@ -156,4 +156,41 @@ def spectrogram_figure(
     )
     _layout(fig, title=title, height=220, duration=duration)
     fig.update_yaxes(title_text="Hz", range=[0, float(freqs[keep][-1])])
+    return fig
+
+
+def word_timeline_figure(
+    samples: np.ndarray,
+    sample_rate: int,
+    words: list[tuple[float, float, str]],
+    *,
+    title: str = "",
+    rows: int = 3,
+) -> go.Figure:
+    """The waveform with each transcribed word drawn under it as a bar from its start to
+    its end, staggered over ``rows`` lanes so neighbours do not overlap."""
+    fig = waveform_figure(samples, sample_rate, title=title)
+    duration = len(_mono(samples)) / sample_rate if len(samples) else 1.0
+    lane_y = [-1.25 - 0.3 * k for k in range(rows)]
+    for i, (start, end, _) in enumerate(words):
+        y = lane_y[i % rows]
+        fig.add_shape(
+            type="rect", x0=start, x1=max(end, start + 0.02), y0=y - 0.12, y1=y + 0.12,
+            line={"width": 0}, fillcolor="rgba(124, 58, 237, 0.18)",
+        )  # fmt: skip
+    if words:
+        fig.add_trace(
+            go.Scatter(
+                x=[(s + e) / 2 for s, e, _ in words],
+                y=[lane_y[i % rows] for i in range(len(words))],
+                text=[w for _, _, w in words],
+                mode="text",
+                textfont={"size": 11},
+                customdata=[[s, e] for s, e, _ in words],
+                hovertemplate="%{text}<br>%{customdata[0]:.2f}–%{customdata[1]:.2f} s<extra></extra>",
+            )
+        )
+    fig.update_layout(height=180 + 28 * rows)
+    fig.update_yaxes(range=[lane_y[-1] - 0.25, 1], tickvals=[-1, 0, 1])
+    fig.update_xaxes(range=[0, max(duration, max((e for _, e, _ in words), default=0.0))])
     return fig

@@ -10,6 +10,7 @@ from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
 from playground.ui.settings import KINDS, apply_provider, header_html, session_header, test_connection
 from playground.ui.studio import create_studio_tab, refresh_vibes, update_code
+from playground.ui.transcribe import create_transcribe_tab, model_options, transcription_code
 from playground.ui.voicechat import create_voicechat_tab, realtime_code
 
 __all__ = ["create_ui", "header_html"]
@@ -24,6 +25,8 @@ def _about_markdown() -> str:
         "Play to hear it streamed; copy the exact Python / JavaScript / curl code.  \n"
         "**Compare**: up to six variants side by side, run at once, with waveforms, spectrograms, timings, "
         "costs and an optional round-trip intelligibility check; or a blind A/B test with a local leaderboard.  \n"
+        "**Transcribe**: a file, the microphone or the Studio's last output through every transcription "
+        "parameter; streamed text, words on the waveform, subtitles, WER and a word diff against a reference.  \n"
         "**Voice chat**: talk to a realtime model from your microphone (or compare with the classic "
         "speech-to-text → chat → speech pipeline), interrupt it, give it tools, watch every event.\n\n"
         f"**Speech voices ({len(cat.voice_ids)}):** {', '.join(cat.voice_ids)}  \n"
@@ -47,6 +50,8 @@ def create_ui(
             studio = create_studio_tab()
         with gr.Tab("Compare", id="compare", elem_id="pg-tab-compare"):
             compare_providers = create_compare_tab()
+        with gr.Tab("Transcribe", id="transcribe", elem_id="pg-tab-transcribe"):
+            transcribe = create_transcribe_tab()
         with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
             voicechat = create_voicechat_tab()
         with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):
@@ -84,9 +89,11 @@ def create_ui(
             api_name="use_provider",
         ).then(update_code, studio.settings, studio.code_outputs, queue=False).then(
             realtime_code, voicechat.settings, voicechat.code, queue=False
-        )
+        ).then(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)
         demo.load(update_code, studio.settings, studio.code_outputs, queue=False)
         demo.load(realtime_code, voicechat.settings, voicechat.code, queue=False)
+        demo.load(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)
+        demo.load(model_options, transcribe.option_inputs, transcribe.option_outputs, queue=False)
         demo.load(session_header, None, header, queue=False)
         demo.load(refresh_vibes, None, [studio.chips, studio.all_vibes], queue=False)
         demo.load(provider_choices, None, compare_providers, queue=False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,8 @@ class UIContext:
     #: one-time tickets for the browser's realtime relay (minted per Connect)
     relay: RelayTickets = field(default_factory=RelayTickets)
     out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
+    #: each browser session's last Studio output (for "use the last studio output"), bounded
+    _outputs: OrderedDict[str, str] = field(default_factory=OrderedDict)
 
     @classmethod
     def create(
@@ -91,6 +94,18 @@ class UIContext:
 
     def vibe(self, name: str) -> Vibe | None:
         return next((v for v in self.all_vibes() if v.name == name), None)
+
+    def remember_output(self, session: str | None, path: Path) -> None:
+        if not session:
+            return
+        self._outputs[session] = str(path)
+        self._outputs.move_to_end(session)
+        while len(self._outputs) > self.sessions.limit:
+            self._outputs.popitem(last=False)
+
+    def last_output(self, session: str | None) -> str | None:
+        path = self._outputs.get(session or "")
+        return path if path and Path(path).is_file() else None
 
     def output_path(self, name: str) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -260,7 +260,7 @@ def _metrics(result: Any) -> str:
     return line
 
 
-def finish_speech(token: str, vibe_name: str | None) -> tuple[str, Any, Any]:
+def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None) -> tuple[str, Any, Any]:
     """Wait for the run started by ``start_speech``: metrics, download file, waveform."""
     ctx = get_context()
     pending = ctx.streams.get(token or "")
@@ -271,6 +271,7 @@ def finish_speech(token: str, vibe_name: str | None) -> tuple[str, Any, Any]:
         return f"⚠️ {html.escape(error or 'speech failed')}", gr.update(), None
     path = ctx.output_path(_file_name(pending.spec, vibe_name))
     path.write_bytes(result.audio)
+    ctx.remember_output(getattr(request, "session_hash", None), path)
     try:
         sound = decode(result.audio, pending.spec.response_format)
         figure = waveform_figure(to_mono(sound.samples), sound.sample_rate, title="Waveform")

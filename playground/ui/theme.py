@@ -142,4 +142,17 @@ CSS = """
 .pg-rt-latency th, .pg-rt-latency td { padding: 2px 8px; text-align: right;
   border-bottom: 1px solid var(--border-color-primary); }
 .pg-rt-example { font-size: 0.72rem; max-height: 140px; overflow: auto; }
+/* transcription tab */
+.pg-muted, .pg-muted p { color: var(--body-text-color-subdued); font-size: 0.8rem; }
+.pg-wer { font-size: 0.9rem; line-height: 1.6; }
+.pg-diff { margin-top: 4px; padding: 8px 10px; border-radius: 10px; background: var(--background-fill-secondary); }
+.pg-sub { background: #fef3c7; border-radius: 4px; padding: 0 3px; }
+.pg-sub s { color: #b45309; }
+.pg-del { background: #fee2e2; color: #b91c1c; border-radius: 4px; padding: 0 3px; }
+.pg-ins { background: #dcfce7; color: #15803d; text-decoration: none; border-radius: 4px; padding: 0 3px; }
+#pg-tr-player { width: 100%; height: 36px; margin-bottom: 4px; }
+.pg-tr-words { line-height: 1.9; }
+.pg-tr-seek { border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  border-radius: 6px; padding: 0 5px; margin: 1px; cursor: pointer; font-size: 0.85rem; }
+.pg-tr-seek:hover, .pg-tr-seek.pg-on { background: #ede9fe; border-color: #7c3aed; }
 """

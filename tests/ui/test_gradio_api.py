@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
-from gradio_client import Client
+import srt
+import webvtt
+from gradio_client import Client, handle_file
 
 from playground.core import audio
+from playground.core.subtitles import cue_text
+from playground.core.textmetrics import word_error_rate
+from tests.conftest import REPO
 
 pytestmark = pytest.mark.models
 
@@ -34,6 +41,9 @@ EXPECTED = {
     "/vote_a",
     "/vote_b",
     "/vote_tie",
+    "/transcribe",
+    "/load_audio",
+    "/use_studio_output",
 }
 
 
@@ -99,3 +109,82 @@ def test_blind_round_and_vote(client):
     state, reveal, board = client.predict(state, api_name="/vote_tie")
     assert "tie" in reveal and "A was" in reveal
     assert board["data"] and board["data"][0][6] >= 1
+
+
+SPEECH = REPO.parent / "shared" / "testdata" / "speech"
+MANIFEST = {c["file"]: c for c in json.loads((SPEECH / "manifest.json").read_text())["clips"]}
+FORMATS = ["json", "text", "srt", "vtt", "verbose_json"]
+
+
+def _check_content(clip: str, text: str) -> None:
+    """What each clip must say: the reference within 10% WER where the manifest has one."""
+    low = text.lower()
+    if clip == "jfk.flac":
+        assert word_error_rate(MANIFEST[clip]["text"], text) <= 0.10, text
+    elif clip == "stereo_diarization.wav":  # two voices, one per channel, heard as one mono mix
+        assert "wizard" in low and "curtain" in low, text
+    elif clip == "hotwords.mp3":
+        assert "ComfyUI" in text, text  # the prompt spells the product name
+    else:
+        assert "permission is hereby granted" in low and "software" in low, text
+
+
+@pytest.mark.parametrize("clip", sorted(MANIFEST))
+def test_transcribe_every_clip_in_every_format(client, clip, tmp_path):
+    duration = audio.decode((SPEECH / clip).read_bytes()).duration
+    prompt = "ComfyUI" if clip == "hotwords.mp3" else ""
+    for fmt in FORMATS:
+        grains = ["word", "segment"] if fmt == "verbose_json" else []
+        text, metrics, timeline, words, subtitle, _wer = client.predict(
+            handle_file(SPEECH / clip), "transcribe", "whisper-1", "", prompt, -0.05, fmt, grains, False, False, "",
+            api_name="/transcribe",
+        )  # fmt: skip
+        assert "Total" in metrics, (fmt, metrics)
+        if fmt == "srt":
+            cues = list(srt.parse(text))
+            assert cues and all(0 <= c.start.total_seconds() < c.end.total_seconds() <= duration + 0.5 for c in cues)
+            sub = subtitle["value"] if isinstance(subtitle, dict) else subtitle
+            assert Path(sub).suffix == ".srt"
+            _check_content(clip, cue_text(text))
+        elif fmt == "vtt":
+            (tmp_path / "a.vtt").write_text(text)
+            cues = webvtt.read(str(tmp_path / "a.vtt"))
+            assert cues and all(0 <= c.start_in_seconds < c.end_in_seconds <= duration + 0.5 for c in cues)
+            _check_content(clip, cue_text(text))
+        else:
+            _check_content(clip, text)
+        if fmt == "verbose_json":
+            starts = [float(x) for x in re.findall(r'data-t="([0-9.]+)"', words)]
+            assert starts == sorted(starts) and 0 <= starts[0] and starts[-1] <= duration, starts
+            assert isinstance(timeline, dict) and timeline.get("visible") and timeline.get("value")  # words drawn
+
+
+def test_bad_inputs_get_a_clear_message_and_the_app_keeps_serving(client, tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    cases = {}
+    (tmp_path / "empty.wav").write_bytes(b"")
+    cases["empty.wav"] = "empty"
+    (tmp_path / "notes.wav").write_text("these are my meeting notes, not audio\n" * 20)
+    cases["notes.wav"] = "audio"
+    sf.write(tmp_path / "short.wav", np.zeros(1600, np.float32), 16000)
+    cases["short.wav"] = "short"
+    with (tmp_path / "huge.wav").open("wb") as fh:
+        fh.truncate(30 * 2**20)
+    cases["huge.wav"] = "limit"
+    for name, needle in cases.items():
+        text, metrics, *_ = client.predict(
+            handle_file(tmp_path / name), "transcribe", "whisper-1", "", "", -0.05, "json", [], False, False, "",
+            api_name="/transcribe",
+        )  # fmt: skip
+        assert metrics.startswith("⚠️") and needle in metrics.lower(), (name, metrics)
+    # stereo 8 kHz is fine: it is transcribed
+    jfk = audio.decode((SPEECH / "jfk.flac").read_bytes())
+    low = audio.resample(jfk.samples.mean(axis=1), jfk.sample_rate, 8000)
+    sf.write(tmp_path / "phone.wav", np.stack([low, low], axis=1), 8000)
+    text, metrics, *_ = client.predict(
+        handle_file(tmp_path / "phone.wav"), "transcribe", "whisper-1", "", "", -0.05, "json", [], False, False, "",
+        api_name="/transcribe",
+    )  # fmt: skip
+    assert word_error_rate(MANIFEST["jfk.flac"]["text"], text) <= 0.2, (text, metrics)

@@ -1,0 +1,410 @@
+"""Transcription tab: a file, the microphone or the last Studio output, through every
+parameter of the transcription (and translation) API.
+
+The panel only offers what the catalog says the chosen model takes, and says why the
+rest is off. A run streams its text when the model can; verbose_json words are drawn
+under the waveform and listed as buttons that play the audio from there
+(``static/transcribe.js``); subtitles download with their own extension; a reference
+text gives the word error rate and a word diff (``core/textmetrics``: Whisper's
+normaliser, jiwer's alignment). The code panel shows the same request, with the
+uploaded file's name.
+"""
+
+from __future__ import annotations
+
+import html
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from playground.client.runner import Runner
+from playground.core.audio import AudioDecodeError, decode, to_mono
+from playground.core.catalog import get_catalog
+from playground.core.errors import PlaygroundError, SpecError
+from playground.core.plots import waveform_figure, word_timeline_figure
+from playground.core.pricing import format_cost
+from playground.core.snippets import render
+from playground.core.specs import TranscriptionSpec
+from playground.core.subtitles import cue_text
+from playground.core.textmetrics import word_diff
+from playground.ui.context import get_context
+
+__all__ = [
+    "TranscribeParts",
+    "audio_loaded",
+    "create_transcribe_tab",
+    "diff_html",
+    "model_options",
+    "run_transcription",
+    "transcription_code",
+    "transcription_spec",
+    "use_studio_output",
+]
+
+TASKS = [("Transcribe", "transcribe"), ("Translate to English", "translate")]
+#: OpenAI refuses shorter audio; below half a second a clip rarely holds a word
+MIN_SECONDS = 0.1
+SHORT_SECONDS = 0.5
+SUBTITLES = ("srt", "vtt")
+
+
+@dataclass
+class TranscribeParts:
+    settings: list[Any]
+    code_outputs: list[gr.Code]
+    #: (model, task, fmt) -> the options the model allows, for the page load
+    option_inputs: list[Any]
+    option_outputs: list[Any]
+
+
+def _model(model: str) -> Any:
+    return get_catalog().transcription_model(model)
+
+
+def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, str]:
+    """What the panel may offer for this model and task: (formats, granularities, logprobs,
+    stream, why the rest is off)."""
+    info = _model(model)
+    if info is None:
+        return gr.update(), gr.update(), gr.update(), gr.update(), f"Unknown model {model!r}."
+    why = []
+    formats = list(info.response_formats)
+    if task == "translate" and not info.translation:
+        why.append(f"{info.id} does not translate; whisper-1 does.")
+    fmt = fmt if fmt in formats else formats[0]
+    grains = info.timestamp_granularities and fmt == "verbose_json"
+    if not info.timestamp_granularities:
+        why.append(f"Word and segment timestamps: whisper-1 only (verbose_json), not {info.id}.")
+    elif fmt != "verbose_json":
+        why.append("Word and segment timestamps need the verbose_json format.")
+    logprobs = info.logprobs and fmt == "json" and task == "transcribe"
+    if not info.logprobs:
+        why.append(f"Log-probabilities: not offered by {info.id}.")
+    stream = info.stream and task == "transcribe"
+    if not info.stream:
+        why.append(f"Streaming: not offered by {info.id} (whole result at once).")
+    elif task == "translate":
+        why.append("Translations do not stream.")
+
+    def allowed(ok: bool, off: Any, **shown: Any) -> Any:
+        """Offered: leave the user's choice; not offered: switch it off."""
+        return gr.update(**shown) if ok else gr.update(value=off, **{k: False for k in shown})
+
+    return (
+        gr.update(choices=formats, value=fmt),
+        allowed(grains, [], visible=True),
+        allowed(logprobs, False, interactive=True),
+        allowed(stream, False, interactive=True),
+        " ".join(why),
+    )
+
+
+def transcription_spec(
+    path: str | None,
+    task: str,
+    model: str,
+    language: str,
+    prompt: str,
+    temperature: float | None,
+    fmt: str,
+    grains: list[str] | None,
+    logprobs: bool,
+    stream: bool,
+) -> TranscriptionSpec:
+    return TranscriptionSpec(
+        file=path or "",
+        task=task,
+        model=model,
+        language=language or "",
+        prompt=(prompt or "").strip(),
+        temperature=None if temperature is None or temperature < 0 else float(temperature),  # left end: default
+        response_format=fmt,
+        timestamp_granularities=tuple(grains or ()),
+        include_logprobs=bool(logprobs),
+        stream=bool(stream),
+    )
+
+
+def audio_loaded(path: str | None) -> tuple[Any, str]:
+    """The waveform and duration as soon as audio is loaded (or what is wrong with it)."""
+    if not path:
+        return None, ""
+    try:
+        sound = decode(Path(path).read_bytes())
+    except (AudioDecodeError, OSError) as e:
+        return None, f"⚠️ This file is not audio the playground can read: {html.escape(str(e))}"
+    mono = to_mono(sound.samples)
+    seconds = len(mono) / sound.sample_rate
+    channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
+    info = f"**{seconds:.2f} s** · {sound.sample_rate} Hz · {channels} channel{'s' if channels > 1 else ''}"
+    return waveform_figure(mono, sound.sample_rate, title=Path(path).name), info
+
+
+def _seconds(path: str) -> float | None:
+    try:
+        return decode(Path(path).read_bytes()).duration
+    except (AudioDecodeError, OSError):
+        return None  # the server says what is wrong with it
+
+
+def use_studio_output(request: gr.Request = None) -> tuple[str | None, str]:
+    path = get_context().last_output(getattr(request, "session_hash", None))
+    if path is None:
+        return None, "Nothing from the Studio yet: press Play there first."
+    return path, f"The Studio's last output: `{Path(path).name}`."
+
+
+def diff_html(reference: str, heard: str) -> str:
+    """WER and the word diff: substitutions, deletions (said, not heard), insertions."""
+    diff = word_diff(reference, heard)
+    out = []
+    for op, ref, hyp in diff.chunks:
+        r, h = html.escape(" ".join(ref)), html.escape(" ".join(hyp))
+        if op == "equal":
+            out.append(r)
+        elif op == "substitute":
+            out.append(f'<span class="pg-sub" title="said: {r}"><s>{r}</s> {h}</span>')
+        elif op == "delete":
+            out.append(f'<del class="pg-del" title="said, not heard">{r}</del>')
+        else:
+            out.append(f'<ins class="pg-ins" title="heard, not said">{h}</ins>')
+    counts = f"{diff.substitutions} substituted · {diff.deletions} missed · {diff.insertions} added"
+    return (
+        f'<div class="pg-wer"><b>WER {100 * diff.wer:.1f}%</b> <span class="pg-muted">({counts}, of '
+        f"{diff.reference_words} reference words; both sides normalised like Whisper's evaluations)</span>"
+        f'<div class="pg-diff">{" ".join(out)}</div></div>'
+    )
+
+
+def _words_html(path: str, raw: Any) -> str:
+    """The audio and, for verbose_json, each word (or segment) as a button that plays from there."""
+    if not isinstance(raw, dict):
+        return ""
+    items = [(w["start"], w["word"]) for w in raw.get("words") or []]
+    kind = "words"
+    if not items:
+        items = [(s["start"], s["text"]) for s in raw.get("segments") or []]
+        kind = "segments"
+    if not items:
+        return ""
+    buttons = " ".join(
+        f'<button type="button" class="pg-tr-seek" data-t="{start:.2f}" title="{start:.2f} s">'
+        f"{html.escape(str(text).strip())}</button>"
+        for start, text in items
+    )
+    src = f"/gradio_api/file={html.escape(path)}"
+    return (
+        f'<audio id="pg-tr-player" controls preload="auto" src="{src}"></audio>'
+        f'<div class="pg-tr-words"><span class="pg-muted">Click {kind} to play from there:</span> {buttons}</div>'
+    )
+
+
+def _timeline(path: str, raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        return None
+    words = [(float(w["start"]), float(w["end"]), str(w["word"])) for w in raw.get("words") or []]
+    if not words:
+        words = [(float(s["start"]), float(s["end"]), str(s["text"]).strip()[:24]) for s in raw.get("segments") or []]
+    if not words:
+        return None
+    try:
+        sound = decode(Path(path).read_bytes())
+    except (AudioDecodeError, OSError):
+        return None
+    return word_timeline_figure(to_mono(sound.samples), sound.sample_rate, words, title="Words on the waveform")
+
+
+def _subtitle_file(path: str, fmt: str, text: str) -> str:
+    out = get_context().output_path(f"{Path(path).stem}-{int(time.time())}.{fmt}")
+    out.write_text(text, encoding="utf-8")
+    return str(out)
+
+
+def _metrics(result: Any, streamed: bool) -> str:
+    parts = []
+    if streamed:
+        parts.append(f"**First text** {result.ttfb_ms:.0f} ms")
+    parts.append(f"**Total** {result.total_ms:.0f} ms")
+    if result.duration_s is not None:
+        parts.append(f"**Audio** {result.duration_s:.2f} s")
+    parts.append(f"**Est. cost** {format_cost(result.est_cost)}")
+    return " · ".join(parts)
+
+
+def run_transcription(
+    path: str | None,
+    task: str,
+    model: str,
+    language: str,
+    prompt: str,
+    temperature: float | None,
+    fmt: str,
+    grains: list[str] | None,
+    logprobs: bool,
+    stream: bool,
+    reference: str,
+    request: gr.Request = None,
+) -> Iterator[tuple[Any, ...]]:
+    """Yields (text, metrics, timeline, words, subtitle file, WER); the text grows while it streams."""
+    nothing = (gr.update(visible=False), "", gr.update(value=None, visible=False), "")  # timeline, words, file, WER
+    if not path:
+        yield ("", "⚠️ Load a file, record from the microphone, or use the Studio's last output first.", *nothing)
+        return
+    spec = transcription_spec(path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream)
+    try:
+        spec.validate()
+    except SpecError as e:
+        yield ("", f"⚠️ {html.escape(str(e))}", *nothing)
+        return
+    seconds = _seconds(path)
+    if seconds is not None and seconds < MIN_SECONDS:
+        yield ("", f"⚠️ The clip is {seconds:.2f} s long: too short (at least {MIN_SECONDS} s).", *nothing)
+        return
+    runner = Runner(get_context().provider_for(request))
+    deltas: queue.Queue[str] = queue.Queue()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = runner.transcribe(spec, on_delta=deltas.put)
+        except PlaygroundError as e:
+            box["error"] = str(e)
+        finally:
+            deltas.put("")  # wake the loop
+
+    worker = threading.Thread(target=work, name="transcribe", daemon=True)
+    worker.start()
+    text = ""
+    while worker.is_alive() or not deltas.empty():
+        try:
+            piece = deltas.get(timeout=0.1)
+        except queue.Empty:
+            continue
+        if piece:
+            text += piece
+            yield (text, "Streaming…", *nothing)
+    worker.join()
+    if "error" in box:
+        yield (text, f"⚠️ {html.escape(box['error'])}", *nothing)
+        return
+    result = box["result"]
+    raw = result.raw
+    if not result.text.strip():
+        seconds = result.duration_s or 0.0
+        why = f" in {seconds:.2f} s of audio: too short to hold a word" if seconds < SHORT_SECONDS else " (silence?)"
+        yield ("", f"⚠️ Nothing was heard{why}. {_metrics(result, spec.stream)}", *nothing)
+        return
+    shown = raw if isinstance(raw, str) and fmt in (*SUBTITLES, "text") else result.text
+    subtitle = (
+        gr.update(value=_subtitle_file(path, fmt, raw), visible=True)
+        if fmt in SUBTITLES and isinstance(raw, str)
+        else gr.update(value=None, visible=False)
+    )
+    spoken = cue_text(raw) if fmt in SUBTITLES and isinstance(raw, str) else result.text
+    wer = diff_html(reference, spoken) if (reference or "").strip() else ""
+    figure = _timeline(path, raw)
+    plot = gr.update(value=figure, visible=figure is not None)
+    yield (shown, _metrics(result, spec.stream), plot, _words_html(path, raw), subtitle, wer)
+
+
+def transcription_code(
+    path: str | None,
+    task: str,
+    model: str,
+    language: str,
+    prompt: str,
+    temperature: float | None,
+    fmt: str,
+    grains: list[str] | None,
+    logprobs: bool,
+    stream: bool,
+    request: gr.Request = None,
+) -> list[str]:
+    """Python / JavaScript / curl for exactly these settings, with the file's own name."""
+    spec = transcription_spec(path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream)
+    name = Path(path).name if path else "speech.mp3"
+    problems = spec.problems(check_file=False)
+    if problems:
+        note = "# Fix the settings first: " + "; ".join(str(p) for p in problems) + "\n"
+        return [note, note.replace("#", "//", 1), note]
+    base_url = get_context().provider_for(request).snippet_base_url
+    return [render(spec, lang, base_url=base_url, file_path=name) for lang in ("python", "js", "curl")]
+
+
+def create_transcribe_tab() -> TranscribeParts:
+    cat = get_catalog()
+    langs = [("Auto-detect", ""), *[(code, code) for code in cat.raw["transcription"]["languages"]]]
+    models = list(cat.transcription_models)
+    default = cat.transcription_default_model
+    first = cat.transcription_models[default]
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=2, min_width=380):
+            task = gr.Radio(TASKS, value="transcribe", label="Mode", elem_id="pg-tr-task")
+            audio = gr.Audio(
+                sources=["upload", "microphone"],
+                type="filepath",
+                label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {cat.upload_max_bytes // 2**20} MB)",
+                elem_id="pg-tr-audio",
+            )
+            with gr.Row():
+                studio_btn = gr.Button("Use the Studio's last output", size="sm", elem_id="pg-tr-studio")
+                audio_info = gr.Markdown(elem_id="pg-tr-info")
+            wave = gr.Plot(label="Waveform", elem_id="pg-tr-wave", show_label=False)
+            with gr.Row():
+                model = gr.Dropdown(models, value=default, label="Model", elem_id="pg-tr-model")
+                language = gr.Dropdown(langs, value="", label="Language")
+            prompt = gr.Textbox(label="Prompt (vocabulary, spelling, style)", lines=1, max_lines=3)
+            with gr.Row():
+                # every format the API knows; the page narrows it to the model's on load and on change
+                fmt = gr.Radio(
+                    list(cat.transcription_response_formats), value="json", label="Response format", elem_id="pg-tr-fmt"
+                )
+                temperature = gr.Slider(-0.05, 1, value=-0.05, step=0.05, label="Temperature (left: server default)")
+            with gr.Row():
+                grains = gr.CheckboxGroup(
+                    ["word", "segment"], label="Timestamps", visible=False, elem_id="pg-tr-grains"
+                )
+                logprobs = gr.Checkbox(label="Log-probabilities", value=False, interactive=first.logprobs)
+                stream = gr.Checkbox(
+                    label="Stream the text", value=first.stream, interactive=first.stream, elem_id="pg-tr-stream"
+                )
+            why = gr.Markdown(elem_classes=["pg-muted"], elem_id="pg-tr-why")
+            reference = gr.Textbox(label="Reference text (optional: WER and word diff)", lines=2, elem_id="pg-tr-ref")
+            go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go")
+        with gr.Column(scale=3, min_width=520):
+            text = gr.Textbox(label="Transcript", lines=6, max_lines=16, elem_id="pg-tr-text")
+            metrics = gr.Markdown(elem_id="pg-tr-metrics")
+            wer = gr.HTML(elem_id="pg-tr-wer")
+            words = gr.HTML(elem_id="pg-tr-words")
+            timeline = gr.Plot(label="Words on the waveform", show_label=False, visible=False, elem_id="pg-tr-timeline")
+            subtitle = gr.File(label="Subtitles", visible=False, elem_id="pg-tr-subtitle")
+            with gr.Tabs():
+                with gr.Tab("Python"):
+                    code_py = gr.Code(language="python", show_label=False, lines=10, elem_id="pg-tr-code-python")
+                with gr.Tab("JavaScript"):
+                    code_js = gr.Code(language="javascript", show_label=False, lines=10)
+                with gr.Tab("curl"):
+                    code_curl = gr.Code(language="shell", show_label=False, lines=10)
+
+    settings = [audio, task, model, language, prompt, temperature, fmt, grains, logprobs, stream]
+    codes = [code_py, code_js, code_curl]
+    options = [fmt, grains, logprobs, stream, why]
+    audio.change(audio_loaded, audio, [wave, audio_info], api_name="load_audio", queue=False)
+    studio_btn.click(use_studio_output, None, [audio, audio_info], api_name="use_studio_output", queue=False)
+    gr.on([model.change, task.change], model_options, [model, task, fmt], options, queue=False)
+    fmt.change(model_options, [model, task, fmt], options, queue=False)
+    gr.on([c.change for c in settings], transcription_code, settings, codes, queue=False)
+    go.click(
+        run_transcription,
+        [*settings, reference],
+        [text, metrics, timeline, words, subtitle, wer],
+        api_name="transcribe",
+        concurrency_limit=4,
+    )
+    return TranscribeParts(settings, codes, [model, task, fmt], options)

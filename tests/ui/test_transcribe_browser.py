@@ -1,0 +1,39 @@
+"""The transcription tab in Debian's Chromium: record from a fake microphone fed from a
+speech WAV (JFK, ../shared/testdata), transcribe, and see the words and the diff."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.test_browser import VIEWPORT
+from tests.ui.test_voicechat_browser import mic_browser, mic_wav  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.browser, pytest.mark.models]
+
+
+def test_record_from_the_microphone_and_transcribe(mic_browser, app_url, shots):  # noqa: F811
+    context = mic_browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        page.goto(app_url, wait_until="load")
+        page.get_by_role("tab", name="Transcribe").click()
+        box = page.locator("#pg-tr-audio")
+        box.get_by_label("Record audio").click()
+        box.locator("button.record-button").click()
+        page.wait_for_timeout(9000)  # the fake microphone plays JFK from its first word
+        box.locator("button.stop-button").click()
+        page.wait_for_function(
+            "() => /\\d+\\.\\d+ s/.test(document.querySelector('#pg-tr-info').innerText)", timeout=30_000
+        )  # the waveform and duration show as soon as the recording is loaded
+        page.wait_for_selector("#pg-tr-wave .main-svg", timeout=30_000)  # plotly drew the waveform
+        page.fill("#pg-tr-ref textarea", "And so my fellow Americans, ask not what your country can do for you")
+        page.click("#pg-tr-go")
+        page.wait_for_function("() => document.querySelector('#pg-tr-wer').innerText.includes('WER')", timeout=120_000)
+        text = page.input_value("#pg-tr-text textarea").lower()
+        assert "fellow" in text and "country" in text, text
+        assert "Total" in page.inner_text("#pg-tr-metrics")
+        assert page.locator("#pg-tr-wer .pg-diff").count() == 1
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(shots / "transcribe.png"))
+    finally:
+        context.close()
