@@ -98,6 +98,8 @@ class Catalog:
     llm_queue_max: int
     recent_runs_max: int
     browser_sessions_max: int
+    history_max_bytes: int
+    history_max_runs: int
     realtime_sessions_max: int
     realtime_event_max_bytes: int
     realtime_buffer_max_seconds: int
@@ -318,6 +320,8 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         llm_queue_max=r.get(limits, "llm_queue_max", "limits", int),
         recent_runs_max=r.get(limits, "recent_runs_max", "limits", int),
         browser_sessions_max=r.get(limits, "browser_sessions_max", "limits", int),
+        history_max_bytes=r.get(limits, "history_max_bytes", "limits", int),
+        history_max_runs=r.get(limits, "history_max_runs", "limits", int),
         realtime_sessions_max=r.get(limits, "realtime_sessions_max", "limits", int),
         realtime_event_max_bytes=r.get(limits, "realtime_event_max_bytes", "limits", int),
         realtime_buffer_max_seconds=r.get(limits, "realtime_buffer_max_seconds", "limits", int),

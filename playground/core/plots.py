@@ -12,7 +12,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["DEFAULT_COLOR", "spectrogram_figure", "waveform_figure", "word_timeline_figure"]
+__all__ = ["DEFAULT_COLOR", "run_trace_figure", "spectrogram_figure", "waveform_figure", "word_timeline_figure"]
 
 DEFAULT_COLOR = "#7c3aed"
 FLOOR_DB = -80.0
@@ -193,4 +193,37 @@ def word_timeline_figure(
     fig.update_layout(height=180 + 28 * rows)
     fig.update_yaxes(range=[lane_y[-1] - 0.25, 1], tickvals=[-1, 0, 1])
     fig.update_xaxes(range=[0, max(duration, max((e for _, e, _ in words), default=0.0))])
+    return fig
+
+
+def run_trace_figure(timings: dict[str, float], *, title: str = "Trace") -> go.Figure:
+    """A run's timeline: request sent at 0, then each recorded moment (ms) as a marked step."""
+    steps = sorted(((k, float(v)) for k, v in timings.items() if isinstance(v, int | float)), key=lambda kv: kv[1])
+    names = {"ttfb_ms": "first byte", "total_ms": "done", "heard_ms": "first heard"}
+    fig = go.Figure()
+    if steps:
+        end = steps[-1][1]
+        fig.add_trace(
+            go.Bar(
+                x=[end], y=["request"], base=[0], orientation="h", marker={"color": "rgba(124, 58, 237, 0.2)"},
+                hovertemplate="request → done: %{x:.0f} ms<extra></extra>",
+            )
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=[0, *(v for _, v in steps)],
+                y=["request"] * (len(steps) + 1),
+                mode="markers+text",
+                text=["sent", *(names.get(k, k.removesuffix("_ms")) for k, _ in steps)],
+                textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(steps) + 1)],
+                marker={"size": 11, "color": DEFAULT_COLOR},
+                hovertemplate="%{text}: %{x:.0f} ms<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}}, height=170, showlegend=False, template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 30, "b": 35},
+    )  # fmt: skip
+    end = steps[-1][1] if steps else 1.0
+    fig.update_xaxes(title_text="ms since the request was sent", range=[-0.08 * end, 1.12 * end])
     return fig

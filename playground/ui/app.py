@@ -8,7 +8,9 @@ from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
 from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
+from playground.ui.history import create_history_tab, list_runs
 from playground.ui.settings import KINDS, apply_provider, header_html, session_header, test_connection
+from playground.ui.share import apply_shared, reopen_run
 from playground.ui.studio import create_studio_tab, refresh_vibes, update_code
 from playground.ui.transcribe import create_transcribe_tab, model_options, transcription_code
 from playground.ui.voicechat import create_voicechat_tab, realtime_code
@@ -27,6 +29,8 @@ def _about_markdown() -> str:
         "costs and an optional round-trip intelligibility check; or a blind A/B test with a local leaderboard.  \n"
         "**Transcribe**: a file, the microphone or the Studio's last output through every transcription "
         "parameter; streamed text, words on the waveform, subtitles, WER and a word diff against a reference.  \n"
+        "**History**: every Studio and transcription run, kept locally (SQLite in your data folder): replay, "
+        "trace, code, export, delete.  \n"
         "**Voice chat**: talk to a realtime model from your microphone (or compare with the classic "
         "speech-to-text → chat → speech pipeline), interrupt it, give it tools, watch every event.\n\n"
         f"**Speech voices ({len(cat.voice_ids)}):** {', '.join(cat.voice_ids)}  \n"
@@ -46,40 +50,43 @@ def create_ui(
     set_context(context or UIContext.create(provider, app_url=app_url, local_key=local_key))
     with gr.Blocks(title="Audio Playground", analytics_enabled=False) as demo:
         header = gr.HTML(header_html(provider), elem_id="pg-header")
-        with gr.Tab("Studio", id="studio", elem_id="pg-tab-studio"):
-            studio = create_studio_tab()
-        with gr.Tab("Compare", id="compare", elem_id="pg-tab-compare"):
-            compare_providers = create_compare_tab()
-        with gr.Tab("Transcribe", id="transcribe", elem_id="pg-tab-transcribe"):
-            transcribe = create_transcribe_tab()
-        with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
-            voicechat = create_voicechat_tab()
-        with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):
-            gr.Markdown(
-                "Choose what this browser tab talks to. A pasted key stays in this server's memory for this tab "
-                "only: it is never shown again, written to disk, logged or put in the code panels (they read "
-                "`OPENAI_API_KEY`). Studio, Compare and the code follow the choice; reloading the page goes back "
-                "to the provider the app was started with."
-            )
-            kind = gr.Radio(KINDS, value=provider.kind, label="Talk to", elem_id="pg-provider-kind")
-            with gr.Row(equal_height=True):
-                key = gr.Textbox(
-                    label="API key",
-                    type="password",
-                    placeholder="sk-…",
-                    elem_id="pg-provider-key",
+        with gr.Tabs(elem_id="pg-tabs") as tabs:
+            with gr.Tab("Studio", id="studio", elem_id="pg-tab-studio"):
+                studio = create_studio_tab()
+            with gr.Tab("Compare", id="compare", elem_id="pg-tab-compare"):
+                compare_providers = create_compare_tab()
+            with gr.Tab("Transcribe", id="transcribe", elem_id="pg-tab-transcribe"):
+                transcribe = create_transcribe_tab()
+            with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
+                voicechat = create_voicechat_tab()
+            with gr.Tab("History", id="history", elem_id="pg-tab-history") as history_tab:
+                history = create_history_tab()
+            with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):
+                gr.Markdown(
+                    "Choose what this browser tab talks to. A pasted key stays in this server's memory for this tab "
+                    "only: it is never shown again, written to disk, logged or put in the code panels (they read "
+                    "`OPENAI_API_KEY`). Studio, Compare and the code follow the choice; reloading the page goes back "
+                    "to the provider the app was started with."
                 )
-                base_url = gr.Textbox(
-                    label="Base URL (compatible servers)",
-                    placeholder="http://127.0.0.1:11434/v1",
-                    elem_id="pg-provider-url",
-                )
-            with gr.Row():
-                test = gr.Button("Test connection", elem_id="pg-provider-test")
-                use = gr.Button("Use for this tab", variant="primary", elem_id="pg-provider-use")
-            settings_status = gr.Markdown(elem_id="pg-provider-status")
-        with gr.Tab("About", id="about"):
-            gr.Markdown(_about_markdown())
+                kind = gr.Radio(KINDS, value=provider.kind, label="Talk to", elem_id="pg-provider-kind")
+                with gr.Row(equal_height=True):
+                    key = gr.Textbox(
+                        label="API key",
+                        type="password",
+                        placeholder="sk-…",
+                        elem_id="pg-provider-key",
+                    )
+                    base_url = gr.Textbox(
+                        label="Base URL (compatible servers)",
+                        placeholder="http://127.0.0.1:11434/v1",
+                        elem_id="pg-provider-url",
+                    )
+                with gr.Row():
+                    test = gr.Button("Test connection", elem_id="pg-provider-test")
+                    use = gr.Button("Use for this tab", variant="primary", elem_id="pg-provider-use")
+                settings_status = gr.Markdown(elem_id="pg-provider-status")
+            with gr.Tab("About", id="about"):
+                gr.Markdown(_about_markdown())
 
         test.click(test_connection, [kind, key, base_url], settings_status, api_name="test_connection")
         use.click(
@@ -95,6 +102,12 @@ def create_ui(
         demo.load(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)
         demo.load(model_options, transcribe.option_inputs, transcribe.option_outputs, queue=False)
         demo.load(session_header, None, header, queue=False)
+        history_tab.select(list_runs, history.filters, history.listing, queue=False)
+        filled = [tabs, *studio.settings, *transcribe.settings]
+        history.reopen.click(
+            reopen_run, [history.run_id, *studio.settings], filled, api_name="history_reopen", queue=False
+        )
+        demo.load(apply_shared, studio.settings, filled, queue=False)
         demo.load(refresh_vibes, None, [studio.chips, studio.all_vibes], queue=False)
         demo.load(provider_choices, None, compare_providers, queue=False)
     return demo

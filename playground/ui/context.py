@@ -6,14 +6,18 @@ state through ``get_context()``, which ``create_ui`` sets once per process.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import tempfile
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from playground.client.providers import Provider, embedded_provider
 from playground.core.catalog import get_catalog
+from playground.core.history import HistoryStore
 from playground.core.leaderboard import VoteStore
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
 from playground.realtime.relay import RelayTickets
@@ -21,6 +25,8 @@ from playground.ui.sessions import SessionProviders
 from playground.ui.streaming import SpeechStreams
 
 __all__ = ["UIContext", "get_context", "set_context"]
+
+log = logging.getLogger(__name__)
 
 #: rendered audio (downloads, compare players) is kept this long
 OUTPUT_TTL_S = 24 * 3600
@@ -35,6 +41,8 @@ class UIContext:
     streams: SpeechStreams
     builtin_vibes: list[Vibe]
     data_dir: Path
+    #: every run of every tab, in SQLite under the data folder (bounded by the catalog)
+    history: HistoryStore
     #: one-time tickets for the browser's realtime relay (minted per Connect)
     relay: RelayTickets = field(default_factory=RelayTickets)
     out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
@@ -57,6 +65,7 @@ class UIContext:
             streams=SpeechStreams(),
             builtin_vibes=builtin,
             data_dir=data,
+            history=HistoryStore(data / "history", max_bytes=cat.history_max_bytes, max_runs=cat.history_max_runs),
         )
         ctx.prune_outputs()
         return ctx
@@ -106,6 +115,13 @@ class UIContext:
     def last_output(self, session: str | None) -> str | None:
         path = self._outputs.get(session or "")
         return path if path and Path(path).is_file() else None
+
+    def record(self, kind: str, spec: Any, **fields: Any) -> None:
+        """Keep a run in the history; a failing store is logged, never a failed run."""
+        try:
+            self.history.add(kind, spec.to_dict(), **fields)
+        except (sqlite3.Error, OSError) as e:
+            log.warning("could not record the %s run in the history: %s", kind, e)
 
     def output_path(self, name: str) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import hashlib
 import html
 import random
 import time
+from functools import partial
 from typing import Any
 
 import gradio as gr
@@ -29,6 +30,7 @@ from playground.core.snippets import render
 from playground.core.specs import SpeechSpec
 from playground.core.vibes import NAME_MAX, VibeExistsError, slugify
 from playground.ui.context import get_context
+from playground.ui.share import SHARE_JS, share_query
 from playground.ui.widgets import range_slider
 
 __all__ = [
@@ -272,6 +274,12 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     path = ctx.output_path(_file_name(pending.spec, vibe_name))
     path.write_bytes(result.audio)
     ctx.remember_output(getattr(request, "session_hash", None), path)
+    spec = pending.spec
+    ctx.record(
+        "speech", spec, model=spec.model, voice=spec.voice, provider=ctx.provider_for(request).label,
+        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, usage=result.usage, cost=result.est_cost,
+        text=spec.input, audio=result.audio, audio_ext=spec.response_format,
+    )  # fmt: skip
     try:
         sound = decode(result.audio, pending.spec.response_format)
         figure = waveform_figure(to_mono(sound.samples), sound.sample_rate, title="Waveform")
@@ -416,12 +424,20 @@ def create_studio_tab() -> StudioParts:
                 overwrite = gr.Checkbox(label="Overwrite a vibe of this name (built-in or yours)", value=False)
                 save = gr.Button("Save vibe", size="sm", elem_id="pg-save-vibe")
                 save_status = gr.Markdown(elem_id="pg-save-status")
+            with gr.Accordion("Share these settings", open=False, elem_id="pg-share-box"):
+                share = gr.Button("Make a link", size="sm", elem_id="pg-share")
+                share_link = gr.Textbox(
+                    show_label=False, placeholder="a link that reopens these settings", elem_id="pg-share-link"
+                )
     waveform = gr.Plot(label="Waveform", elem_id="pg-waveform")
     token = gr.Textbox(visible=False, elem_id="pg-token")
     last_sample = gr.State(DEFAULT_SCRIPT)  # the starter text is a sample too: a vibe may replace it
     current_vibe = gr.Textbox(visible=False)
 
     settings = [script, voice, model, instructions, speed, fmt]
+    share.click(partial(share_query, "studio"), settings, share_link, api_name="share_studio", queue=False).then(
+        None, share_link, share_link, js=SHARE_JS
+    )
     code_outputs = [py_code, js_code, curl_code, script_count, instructions_count]
     for i, component in enumerate(settings):
         component.change(

@@ -17,7 +17,8 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from playground.core.specs import TranscriptionSpec
 from playground.core.subtitles import cue_text
 from playground.core.textmetrics import word_diff
 from playground.ui.context import get_context
+from playground.ui.share import SHARE_JS, share_query
 
 __all__ = [
     "TranscribeParts",
@@ -308,6 +310,13 @@ def run_transcription(
     )
     spoken = cue_text(raw) if fmt in SUBTITLES and isinstance(raw, str) else result.text
     wer = diff_html(reference, spoken) if (reference or "").strip() else ""
+    ctx = get_context()
+    ctx.record(
+        "translation" if spec.task == "translate" else "transcription", replace(spec, file=Path(path).name),
+        model=spec.model, provider=ctx.provider_for(request).label, usage=result.usage, cost=result.est_cost,
+        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, text=result.text,
+        audio=Path(path).read_bytes(), audio_ext=Path(path).suffix.lstrip(".") or "wav",
+    )  # fmt: skip
     figure = _timeline(path, raw)
     plot = gr.update(value=figure, visible=figure is not None)
     yield (shown, _metrics(result, spec.stream), plot, _words_html(path, raw), subtitle, wer)
@@ -377,6 +386,10 @@ def create_transcribe_tab() -> TranscribeParts:
             why = gr.Markdown(elem_classes=["pg-muted"], elem_id="pg-tr-why")
             reference = gr.Textbox(label="Reference text (optional: WER and word diff)", lines=2, elem_id="pg-tr-ref")
             go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go")
+            with gr.Row():
+                share = gr.Button("Share settings", size="sm", scale=0, min_width=140, elem_id="pg-tr-share")
+                share_link = gr.Textbox(show_label=False, placeholder="a link that reopens these settings", scale=3,
+                                        elem_id="pg-tr-share-link")  # fmt: skip
         with gr.Column(scale=3, min_width=520):
             text = gr.Textbox(label="Transcript", lines=6, max_lines=16, elem_id="pg-tr-text")
             metrics = gr.Markdown(elem_id="pg-tr-metrics")
@@ -395,6 +408,8 @@ def create_transcribe_tab() -> TranscribeParts:
     settings = [audio, task, model, language, prompt, temperature, fmt, grains, logprobs, stream]
     codes = [code_py, code_js, code_curl]
     options = [fmt, grains, logprobs, stream, why]
+    share.click(partial(share_query, "transcribe"), settings[1:], share_link, api_name="share_transcription",
+                queue=False).then(None, share_link, share_link, js=SHARE_JS)  # fmt: skip
     audio.change(audio_loaded, audio, [wave, audio_info], api_name="load_audio", queue=False)
     studio_btn.click(use_studio_output, None, [audio, audio_info], api_name="use_studio_output", queue=False)
     gr.on([model.change, task.change], model_options, [model, task, fmt], options, queue=False)

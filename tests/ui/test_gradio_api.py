@@ -44,6 +44,13 @@ EXPECTED = {
     "/transcribe",
     "/load_audio",
     "/use_studio_output",
+    "/history",
+    "/history_run",
+    "/history_export",
+    "/history_delete",
+    "/history_reopen",
+    "/share_studio",
+    "/share_transcription",
 }
 
 
@@ -188,3 +195,34 @@ def test_bad_inputs_get_a_clear_message_and_the_app_keeps_serving(client, tmp_pa
         api_name="/transcribe",
     )  # fmt: skip
     assert word_error_rate(MANIFEST["jfk.flac"]["text"], text) <= 0.2, (text, metrics)
+
+
+def test_history_keeps_runs_and_reopens_exports_and_deletes_them(client):
+    import zipfile
+
+    client.predict(
+        handle_file(SPEECH / "jfk.flac"), "transcribe", "whisper-1", "", "", 0.2, "srt", [], False, False, "",
+        api_name="/transcribe",
+    )  # fmt: skip
+    table, *_facets, note = client.predict("transcription", "whisper-1", "", "", api_name="/history")
+    rows = table["value"]["data"] if "value" in table else table["data"]
+    assert rows and rows[0][1] == "transcription" and "shown" in note
+    run_id = rows[0][-1]
+    searched, *_ = client.predict("", "", "", "ask not what your country", api_name="/history")
+    assert run_id in [r[-1] for r in (searched["value"]["data"] if "value" in searched else searched["data"])]
+    summary, audio_file, _trace, code = client.predict(run_id, api_name="/history_run")
+    assert "whisper-1" in summary and 'response_format="srt"' in code and "temperature=0.2" in code
+    assert Path(audio_file).read_bytes() == (SPEECH / "jfk.flac").read_bytes()  # the audio beside the run
+    exported = client.predict(run_id, api_name="/history_export")
+    with zipfile.ZipFile(exported["value"] if isinstance(exported, dict) else exported) as z:
+        meta = json.loads(z.read("run.json"))
+        assert meta["spec"]["response_format"] == "srt" and "sk-" not in z.read("run.json").decode()
+    reopened = client.predict(run_id, "Hi.", "alloy", "tts-1", "", 1.0, "mp3", api_name="/history_reopen")
+    # (the tab switch is not an API output) the Studio keeps its values; the transcription settings come back
+    assert list(reopened[:6]) == ["Hi.", "alloy", "tts-1", "", 1.0, "mp3"]
+    audio_back, task, model, _lang, _prompt, temperature, fmt = reopened[6:13]
+    assert (task, model, temperature) == ("transcribe", "whisper-1", 0.2) and "srt" in str(fmt)
+    assert Path(audio_back).read_bytes() == (SPEECH / "jfk.flac").read_bytes()
+    assert "deleted" in client.predict(run_id, api_name="/history_delete").lower()
+    summary, *_ = client.predict(run_id, api_name="/history_run")
+    assert "Pick a run" in summary

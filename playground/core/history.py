@@ -1,0 +1,239 @@
+"""Run history: every run of every tab, kept locally in SQLite with its audio beside it.
+
+A run is its request spec (as JSON, so it reopens in its tab and renders its snippet),
+timings, usage, cost estimate, result text and an optional audio file in ``audio/``.
+Never a key: specs hold none, and the provider is stored by its public label only.
+The store is bounded (``history_max_bytes`` / ``history_max_runs`` from the catalog,
+oldest runs pruned first) and survives a damaged database: the file is moved aside with
+a warning and a new one is started, so a bad file never stops the app.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["HistoryStore", "Run"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL DEFAULT '',
+    voice TEXT NOT NULL DEFAULT '',
+    provider TEXT NOT NULL DEFAULT '',
+    spec TEXT NOT NULL,
+    timings TEXT NOT NULL DEFAULT '{}',
+    usage TEXT,
+    cost REAL,
+    text TEXT NOT NULL DEFAULT '',
+    audio TEXT,
+    bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
+"""
+COLUMNS = "id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, bytes"
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    created: float
+    #: "speech", "transcription", "translation", "realtime" …
+    kind: str
+    model: str
+    voice: str
+    provider: str
+    spec: dict[str, Any]
+    timings: dict[str, float]
+    usage: dict[str, Any] | None
+    cost: float | None
+    text: str
+    #: the audio file's path, when the run has audio
+    audio: Path | None
+    bytes: int
+
+
+class HistoryStore:
+    def __init__(self, folder: Path, *, max_bytes: int, max_runs: int) -> None:
+        self.folder = Path(folder)
+        self.audio_dir = self.folder / "audio"
+        self.path = self.folder / "history.sqlite3"
+        self.max_bytes = max_bytes
+        self.max_runs = max_runs
+        self._lock = threading.Lock()  # one writer at a time inside this process
+        self.audio_dir.mkdir(parents=True, exist_ok=True)
+        self._open()
+
+    # ------------------------------------------------------------ database
+
+    def _open(self) -> None:
+        try:
+            with self._db() as db:
+                db.executescript(SCHEMA)
+                if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    raise sqlite3.DatabaseError("quick_check failed")
+        except sqlite3.DatabaseError as e:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            self.path.replace(aside)
+            for extra in ("-wal", "-shm"):
+                Path(f"{self.path}{extra}").unlink(missing_ok=True)
+            log.warning("run history %s was damaged (%s); moved it to %s and started a new one", self.path, e, aside)
+            self.moved_aside = aside
+            with self._db() as db:
+                db.executescript(SCHEMA)
+        else:
+            self.moved_aside = None
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    # ------------------------------------------------------------ runs
+
+    def add(
+        self,
+        kind: str,
+        spec: dict[str, Any],
+        *,
+        model: str = "",
+        voice: str = "",
+        provider: str = "",
+        timings: dict[str, float] | None = None,
+        usage: dict[str, Any] | None = None,
+        cost: float | None = None,
+        text: str = "",
+        audio: bytes | None = None,
+        audio_ext: str = "wav",
+    ) -> Run:
+        run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        name = None
+        size = len(text.encode()) + len(json.dumps(spec))
+        if audio:
+            name = f"{run_id}.{audio_ext.lstrip('.')}"
+            (self.audio_dir / name).write_bytes(audio)
+            size += len(audio)
+        row = (
+            run_id, time.time(), kind, model, voice, provider, json.dumps(spec), json.dumps(timings or {}),
+            json.dumps(usage) if usage is not None else None, cost, text, name, size,
+        )  # fmt: skip
+        with self._lock:
+            with self._db() as db:
+                db.execute(f"INSERT INTO runs ({COLUMNS}) VALUES ({', '.join('?' * 13)})", row)
+            self.prune()
+        run = self.get(run_id)
+        assert run is not None
+        return run
+
+    def get(self, run_id: str) -> Run | None:
+        with self._db() as db:
+            row = db.execute(f"SELECT {COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return self._run(row) if row else None
+
+    def list(
+        self,
+        *,
+        kind: str | None = None,
+        model: str | None = None,
+        voice: str | None = None,
+        search: str | None = None,
+        limit: int = 200,
+    ) -> list[Run]:
+        """Newest first; ``search`` matches the result text and the spec (case-insensitive)."""
+        where, args = [], []
+        for column, value in (("kind", kind), ("model", model), ("voice", voice)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if search:
+            where.append("(text LIKE ? ESCAPE '\\' OR spec LIKE ? ESCAPE '\\')")
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [pattern, pattern]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT {COLUMNS} FROM runs {clause} ORDER BY created DESC LIMIT ?", (*args, int(limit))
+            ).fetchall()
+        return [self._run(r) for r in rows]
+
+    def facets(self) -> dict[str, list[str]]:
+        """The kinds, models and voices present, for the filters."""
+        with self._db() as db:
+            return {
+                col: [v for (v,) in db.execute(f"SELECT DISTINCT {col} FROM runs WHERE {col} != '' ORDER BY {col}")]
+                for col in ("kind", "model", "voice")
+            }
+
+    def delete(self, run_id: str) -> bool:
+        with self._lock, self._db() as db:
+            row = db.execute("SELECT audio FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                return False
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        if row[0]:
+            (self.audio_dir / row[0]).unlink(missing_ok=True)
+        return True
+
+    def export(self, run_id: str, dest: Path) -> Path:
+        """A zip of the run: ``run.json`` (spec, timings, usage, cost, text) and its audio."""
+        run = self.get(run_id)
+        if run is None:
+            raise KeyError(run_id)
+        meta = {
+            "id": run.id, "created": run.created, "kind": run.kind, "model": run.model, "voice": run.voice,
+            "provider": run.provider, "spec": run.spec, "timings": run.timings, "usage": run.usage,
+            "estimated_cost_usd": run.cost, "text": run.text,
+        }  # fmt: skip
+        with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+            z.writestr("run.json", json.dumps(meta, indent=2))
+            if run.audio is not None and run.audio.is_file():
+                z.write(run.audio, run.audio.name)
+        return dest
+
+    def total_bytes(self) -> int:
+        with self._db() as db:
+            return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0])
+
+    def count(self) -> int:
+        with self._db() as db:
+            return int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    def prune(self) -> int:
+        """Drop the oldest runs until the store is within both limits; returns how many went."""
+        removed = 0
+        with self._db() as db:
+            total, count = db.execute("SELECT COALESCE(SUM(bytes), 0), COUNT(*) FROM runs").fetchone()
+            for run_id, size, audio in db.execute("SELECT id, bytes, audio FROM runs ORDER BY created").fetchall():
+                if total <= self.max_bytes and count <= self.max_runs:
+                    break
+                db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+                if audio:
+                    (self.audio_dir / audio).unlink(missing_ok=True)
+                total, count, removed = total - size, count - 1, removed + 1
+        return removed
+
+    def _run(self, row: tuple[Any, ...]) -> Run:
+        run_id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, size = row
+        return Run(
+            run_id, created, kind, model, voice, provider, json.loads(spec), json.loads(timings),
+            json.loads(usage) if usage else None, cost, text, self.audio_dir / audio if audio else None, size,
+        )  # fmt: skip

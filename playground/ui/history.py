@@ -1,0 +1,159 @@
+"""History tab: every run of every tab, newest first, from the local SQLite store.
+
+Filter by kind, model and voice or search the text; pick a run to replay its audio,
+read its text, see its trace (request sent → first byte → done) and the snippet that
+reproduces it, export it (spec JSON + audio, zipped) or delete it. Handlers are
+module-level functions of plain values, like the other tabs.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from playground.core.errors import PlaygroundError
+from playground.core.history import Run
+from playground.core.plots import run_trace_figure
+from playground.core.pricing import format_cost
+from playground.core.snippets import render
+from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
+from playground.ui.context import get_context
+
+__all__ = ["HEADERS", "HistoryParts", "delete_run", "export_run", "list_runs", "run_details", "run_spec"]
+
+HEADERS = ["when", "kind", "model", "voice", "text", "cost", "id"]
+SPECS = {"speech": SpeechSpec, "transcription": TranscriptionSpec, "translation": TranscriptionSpec,
+         "realtime": RealtimeSessionSpec, "chat_audio": ChatAudioSpec}  # fmt: skip
+
+
+@dataclass
+class HistoryParts:
+    filters: list[Any]
+    #: what ``list_runs`` fills
+    listing: list[Any]
+    run_id: gr.Textbox
+    #: "Open in its tab" (the shell wires it to the tabs it fills)
+    reopen: gr.Button
+
+
+def _row(run: Run) -> list[Any]:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
+    text = run.text if len(run.text) <= 80 else run.text[:79] + "…"
+    return [when, run.kind, run.model, run.voice, text, format_cost(run.cost), run.id]
+
+
+def list_runs(kind: str | None, model: str | None, voice: str | None, search: str | None) -> tuple[Any, ...]:
+    """The table for the filters, and the filters' choices (from what the store holds)."""
+    store = get_context().history
+    runs = store.list(kind=kind or None, model=model or None, voice=voice or None, search=(search or "").strip())
+    facets = store.facets()
+    choices = [gr.update(choices=[("all", ""), *[(v, v) for v in facets[k]]]) for k in ("kind", "model", "voice")]
+    note = f"{len(runs)} run{'s' if len(runs) != 1 else ''} shown · store: {store.count()} runs, " + (
+        f"{store.total_bytes() / 2**20:.1f} MiB of {store.max_bytes / 2**20:.0f} MiB"
+    )
+    return gr.update(value=[_row(r) for r in runs], headers=HEADERS), *choices, note
+
+
+def run_spec(run: Run) -> Any:
+    """The run's request spec, rebuilt from its JSON (None when the kind has none)."""
+    cls = SPECS.get(run.kind)
+    if cls is None:
+        return None
+    fields = {k: tuple(v) if isinstance(v, list) else v for k, v in run.spec.items() if k != "kind"}
+    try:
+        return cls(**fields)
+    except TypeError:
+        return None
+
+
+def run_details(run_id: str) -> tuple[Any, ...]:
+    """(summary, audio, trace, python code) for one run."""
+    run = get_context().history.get((run_id or "").strip())
+    if run is None:
+        return "Pick a run in the table.", None, None, ""
+    spec = run_spec(run)
+    code = ""
+    if spec is not None:
+        try:
+            name = run.spec.get("file") if isinstance(run.spec.get("file"), str) else None
+            code = render(spec, "python", base_url=get_context().provider.snippet_base_url, file_path=name)
+        except (PlaygroundError, TypeError, ValueError) as e:
+            code = f"# cannot render this run's code: {e}\n"
+    t = run.timings
+    parts = [f"**{html.escape(run.kind)}** · {html.escape(run.model)}"]
+    if run.voice:
+        parts.append(html.escape(run.voice))
+    if "ttfb_ms" in t:
+        parts.append(f"first byte {t['ttfb_ms']:.0f} ms")
+    if "total_ms" in t:
+        parts.append(f"total {t['total_ms']:.0f} ms")
+    parts.append(f"est. {format_cost(run.cost)}")
+    if run.provider:
+        parts.append(html.escape(run.provider))
+    summary = " · ".join(parts) + (f"\n\n> {html.escape(run.text)}" if run.text else "")
+    audio = str(run.audio) if run.audio is not None and run.audio.is_file() else None
+    trace = run_trace_figure(t, title=f"Trace of {run.id}") if t else None
+    return summary, audio, trace, code
+
+
+def export_run(run_id: str) -> Any:
+    ctx = get_context()
+    try:
+        path = ctx.history.export((run_id or "").strip(), ctx.output_path(f"run-{run_id}.zip"))
+    except KeyError:
+        gr.Warning("Pick a run first.")
+        return gr.update(value=None, visible=False)
+    return gr.update(value=str(path), visible=True)
+
+
+def delete_run(run_id: str) -> str:
+    if get_context().history.delete((run_id or "").strip()):
+        return f"Deleted {html.escape(run_id)}."
+    return "Nothing to delete: pick a run first."
+
+
+def _picked(table: Any, event: gr.SelectData) -> str:
+    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+    try:
+        return str(table.iloc[row]["id"])
+    except (AttributeError, IndexError, KeyError):
+        return ""
+
+
+def create_history_tab() -> HistoryParts:
+    with gr.Row():
+        kind = gr.Dropdown([("all", "")], value="", label="Kind", scale=1, allow_custom_value=True)
+        model = gr.Dropdown([("all", "")], value="", label="Model", scale=1, allow_custom_value=True)
+        voice = gr.Dropdown([("all", "")], value="", label="Voice", scale=1, allow_custom_value=True)
+        search = gr.Textbox(label="Search text and settings", scale=2, elem_id="pg-hist-search")
+        refresh = gr.Button("Refresh", scale=0, elem_id="pg-hist-refresh")
+    note = gr.Markdown(elem_classes=["pg-muted"])
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, max_height=560, elem_id="pg-hist-table")
+        with gr.Column(scale=2):
+            run_id = gr.Textbox(label="Run", placeholder="click a row", elem_id="pg-hist-id")
+            summary = gr.Markdown(elem_id="pg-hist-summary")
+            audio = gr.Audio(label="Audio", type="filepath", interactive=False, elem_id="pg-hist-audio")
+            trace = gr.Plot(show_label=False, elem_id="pg-hist-trace")
+            with gr.Row():
+                export = gr.Button("Export (spec JSON + audio)", size="sm", elem_id="pg-hist-export")
+                reopen = gr.Button("Open in its tab", size="sm", elem_id="pg-hist-reopen")
+                delete = gr.Button("Delete", size="sm", variant="stop", elem_id="pg-hist-delete")
+            exported = gr.File(label="Exported run", visible=False)
+            code = gr.Code(language="python", label="Code for this run", lines=8, elem_id="pg-hist-code")
+    filters = [kind, model, voice, search]
+    listing = [table, kind, model, voice, note]
+    gr.on([refresh.click, kind.change, model.change, voice.change, search.submit], list_runs, filters, listing,
+          api_name="history", queue=False)  # fmt: skip
+    table.select(_picked, table, run_id, queue=False)
+    run_id.change(run_details, run_id, [summary, audio, trace, code], api_name="history_run", queue=False)
+    export.click(export_run, run_id, exported, api_name="history_export", queue=False)
+    delete.click(delete_run, run_id, summary, api_name="history_delete", queue=False).then(
+        list_runs, filters, listing, queue=False
+    )
+    return HistoryParts(filters=filters, listing=listing, run_id=run_id, reopen=reopen)

@@ -1,0 +1,123 @@
+"""Share links: the exact settings of a Studio or Transcription run, in the URL.
+
+A link carries its settings as base64url JSON in ``?share=…`` (no server state, so it
+opens in any browser with this app); page load reads it back, checks it and fills the
+tab. Audio does not travel in a link: a shared transcription asks for the file again.
+Also "Open in its tab" for a history run, which fills the same widgets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import gradio as gr
+
+from playground.core.catalog import get_catalog
+from playground.core.history import Run
+from playground.ui.context import get_context
+
+__all__ = ["SHARE_JS", "SHARE_MAX", "apply_shared", "decode_share", "encode_share", "reopen_run", "share_query"]
+
+#: the page turns ``?share=…`` into a full link with its own address
+SHARE_JS = "(q) => (q ? location.origin + location.pathname + q : '')"
+#: longest share parameter accepted (URLs beyond ~8 KB break in some browsers and proxies)
+SHARE_MAX = 6000
+STUDIO = ("script", "voice", "model", "instructions", "speed", "format")
+TRANSCRIBE = ("task", "model", "language", "prompt", "temperature", "format", "grains", "logprobs", "stream")
+
+
+def encode_share(tab: str, values: dict[str, Any]) -> str:
+    raw = json.dumps({"tab": tab, **values}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_share(token: str) -> dict[str, Any] | None:
+    """The settings in a share token, or None for a damaged or oversized one."""
+    if not token or len(token) > SHARE_MAX:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) and data.get("tab") in ("studio", "transcribe") else None
+
+
+def share_query(tab: str, *values: Any) -> str:
+    """``?share=…`` for the tab's current settings (the page adds its own address)."""
+    names = STUDIO if tab == "studio" else TRANSCRIBE
+    token = encode_share(tab, dict(zip(names, values, strict=True)))
+    if len(token) > SHARE_MAX:
+        gr.Warning("These settings are too long for a link; shorten the text.")
+        return ""
+    return f"?share={token}"
+
+
+def _studio(values: dict[str, Any], current: tuple[Any, ...]) -> list[Any]:
+    """Plain values, never updates: an update would replace the speed slider, whose
+    out-of-range pass-through (``widgets.range_slider``) lives on the instance."""
+    return [values.get(k, now) for k, now in zip(STUDIO, current, strict=True)]
+
+
+def _transcribe(values: dict[str, Any], audio: Any = None) -> list[Any]:
+    out = [audio if audio is not None else gr.skip()]
+    for k in TRANSCRIBE:
+        v = values.get(k, gr.skip())
+        if k == "temperature" and v is None:
+            v = -0.05  # the slider's "server default" end
+        elif k == "format" and isinstance(v, str):
+            # the radio may hold only the current model's formats: widen it; the model's change narrows it again
+            v = gr.update(choices=list(get_catalog().transcription_response_formats), value=v)
+        out.append(v)
+    return out
+
+
+def _keep(current: tuple[Any, ...]) -> list[Any]:
+    return [*current, *[gr.skip()] * (1 + len(TRANSCRIBE))]
+
+
+def apply_shared(*current: Any, request: gr.Request = None) -> list[Any]:
+    """On page load: fill a tab from ``?share=…``. Takes the Studio's 6 current values;
+    returns the tabs, the 6 Studio values and updates for the 10 Transcribe widgets."""
+    token = (getattr(request, "query_params", None) or {}).get("share", "")
+    data = decode_share(token) if token else None
+    if data is None:
+        if token:
+            gr.Warning("This share link is damaged or too long; the page opened with its defaults.")
+        return [gr.skip(), *_keep(current)]
+    if data["tab"] == "studio":
+        return [gr.update(selected="studio"), *_studio(data, current), *[gr.skip()] * (1 + len(TRANSCRIBE))]
+    gr.Info("Shared transcription settings: load the audio file to transcribe.")
+    return [gr.update(selected="transcribe"), *current, *_transcribe(data)]
+
+
+def _from_run(run: Run) -> tuple[str, dict[str, Any]] | None:
+    s = run.spec
+    if run.kind == "speech":
+        return "studio", {
+            "script": s.get("input", ""), "voice": s.get("voice"), "model": s.get("model"),
+            "instructions": s.get("instructions", ""), "speed": s.get("speed", 1.0), "format": s.get("response_format"),
+        }  # fmt: skip
+    if run.kind in ("transcription", "translation"):
+        return "transcribe", {
+            "task": s.get("task", "transcribe"), "model": s.get("model"), "language": s.get("language", ""),
+            "prompt": s.get("prompt", ""), "temperature": s.get("temperature"),
+            "format": s.get("response_format", "json"), "grains": list(s.get("timestamp_granularities") or []),
+            "logprobs": bool(s.get("include_logprobs")), "stream": bool(s.get("stream")),
+        }  # fmt: skip
+    return None
+
+
+def reopen_run(run_id: str, *current: Any) -> list[Any]:
+    """A history run's settings back in its tab (its audio too, for a transcription)."""
+    run = get_context().history.get((run_id or "").strip())
+    found = _from_run(run) if run is not None else None
+    if found is None:
+        gr.Warning("Pick a Studio or transcription run first.")
+        return [gr.skip(), *_keep(current)]
+    tab, values = found
+    if tab == "studio":
+        return [gr.update(selected="studio"), *_studio(values, current), *[gr.skip()] * (1 + len(TRANSCRIBE))]
+    audio = str(run.audio) if run.audio is not None and run.audio.is_file() else None
+    return [gr.update(selected="transcribe"), *current, *_transcribe(values, audio)]
