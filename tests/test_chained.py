@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import time
@@ -45,7 +46,9 @@ GET_TIME = {
     "description": "The current time of day.",
     "parameters": {"type": "object", "properties": {}},
 }
-LONG_REPLY = "Count from one to forty in words, one number per sentence."
+#: the local LLM answers this with a story of many sentences (seconds to write and speak)
+STORYTELLER = "You are a storyteller. Always answer with a long story of at least ten sentences."
+LONG_REPLY = "Tell me a long story about a dragon."
 
 _EVENTS = TypeAdapter(RealtimeServerEvent)
 #: the SDK types a session event's ``session`` with its request model, but OpenAI's own
@@ -218,7 +221,13 @@ def test_manual_turns_commit_then_response_create(url):
     async def run() -> Reader:
         async with ChainedPipeline(_client(url), chat_model=CHAT) as pipe:
             r = Reader(pipe)
-            await _configure(pipe, r, turn_detection="none", instructions="Answer in one short sentence.")
+            await _configure(
+                pipe,
+                r,
+                turn_detection="none",
+                instructions="Answer in one short sentence.",
+                noise_reduction="near_field",
+            )
             await pipe.send({"type": "input_audio_buffer.commit"})
             await r.until("error")
             await _speak(pipe, clip(JFK))
@@ -237,6 +246,10 @@ def test_manual_turns_commit_then_response_create(url):
     assert done["status"] == "completed" and len(_audio(r.seen)) / RATE > 0.3
 
 
+def done_id(r: Reader) -> str:
+    return r.of("response.done")[0]["response"]["id"]
+
+
 def test_a_typed_message_with_text_output(url):
     async def run() -> tuple[Reader, ChainedPipeline]:
         async with ChainedPipeline(_client(url), chat_model=CHAT) as pipe:
@@ -246,19 +259,45 @@ def test_a_typed_message_with_text_output(url):
             added = await r.until("conversation.item.added")
             await pipe.send({"type": "response.create", "response": {"metadata": {"turn": "1"}}})
             await r.until("response.done")
+            aside = {"conversation": "none", "instructions": "Reply with one word."}
+            await pipe.send({"type": "response.create", "response": aside})
+            await r.until("response.done")
         assert added["item"]["content"][0]["text"] == "What is the capital of France?"
         return r, pipe
 
     r, pipe = asyncio.run(run())
     assert not r.of("response.output_audio.delta")
-    text = "".join(e["delta"] for e in r.of("response.output_text.delta"))
+    text = "".join(e["delta"] for e in r.of("response.output_text.delta") if e["response_id"] == done_id(r))
     done_text = r.of("response.output_text.done")[0]["text"]
+    assert r.of("response.output_text.done")[0]["response_id"] == done_id(r)
     assert done_text and done_text == text.strip()
-    done = r.of("response.done")[0]["response"]
+    done, aside = (e["response"] for e in r.of("response.done"))
     assert done["status"] in ("completed", "incomplete") and done["metadata"] == {"turn": "1"}
+    assert done["conversation_id"] and aside["conversation_id"] is None  # out of band: not in the conversation
+    assert len(r.of("conversation.item.added")) == 2 and aside["output"][0]["content"][0]["text"]
     assert done["output"][0]["content"][0] == {"type": "output_text", "text": done_text}
     assert done["usage"]["input_tokens"] > 0 and done["max_output_tokens"] == 40
     assert pipe.timings[-1]["transcribe_ms"] is None and pipe.timings[-1]["trigger"] == "response.create"
+
+
+def test_speech_starts_while_the_chat_model_is_still_writing(url):
+    async def run() -> tuple[Reader, ChainedPipeline]:
+        async with ChainedPipeline(_client(url), chat_model=CHAT) as pipe:
+            r = Reader(pipe)
+            await _configure(pipe, r, turn_detection="none", instructions=STORYTELLER, max_output_tokens=80)
+            await _say(pipe, LONG_REPLY)
+            await pipe.send({"type": "response.create"})
+            await r.until("response.done")
+        return r, pipe
+
+    r, pipe = asyncio.run(run())
+    timing = pipe.timings[-1]
+    print("\nlong typed reply timings (ms):", json.dumps(timing))
+    done = r.of("response.done")[0]["response"]
+    assert done["status"] in ("completed", "incomplete") and len(r.of("response.output_audio_transcript.delta")) >= 2
+    if done["status"] == "incomplete":
+        assert done["status_details"] == {"type": "incomplete", "reason": "max_output_tokens"}
+    assert timing["first_audio_ms"] < timing["chat_done_ms"] / 2  # the first sentence, not the whole reply
 
 
 # ------------------------------------------------------------------ tools
@@ -355,7 +394,7 @@ def test_cancel_mid_response_then_truncate(url):
     async def run() -> tuple[Reader, dict[str, Any], dict[str, Any], dict[str, Any]]:
         async with ChainedPipeline(_client(url), chat_model=CHAT) as pipe:
             r = Reader(pipe)
-            await _configure(pipe, r, turn_detection="none")
+            await _configure(pipe, r, turn_detection="none", instructions=STORYTELLER)
             await _say(pipe, LONG_REPLY)
             await pipe.send({"type": "response.create"})
             await r.until("response.output_audio.delta")
@@ -389,7 +428,7 @@ def test_speech_over_a_reply_interrupts_it(url):
     async def run() -> Reader:
         async with ChainedPipeline(_client(url), chat_model=CHAT) as pipe:
             r = Reader(pipe)
-            await _configure(pipe, r, silence_duration_ms=ONE_TURN, instructions="Answer in one short sentence.")
+            await _configure(pipe, r, silence_duration_ms=ONE_TURN, instructions=STORYTELLER)
             await _say(pipe, LONG_REPLY)
             await pipe.send({"type": "response.create"})
             await r.until("response.output_audio.delta")
@@ -419,6 +458,12 @@ def test_refusals_are_errors_and_the_session_goes_on(url):
                 {"type": "output_audio_buffer.clear"},
                 {"type": "conversation.item.retrieve", "item_id": "item_x"},
                 {"type": "session.update", "session": {"audio": {"input": {"format": {"type": "audio/pcmu"}}}}},
+                {
+                    "type": "session.update",
+                    "session": {
+                        "audio": {"input": {"turn_detection": {"type": "server_vad", "idle_timeout_ms": 6000}}}
+                    },
+                },
                 {"type": "input_audio_buffer.append", "audio": "%%%"},
                 {
                     "type": "conversation.item.create",
@@ -447,6 +492,7 @@ def test_refusals_are_errors_and_the_session_goes_on(url):
         ("unsupported_in_chained_mode", "type"),
         ("unsupported_in_chained_mode", "type"),
         ("unsupported_in_chained_mode", "session.audio.input.format"),
+        ("unsupported_in_chained_mode", "session.audio.input.turn_detection.idle_timeout_ms"),
         ("invalid_base64", "audio"),
         ("unsupported_content", "item.content[0]"),
         ("item_not_found", "item_id"),
@@ -501,6 +547,89 @@ def test_provider_errors_are_told_without_the_key(url):
     assert done["status"] == "failed" and done["status_details"]["error"]["code"] == "chat_failed"
 
 
+def test_a_failing_speech_call_fails_the_response_not_the_session(url):
+    async def run() -> Reader:
+        async with ChainedPipeline(_client(url), chat_model=CHAT, speech_model="no-such-tts") as pipe:
+            r = Reader(pipe)
+            await _configure(pipe, r, turn_detection="none", instructions="Answer in one short sentence.")
+            await _say(pipe, "Hello!")
+            await pipe.send({"type": "response.create"})
+            await r.until("response.done")
+            await pipe.send({"type": "response.create", "response": {"output_modalities": ["text"]}})
+            await r.until("response.done")
+        return r
+
+    r = asyncio.run(run())
+    failed, text = (e["response"] for e in r.of("response.done"))
+    (error,) = (e["error"] for e in r.of("error"))
+    assert error["code"] == "speech_failed" and "no-such-tts" in error["message"]
+    assert failed["status"] == "failed" and failed["output"][0]["status"] == "incomplete"
+    assert text["status"] in ("completed", "incomplete") and text["output"][0]["content"][0]["text"]
+
+
+# ------------------------------------------------------------------ bounds and closing
+
+
+def test_a_slow_reader_slows_the_speech_down_instead_of_growing_the_queue(url):
+    async def run() -> tuple[list[int], Reader]:
+        pipe = ChainedPipeline(_client(url), chat_model=CHAT)
+        pipe._outbox.limit = 24
+        async with pipe:
+            session = {"instructions": STORYTELLER, "max_output_tokens": 60}
+            await pipe.send({"type": "session.update", "session": session})
+            await _say(pipe, LONG_REPLY)
+            await pipe.send({"type": "response.create"})
+            deadline = time.monotonic() + 60
+            while "first_audio_ms" not in pipe._response.timing and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            sizes = []
+            for _ in range(10):  # nobody reads: the reply's audio waits for room
+                await asyncio.sleep(0.1)
+                sizes.append(len(pipe._outbox._items))
+            r = Reader(pipe)
+            await r.until("response.done")
+        return sizes, r
+
+    sizes, r = asyncio.run(run())
+    assert all(12 <= n <= 24 for n in sizes), sizes
+    done = r.of("response.done")[0]["response"]
+    assert done["status"] in ("completed", "incomplete") and len(_audio(r.seen)) / RATE > 5  # all of it, late
+
+
+def test_a_reader_that_stopped_ends_the_session(url):
+    async def run() -> tuple[int, ChainedPipeline]:
+        pipe = ChainedPipeline(_client(url), chat_model=CHAT)
+        pipe._outbox.limit = 8
+        async with pipe:
+            for _ in range(20):
+                with contextlib.suppress(websockets.exceptions.ConnectionClosedOK):
+                    await pipe.send({"type": "input_audio_buffer.clear"})
+            await asyncio.sleep(0.1)
+            closed = pipe._closed
+            got = 0
+            with contextlib.suppress(websockets.exceptions.ConnectionClosedOK):
+                while True:
+                    check(json.loads(await pipe.recv_bytes()))
+                    got += 1
+        assert closed
+        return got, pipe
+
+    got, pipe = asyncio.run(run())
+    assert got == 8 and not pipe._tasks  # what fitted was still delivered, then the end
+
+
+def test_semantic_vad_waits_the_medium_silence():
+    async def run() -> tuple[dict[str, Any], Any]:
+        async with ChainedPipeline(AsyncOpenAI(api_key="unused", base_url="http://127.0.0.1:9"), chat_model=CHAT) as p:
+            r = Reader(p)
+            await _configure(p, r, turn_detection="semantic_vad", eagerness="high")
+            return r.of("session.updated")[0], p._input.detector
+
+    updated, detector = asyncio.run(run())
+    assert updated["session"]["audio"]["input"]["turn_detection"]["type"] == "semantic_vad"  # echoed as set
+    assert detector.silence_ms == 600 and detector.threshold == 0.5
+
+
 # ------------------------------------------------------------------ closing
 
 
@@ -509,6 +638,7 @@ def test_closing_mid_response_leaves_nothing_running(url):
         pipe = ChainedPipeline(_client(url), chat_model=CHAT)
         async with pipe:
             r = Reader(pipe)
+            await _configure(pipe, r, instructions=STORYTELLER)
             await _say(pipe, LONG_REPLY)
             await pipe.send({"type": "response.create"})
             await r.until("response.output_audio.delta")

@@ -54,6 +54,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
 import numpy as np
 import soundfile as sf
 import soxr
@@ -90,6 +91,8 @@ IDLE_KEEP_MS = 5000
 #: per-response timings kept in ``ChainedPipeline.timings``
 TIMINGS_MAX = 256
 UNSUPPORTED = "unsupported_in_chained_mode"
+#: what a provider call can fail with: the SDK's errors, and the HTTP stack's mid-stream
+PROVIDER_ERRORS = (OpenAIError, httpx2.HTTPError)
 
 
 # ------------------------------------------------------------------ pure helpers
@@ -282,9 +285,6 @@ class _Conversation:
     def entries(self) -> list[_Entry]:
         return list(self._entries.values())
 
-    def last_id(self) -> str | None:
-        return next(reversed(self._entries), None)
-
     def get(self, item_id: Any, param: str = "item_id") -> _Entry:
         entry = self._entries.get(item_id) if isinstance(item_id, str) else None
         if entry is None:
@@ -437,13 +437,17 @@ class _Response:
     work, and still ends with the closing events and ``response.done``.
     """
 
-    def __init__(self, pipe: ChainedPipeline, params: dict[str, Any], *, started: float, trigger: str) -> None:
+    def __init__(
+        self, pipe: ChainedPipeline, params: dict[str, Any], *, started: float, trigger: str, turns: list[_Entry]
+    ) -> None:
         self.pipe = pipe
         self.params = params
         self.id = new_id("resp")
         self.started = started
         self.in_conversation = params["conversation"] == "auto"
         self.context = pipe.conversation.entries()
+        #: the user's spoken turns since the previous response (their transcription is timed)
+        self.turns = turns
         self.output: list[dict[str, Any]] = []
         self.cancel_reason = "client_cancelled"
         self.finish: str | None = None
@@ -477,7 +481,7 @@ class _Response:
             status, details = "cancelled", {"type": "cancelled", "reason": self.cancel_reason}
         except _NoTranscript:
             status, details = "failed", _failed("server_error", "transcription_failed")
-        except (RealtimeError, OpenAIError) as e:
+        except (RealtimeError, *PROVIDER_ERRORS) as e:
             err = e if isinstance(e, RealtimeError) else _provider_error("chat", e, self.pipe.client.api_key)
             status, details = "failed", _failed(err.type, err.code)
             self.pipe._report(err)
@@ -502,8 +506,7 @@ class _Response:
             if heard is None and entry is self.context[-1]:  # nothing new to answer
                 raise _NoTranscript
         self.mark("heard_ms")
-        timed = [e.transcribe_ms for e in spoken if e.transcribe_ms is not None]
-        self.timing["transcribe_ms"] = timed[-1] if timed else None
+        self.timing["transcribe_ms"] = self.turns[-1].transcribe_ms if self.turns else None
 
     async def _chat(self) -> None:
         p = self.params
@@ -755,7 +758,7 @@ class _Voice:
         try:
             while (sentence := await self.queue.get()) is not None:
                 await self._say(sentence)
-        except OpenAIError as e:
+        except PROVIDER_ERRORS as e:
             raise _provider_error("speech", e, self.response.pipe.client.api_key) from None
 
     async def _say(self, sentence: str) -> None:
@@ -790,6 +793,7 @@ class _Voice:
 
     def _said(self, sentence: str) -> None:
         r = self.response
+        sentence = sentence.strip()
         lead = " " if r.said else ""
         r.said.append(sentence)
         r.emit("response.output_audio_transcript.delta", delta=lead + sentence, **r.ids())
@@ -837,6 +841,7 @@ class ChainedPipeline:
         self._response_task: asyncio.Task[None] | None = None
         self._turn_item: str | None = None
         self._turn_start_ms = 0
+        self._new_turns: list[_Entry] = []  # spoken turns no response has started from yet
         self._closer: asyncio.Task[None] | None = None
         self._closed = False
         self._ended = False
@@ -901,7 +906,7 @@ class ChainedPipeline:
     def _emit(self, event: dict[str, Any]) -> None:
         if self._closed:
             return
-        if not self._outbox.put(json.dumps(event).encode()):
+        if not self._outbox.put(json.dumps(event).encode()) and self._closer is None:
             log.warning("chained pipeline: %d events wait for a reader that stopped; closing", self._outbox.limit)
             self._closer = asyncio.get_running_loop().create_task(self.close())
 
@@ -938,6 +943,13 @@ class ChainedPipeline:
         new = cfg.update_session(self.session, update, voice_locked=False)
         _require_pcm(new["audio"]["input"]["format"], "session.audio.input.format")
         _require_pcm(new["audio"]["output"]["format"], "session.audio.output.format")
+        if (new["audio"]["input"]["turn_detection"] or {}).get("idle_timeout_ms") is not None:
+            raise RealtimeError(
+                "Invalid 'session.audio.input.turn_detection.idle_timeout_ms': the chained pipeline has no idle "
+                "timeout; leave it out (or null).",
+                param="session.audio.input.turn_detection.idle_timeout_ms",
+                code=UNSUPPORTED,
+            )
         changed = new["audio"]["input"]["turn_detection"] != self._turn_detection()
         self.session = new
         if changed:
@@ -1009,6 +1021,7 @@ class ChainedPipeline:
         self._emit(server_event("input_audio_buffer.committed", previous_item_id=before, item_id=item_id))
         self._emit(server_event("conversation.item.added", previous_item_id=before, item=_snapshot(item)))
         self._emit(server_event("conversation.item.done", previous_item_id=before, item=_snapshot(item)))
+        self._new_turns = [*self._new_turns[-7:], entry]
         self._spawn(self._transcribe(entry, pcm))
 
     async def _transcribe(self, entry: _Entry, pcm: bytes) -> None:
@@ -1028,7 +1041,7 @@ class ChainedPipeline:
             entry.transcript.cancel()
             raise
         except Exception as e:
-            if not isinstance(e, OpenAIError):
+            if not isinstance(e, PROVIDER_ERRORS):
                 log.exception("chained transcription failed")
             err = _provider_error("transcription", e, self.client.api_key)
             self._transcription_failed(entry, err)
@@ -1146,7 +1159,8 @@ class ChainedPipeline:
                 "Conversation already has an active response in progress; wait for response.done or cancel it.",
                 code="conversation_already_has_active_response",
             )
-        self._response = _Response(self, params, started=started, trigger=trigger)
+        turns, self._new_turns = self._new_turns, []
+        self._response = _Response(self, params, started=started, trigger=trigger, turns=turns)
         self._response_task = self._spawn(self._response.run())
 
     async def _response_cancel(self, event: dict[str, Any]) -> None:

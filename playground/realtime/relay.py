@@ -213,7 +213,8 @@ def _upstream(ticket: RelayTicket) -> Any:
     if ticket.mode == "chained":
         from playground.realtime.chained import ChainedPipeline
 
-        return ChainedPipeline(client, chat_model=ticket.chat_model)
+        speech_model = get_catalog().realtime["chained"]["speech_model"]
+        return ChainedPipeline(client, chat_model=ticket.chat_model, speech_model=speech_model)
     return client.realtime.connect(model=ticket.model)
 
 
