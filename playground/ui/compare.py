@@ -8,10 +8,13 @@ arrives; an optional round trip transcribes each result back and scores it (WER)
 from __future__ import annotations
 
 import asyncio
+import csv
 import html
+import io
 import json
 import random
 import time
+import zipfile
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -166,6 +169,12 @@ def _column_outputs(outcome: VariantOutcome, script: str, roundtrip: bool) -> li
     except AudioDecodeError:
         sound = None
     path = _playable(outcome, sound)
+    spec, ctx = result.spec, get_context()
+    ctx.record(
+        "speech", spec, model=spec.model, voice=spec.voice, provider=outcome.variant.provider.label,
+        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, usage=result.usage, cost=result.est_cost,
+        text=spec.input, audio=result.audio, audio_ext=spec.response_format,
+    )  # fmt: skip
     wave = spectro = None
     if sound is not None:
         mono = to_mono(sound.samples)
@@ -206,13 +215,55 @@ async def run_compare(request: gr.Request | None, script: str, n_variants: int, 
         else:
             runnable.append((i, variant))
     yield outputs
+    finished: list[VariantOutcome] = []
     async for outcome in run_variants([v for _, v in runnable]):
         index = runnable[outcome.index][0]
         outcome = VariantOutcome(index, outcome.variant, outcome.result, outcome.error)
+        finished.append(outcome)
+        ctx.remember_comparison(getattr(request, "session_hash", None), sorted(finished, key=lambda o: o.index))
         column = await asyncio.to_thread(_column_outputs, outcome, script, bool(roundtrip))
         outputs = list(outputs)
         outputs[index * OUTPUTS_PER_COLUMN : (index + 1) * OUTPUTS_PER_COLUMN] = column
         yield outputs
+
+
+def export_comparison(request: gr.Request | None = None) -> Any:
+    """The last comparison as a zip: each variant's audio, spec JSON and snippets, and a summary table."""
+    ctx = get_context()
+    outcomes = ctx.last_comparison(getattr(request, "session_hash", None))
+    if not outcomes:
+        gr.Warning("Run a comparison first.")
+        return gr.update(value=None, visible=False)
+    path = ctx.output_path(f"comparison-{time.strftime('%Y%m%d-%H%M%S')}.zip")
+    rows = [["variant", "label", "provider", "voice", "model", "format", "duration_s", "first_audio_ms", "total_ms",
+             "est_cost_usd", "error"]]  # fmt: skip
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for o in outcomes:
+            n, spec = o.index + 1, o.variant.spec
+            base_url = o.variant.provider.snippet_base_url
+            for lang, ext in (("python", "py"), ("js", "mjs"), ("curl", "sh")):
+                z.writestr(f"variant-{n}/code.{ext}", render(spec, lang, base_url=base_url))
+            meta: dict[str, Any] = {
+                "label": o.variant.label,
+                "provider": o.variant.provider.label,
+                "spec": spec.to_dict(),
+            }
+            r = o.result
+            if r is not None:
+                ext = get_catalog().speech_formats[spec.response_format].ext
+                z.writestr(f"variant-{n}/{spec.voice}.{ext}", r.audio)
+                meta |= {"duration_s": r.duration_s, "ttfb_ms": r.ttfb_ms, "total_ms": r.total_ms,
+                         "usage": r.usage, "est_cost_usd": r.est_cost}  # fmt: skip
+            z.writestr(f"variant-{n}/spec.json", json.dumps(meta, indent=2))
+            rows.append([
+                n, o.variant.label, o.variant.provider.label, spec.voice, spec.model, spec.response_format,
+                f"{r.duration_s:.2f}" if r and r.duration_s else "", f"{r.ttfb_ms:.0f}" if r else "",
+                f"{r.total_ms:.0f}" if r else "", r.est_cost if r and r.est_cost is not None else "", o.error or "",
+            ])  # fmt: skip
+        table = io.StringIO()
+        csv.writer(table).writerows(rows)
+        z.writestr("summary.csv", table.getvalue())
+    return gr.update(value=str(path), visible=True)
 
 
 def show_columns(n: int) -> list[Any]:
@@ -319,6 +370,8 @@ def create_compare_tab() -> list[Any]:
             n_variants = gr.Slider(2, MAX_VARIANTS, value=3, step=1, label="Variants", elem_id="pg-n-variants")
             roundtrip = gr.Checkbox(label="Round-trip check (transcribe back, show WER)", value=False)
             run = gr.Button("▶  Run all", variant="primary", elem_id="pg-run-all")
+            export = gr.Button("Export comparison (zip)", size="sm", scale=0, min_width=170, elem_id="pg-export-cmp")
+        exported = gr.File(label="Comparison", visible=False, elem_id="pg-exported-cmp")
         with gr.Accordion("Quick builders", open=False):
             with gr.Row():
                 voices_pick = gr.Dropdown(
@@ -364,6 +417,7 @@ def create_compare_tab() -> list[Any]:
                 builder_targets += [voice, vibe, instructions]
         n_variants.change(show_columns, n_variants, columns, queue=False)
         run.click(run_compare, [script, n_variants, roundtrip, *inputs], outputs, api_name="compare")
+        export.click(export_comparison, None, exported, api_name="export_comparison", queue=False)
         same_text.click(build_same_text, voices_pick, [n_variants, *builder_targets], api_name="build_same_text")
         same_voice.click(
             build_same_voice, [one_voice, vibes_pick], [n_variants, *builder_targets], api_name="build_same_voice"

@@ -48,6 +48,8 @@ class UIContext:
     out_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "audio-playground")
     #: each browser session's last Studio output (for "use the last studio output"), bounded
     _outputs: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    #: each browser session's last comparison (its variants' outcomes), for "export comparison"
+    _comparisons: OrderedDict[str, list[Any]] = field(default_factory=OrderedDict)
 
     @classmethod
     def create(
@@ -111,6 +113,17 @@ class UIContext:
         self._outputs.move_to_end(session)
         while len(self._outputs) > self.sessions.limit:
             self._outputs.popitem(last=False)
+
+    def remember_comparison(self, session: str | None, outcomes: list[Any]) -> None:
+        if not session:
+            return
+        self._comparisons[session] = outcomes
+        self._comparisons.move_to_end(session)
+        while len(self._comparisons) > self.sessions.limit:
+            self._comparisons.popitem(last=False)
+
+    def last_comparison(self, session: str | None) -> list[Any]:
+        return self._comparisons.get(session or "", [])
 
     def last_output(self, session: str | None) -> str | None:
         path = self._outputs.get(session or "")

@@ -51,6 +51,7 @@ EXPECTED = {
     "/history_reopen",
     "/share_studio",
     "/share_transcription",
+    "/export_comparison",
 }
 
 
@@ -106,6 +107,20 @@ def test_compare_endpoint(client):
     for i in range(3):
         audio_path, metrics = out[i * 5], out[i * 5 + 1]
         assert audio.decode(Path(audio_path).read_bytes()).duration > 0.5 and "Duration" in metrics
+    # export comparison: every variant's audio, spec JSON and snippets, and a summary table
+    import csv
+    import io
+    import zipfile
+
+    exported = client.predict(api_name="/export_comparison")
+    with zipfile.ZipFile(exported["value"] if isinstance(exported, dict) else exported) as z:
+        names = set(z.namelist())
+        rows = list(csv.reader(io.StringIO(z.read("summary.csv").decode())))
+        assert [r[3] for r in rows[1:]] == ["alloy", "echo", "onyx"]
+        for n, voice in enumerate(("alloy", "echo", "onyx"), start=1):
+            assert {f"variant-{n}/{voice}.mp3", f"variant-{n}/spec.json", f"variant-{n}/code.py"} <= names
+            assert audio.decode(z.read(f"variant-{n}/{voice}.mp3")).duration > 0.5
+            assert json.loads(z.read(f"variant-{n}/spec.json"))["spec"]["voice"] == voice
 
 
 def test_blind_round_and_vote(client):
