@@ -111,3 +111,24 @@ def test_bad_arguments() -> None:
         waveform_figure(tone(440, 0.1), 0)
     with pytest.raises(ValueError, match="channels"):
         spectrogram_figure(np.zeros((2, 2, 2)), RATE)
+
+
+def test_run_trace_marks_each_moment_and_each_chunk():
+    from playground.core.plots import run_trace_figure
+
+    fig = run_trace_figure({"ttfb_ms": 30.0, "total_ms": 400.0, "chunks": [[30.0, 4096], [80.0, 8000]]})
+    steps, chunks = fig.data[1], fig.data[2]
+    assert list(steps.x) == [0, 30.0, 400.0] and list(steps.text) == ["sent", "first byte", "done"]
+    assert list(chunks.x) == [30.0, 80.0] and list(chunks.customdata) == [4096, 8000]
+
+
+def test_word_timeline_draws_every_word_under_the_waveform():
+    import numpy as np
+
+    from playground.core.plots import word_timeline_figure
+
+    words = [(0.1, 0.4, "ask"), (0.45, 0.7, "not"), (0.8, 1.6, "what")]
+    fig = word_timeline_figure(np.zeros(16000, np.float32), 16000, words)
+    labels = fig.data[-1]
+    assert list(labels.text) == ["ask", "not", "what"] and len(fig.layout.shapes) == 3
+    assert fig.layout.xaxis.range[1] >= 1.6  # a word past the audio's end still shows

@@ -27,6 +27,8 @@ class SpeechResult:
     est_cost: float | None
     #: what the embedded backend says it applied from ``instructions`` (header)
     instructions_applied: str | None = None
+    #: (ms since the request, bytes) of each chunk as it arrived, for the trace view (at most 512)
+    chunks: tuple[tuple[float, int], ...] = ()
 
     @property
     def mime(self) -> str:

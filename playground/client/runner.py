@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 INSTRUCTIONS_HEADER = "x-playground-instructions-applied"
 
 
+#: chunk arrival times kept per run for the trace view
+MAX_TRACED_CHUNKS = 512
+
+
 def _ms_since(t0: float) -> float:
     return (time.perf_counter() - t0) * 1000.0
 
@@ -64,7 +68,13 @@ def _provider_errors(provider: Provider, what: str) -> Iterator[None]:
 
 
 def _speech_result(
-    spec: SpeechSpec, data: bytes, t0: float, ttfb: float | None, usage: dict[str, Any] | None, headers: Any
+    spec: SpeechSpec,
+    data: bytes,
+    t0: float,
+    ttfb: float | None,
+    usage: dict[str, Any] | None,
+    headers: Any,
+    chunks: list[tuple[float, int]] | None = None,
 ) -> SpeechResult:
     total = _ms_since(t0)
     try:
@@ -85,6 +95,7 @@ def _speech_result(
             usage=usage,
         ),
         instructions_applied=headers.get(INSTRUCTIONS_HEADER) if headers is not None else None,
+        chunks=tuple(chunks or ())[:MAX_TRACED_CHUNKS],
     )
 
 
@@ -115,6 +126,7 @@ class SpeechStream:
     def __iter__(self) -> Iterator[bytes]:
         spec, provider = self._spec, self._runner.provider
         parts: list[bytes] = []
+        arrivals: list[tuple[float, int]] = []
         ttfb: float | None = None
         sse = _SSEAudio() if spec.stream_format == "sse" else None
         t0 = time.perf_counter()
@@ -127,9 +139,12 @@ class SpeechStream:
                         continue
                     if ttfb is None:
                         ttfb = _ms_since(t0)
+                    if len(arrivals) < MAX_TRACED_CHUNKS:
+                        arrivals.append((_ms_since(t0), len(chunk)))
                     parts.append(chunk)
                     yield chunk
-        self.result = _speech_result(spec, b"".join(parts), t0, ttfb, sse.usage if sse else None, headers)
+        usage = sse.usage if sse else None
+        self.result = _speech_result(spec, b"".join(parts), t0, ttfb, usage, headers, arrivals)
 
 
 class Runner:

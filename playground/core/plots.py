@@ -8,6 +8,7 @@ hour of audio costs about as much as a few seconds.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -196,9 +197,11 @@ def word_timeline_figure(
     return fig
 
 
-def run_trace_figure(timings: dict[str, float], *, title: str = "Trace") -> go.Figure:
-    """A run's timeline: request sent at 0, then each recorded moment (ms) as a marked step."""
+def run_trace_figure(timings: dict[str, Any], *, title: str = "Trace") -> go.Figure:
+    """A run's timeline: request sent at 0, each recorded moment (ms) as a marked step, and
+    under it each chunk of the response as it arrived (marker size ~ its bytes)."""
     steps = sorted(((k, float(v)) for k, v in timings.items() if isinstance(v, int | float)), key=lambda kv: kv[1])
+    chunks = [(float(t), int(n)) for t, n in timings.get("chunks") or []]
     names = {"ttfb_ms": "first byte", "total_ms": "done", "heard_ms": "first heard"}
     fig = go.Figure()
     if steps:
@@ -220,10 +223,21 @@ def run_trace_figure(timings: dict[str, float], *, title: str = "Trace") -> go.F
                 hovertemplate="%{text}: %{x:.0f} ms<extra></extra>",
             )
         )
+    if chunks:
+        fig.add_trace(
+            go.Scatter(
+                x=[t for t, _ in chunks], y=["chunks"] * len(chunks), mode="markers",
+                marker={"size": [max(5, min(16, 4 + n ** 0.5 / 12)) for _, n in chunks], "color": "#f59e0b"},
+                customdata=[n for _, n in chunks], hovertemplate="%{x:.0f} ms: %{customdata} bytes<extra></extra>",
+            )
+        )  # fmt: skip
     fig.update_layout(
-        title={"text": title, "font": {"size": 13}}, height=170, showlegend=False, template="plotly_white",
+        title={"text": title, "font": {"size": 13}},
+        height=200 if chunks else 170,
+        showlegend=False,
+        template="plotly_white",
         margin={"l": 60, "r": 20, "t": 30, "b": 35},
-    )  # fmt: skip
+    )
     end = steps[-1][1] if steps else 1.0
     fig.update_xaxes(title_text="ms since the request was sent", range=[-0.08 * end, 1.12 * end])
     return fig

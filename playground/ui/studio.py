@@ -277,8 +277,8 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     spec = pending.spec
     ctx.record(
         "speech", spec, model=spec.model, voice=spec.voice, provider=ctx.provider_for(request).label,
-        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, usage=result.usage, cost=result.est_cost,
-        text=spec.input, audio=result.audio, audio_ext=spec.response_format,
+        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms, "chunks": list(result.chunks)},
+        usage=result.usage, cost=result.est_cost, text=spec.input, audio=result.audio, audio_ext=spec.response_format,
     )  # fmt: skip
     try:
         sound = decode(result.audio, pending.spec.response_format)
