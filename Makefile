@@ -69,7 +69,7 @@ bench: $(VENV)/.dev-installed
 
 # Refresh docs/screenshots/ from the browser tests (needs Chromium).
 screenshots: $(VENV)/.dev-installed
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_voicechat_browser.py
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_voicechat_browser.py tests/ui/test_transcribe_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

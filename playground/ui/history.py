@@ -134,7 +134,14 @@ def create_history_tab() -> HistoryParts:
     note = gr.Markdown(elem_classes=["pg-muted"])
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
-            table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, max_height=560, elem_id="pg-hist-table")
+            table = gr.Dataframe(
+                headers=HEADERS,
+                interactive=False,
+                wrap=True,
+                max_height=560,
+                column_widths=["17%", "12%", "17%", "8%", "30%", "7%", "9%"],
+                elem_id="pg-hist-table",
+            )
         with gr.Column(scale=2):
             run_id = gr.Textbox(label="Run", placeholder="click a row", elem_id="pg-hist-id")
             summary = gr.Markdown(elem_id="pg-hist-summary")

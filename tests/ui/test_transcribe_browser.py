@@ -33,7 +33,18 @@ def test_record_from_the_microphone_and_transcribe(mic_browser, app_url, shots):
         assert "fellow" in text and "country" in text, text
         assert "Total" in page.inner_text("#pg-tr-metrics")
         assert page.locator("#pg-tr-wer .pg-diff").count() == 1
+        page.evaluate("() => window.scrollTo(0, 0)")
         page.wait_for_timeout(800)
         page.screenshot(path=str(shots / "transcribe.png"))
+        # the run is in the history: pick it, its trace and code show
+        page.get_by_role("tab", name="History").click()
+        page.locator("#pg-hist-table").get_by_text("transcription", exact=True).last.click(timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#pg-hist-summary').innerText.includes('transcription')", timeout=30_000
+        )
+        page.wait_for_selector("#pg-hist-trace .main-svg", timeout=30_000)
+        assert "audio.transcriptions.create" in page.inner_text("#pg-hist-code")
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(shots / "history.png"))
     finally:
         context.close()
