@@ -271,7 +271,10 @@ async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int) -
             if event["type"] != "input_audio_buffer.append":
                 rounds = 0
             log.add("sent", event["type"], len(text))
-            await upstream.send(event)
+            try:
+                await upstream.send(event)
+            except websockets.exceptions.ConnectionClosed:
+                return  # the provider ended the session while the page spoke: not a failure to reach it
 
     async def upstream_to_browser() -> None:
         while True:

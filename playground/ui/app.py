@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 from playground.client.providers import Provider
@@ -54,7 +56,7 @@ def create_ui(
             with gr.Tab("Studio", id="studio", elem_id="pg-tab-studio"):
                 studio = create_studio_tab()
             with gr.Tab("Compare", id="compare", elem_id="pg-tab-compare"):
-                compare_providers = create_compare_tab()
+                compare_providers, compare_shared = create_compare_tab()
             with gr.Tab("Transcribe", id="transcribe", elem_id="pg-tab-transcribe"):
                 transcribe = create_transcribe_tab()
             with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
@@ -107,7 +109,15 @@ def create_ui(
         history.reopen.click(
             reopen_run, [history.run_id, *studio.settings], filled, api_name="history_reopen", queue=False
         )
-        demo.load(apply_shared, studio.settings, filled, queue=False)
+
+        def shared(
+            script: str, voice: str, model: str, instructions: str, speed: float, fmt: str, request: gr.Request
+        ) -> list[Any]:
+            # named parameters: Gradio passes ``request`` only to a parameter it can see in the signature
+            current = (script, voice, model, instructions, speed, fmt)
+            return apply_shared(*current, compare_size=len(compare_shared), request=request)
+
+        demo.load(shared, studio.settings, [*filled, *compare_shared], queue=False)
         demo.load(refresh_vibes, None, [studio.chips, studio.all_vibes], queue=False)
         demo.load(provider_choices, None, compare_providers, queue=False)
     return demo

@@ -37,6 +37,7 @@ from playground.core.specs import TranscriptionSpec
 from playground.core.textmetrics import word_error_rate
 from playground.core.vibes import slugify
 from playground.ui.context import get_context
+from playground.ui.share import SHARE_JS, share_compare_query
 from playground.ui.studio import DEFAULT_SCRIPT, speech_spec
 
 __all__ = [
@@ -353,8 +354,9 @@ def provider_choices(request: gr.Request | None = None) -> list[Any]:
     return [gr.update(choices=labels, value=labels[0]) for _ in range(MAX_VARIANTS)]
 
 
-def create_compare_tab() -> list[Any]:
-    """Builds the tab; returns the columns' provider dropdowns (the settings panel refreshes them)."""
+def create_compare_tab() -> tuple[list[Any], list[Any]]:
+    """Builds the tab; returns the columns' provider dropdowns (the settings panel refreshes
+    them) and what a share link fills: script, variants, round trip, six settings per column."""
     ctx = get_context()
     cat = get_catalog()
     vibe_names = [NO_VIBE, *[v.name for v in ctx.all_vibes()]]
@@ -371,6 +373,8 @@ def create_compare_tab() -> list[Any]:
             roundtrip = gr.Checkbox(label="Round-trip check (transcribe back, show WER)", value=False)
             run = gr.Button("▶  Run all", variant="primary", elem_id="pg-run-all")
             export = gr.Button("Export comparison (zip)", size="sm", scale=0, min_width=170, elem_id="pg-export-cmp")
+            share = gr.Button("Share link", size="sm", scale=0, min_width=110, elem_id="pg-share-cmp")
+        share_link = gr.Textbox(show_label=False, visible=False, elem_id="pg-share-cmp-link")
         exported = gr.File(label="Comparison", visible=False, elem_id="pg-exported-cmp")
         with gr.Accordion("Quick builders", open=False):
             with gr.Row():
@@ -388,6 +392,7 @@ def create_compare_tab() -> list[Any]:
         inputs: list[Any] = []
         outputs: list[Any] = []
         builder_targets: list[Any] = []
+        share_targets: list[Any] = [script, n_variants, roundtrip]
         with gr.Row(equal_height=False):
             for i in range(MAX_VARIANTS):
                 with gr.Column(visible=i < 3, min_width=240, elem_classes="pg-variant") as col:
@@ -415,9 +420,17 @@ def create_compare_tab() -> list[Any]:
                 inputs += [voice, vibe, instructions, speed, model, fmt, provider]
                 outputs += [audio, metrics, wave, spectro, code]
                 builder_targets += [voice, vibe, instructions]
+                share_targets += [voice, vibe, instructions, speed, model, fmt]
         n_variants.change(show_columns, n_variants, columns, queue=False)
         run.click(run_compare, [script, n_variants, roundtrip, *inputs], outputs, api_name="compare")
         export.click(export_comparison, None, exported, api_name="export_comparison", queue=False)
+        share.click(
+            share_compare_query,
+            [script, n_variants, roundtrip, *inputs],
+            share_link,
+            api_name="share_comparison",
+            queue=False,
+        ).then(None, share_link, share_link, js=SHARE_JS).then(lambda: gr.update(visible=True), None, share_link)
         same_text.click(build_same_text, voices_pick, [n_variants, *builder_targets], api_name="build_same_text")
         same_voice.click(
             build_same_voice, [one_voice, vibes_pick], [n_variants, *builder_targets], api_name="build_same_voice"
@@ -454,4 +467,4 @@ def create_compare_tab() -> list[Any]:
             audio.play(partial(mark_played, side), state, [state, *buttons], api_name=f"played_{side}", queue=False)
         for button, choice in ((vote_a, "a"), (vote_tie, "tie"), (vote_b, "b")):
             button.click(partial(blind_vote, choice), state, [state, note, board, *buttons], api_name=f"vote_{choice}")
-    return provider_pickers
+    return provider_pickers, share_targets

@@ -18,7 +18,16 @@ from playground.core.catalog import get_catalog
 from playground.core.history import Run
 from playground.ui.context import get_context
 
-__all__ = ["SHARE_JS", "SHARE_MAX", "apply_shared", "decode_share", "encode_share", "reopen_run", "share_query"]
+__all__ = [
+    "SHARE_JS",
+    "SHARE_MAX",
+    "apply_shared",
+    "decode_share",
+    "encode_share",
+    "reopen_run",
+    "share_compare_query",
+    "share_query",
+]
 
 #: the page turns ``?share=…`` into a full link with its own address
 SHARE_JS = "(q) => (q ? location.origin + location.pathname + q : '')"
@@ -41,7 +50,7 @@ def decode_share(token: str) -> dict[str, Any] | None:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, json.JSONDecodeError):
         return None
-    return data if isinstance(data, dict) and data.get("tab") in ("studio", "transcribe") else None
+    return data if isinstance(data, dict) and data.get("tab") in ("studio", "transcribe", "compare") else None
 
 
 def share_query(tab: str, *values: Any) -> str:
@@ -52,6 +61,34 @@ def share_query(tab: str, *values: Any) -> str:
         gr.Warning("These settings are too long for a link; shorten the text.")
         return ""
     return f"?share={token}"
+
+
+#: per Compare column, what a link carries (its provider stays the opener's own)
+COMPARE_COLUMN = ("voice", "vibe", "instructions", "speed", "model", "format")
+
+
+def share_compare_query(script: str, n: float, roundtrip: bool, *columns: Any) -> str:
+    """``?share=…`` for a comparison: the script, how many variants and each one's settings.
+    ``columns`` are the tab's inputs, seven per column (the last, the provider, is left out)."""
+    width = len(COMPARE_COLUMN) + 1
+    cols = [list(columns[i : i + len(COMPARE_COLUMN)]) for i in range(0, len(columns), width)][: int(n)]
+    token = encode_share("compare", {"script": script, "n": int(n), "roundtrip": bool(roundtrip), "columns": cols})
+    if len(token) > SHARE_MAX:
+        gr.Warning("This comparison is too long for a link; shorten the script or the instructions.")
+        return ""
+    return f"?share={token}"
+
+
+def _compare(values: dict[str, Any] | None, size: int) -> list[Any]:
+    """Updates for the Compare targets: script, variants, round trip, then six per column."""
+    if values is None:
+        return [gr.skip()] * size
+    out = [values.get("script", gr.skip()), values.get("n", gr.skip()), values.get("roundtrip", gr.skip())]
+    columns = values.get("columns") if isinstance(values.get("columns"), list) else []
+    for i in range((size - 3) // len(COMPARE_COLUMN)):
+        col = columns[i] if i < len(columns) and isinstance(columns[i], list) else []
+        out += [col[k] if k < len(col) else gr.skip() for k in range(len(COMPARE_COLUMN))]
+    return out
 
 
 def _studio(values: dict[str, Any], current: tuple[Any, ...]) -> list[Any]:
@@ -77,19 +114,24 @@ def _keep(current: tuple[Any, ...]) -> list[Any]:
     return [*current, *[gr.skip()] * (1 + len(TRANSCRIBE))]
 
 
-def apply_shared(*current: Any, request: gr.Request = None) -> list[Any]:
+def apply_shared(*current: Any, compare_size: int = 0, request: gr.Request = None) -> list[Any]:
     """On page load: fill a tab from ``?share=…``. Takes the Studio's 6 current values;
-    returns the tabs, the 6 Studio values and updates for the 10 Transcribe widgets."""
+    returns the tabs, the 6 Studio values, updates for the 10 Transcribe widgets and for
+    the ``compare_size`` Compare widgets."""
     token = (getattr(request, "query_params", None) or {}).get("share", "")
     data = decode_share(token) if token else None
     if data is None:
         if token:
             gr.Warning("This share link is damaged or too long; the page opened with its defaults.")
-        return [gr.skip(), *_keep(current)]
+        return [gr.skip(), *_keep(current), *_compare(None, compare_size)]
     if data["tab"] == "studio":
-        return [gr.update(selected="studio"), *_studio(data, current), *[gr.skip()] * (1 + len(TRANSCRIBE))]
+        rest = [gr.skip()] * (1 + len(TRANSCRIBE))
+        return [gr.update(selected="studio"), *_studio(data, current), *rest, *_compare(None, compare_size)]
+    if data["tab"] == "compare":
+        rest = [gr.skip()] * (1 + len(TRANSCRIBE))
+        return [gr.update(selected="compare"), *current, *rest, *_compare(data, compare_size)]
     gr.Info("Shared transcription settings: load the audio file to transcribe.")
-    return [gr.update(selected="transcribe"), *current, *_transcribe(data)]
+    return [gr.update(selected="transcribe"), *current, *_transcribe(data), *_compare(None, compare_size)]
 
 
 def _from_run(run: Run) -> tuple[str, dict[str, Any]] | None:

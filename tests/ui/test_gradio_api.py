@@ -52,6 +52,7 @@ EXPECTED = {
     "/share_studio",
     "/share_transcription",
     "/export_comparison",
+    "/share_comparison",
 }
 
 

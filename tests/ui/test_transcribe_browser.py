@@ -48,3 +48,25 @@ def test_record_from_the_microphone_and_transcribe(mic_browser, app_url, shots):
         page.screenshot(path=str(shots / "history.png"))
     finally:
         context.close()
+
+
+def test_share_links_open_the_same_settings_in_a_fresh_browser(mic_browser, app_url):  # noqa: F811
+    from playground.ui.share import share_compare_query, share_query
+
+    studio = share_query("studio", "A line to share.", "coral", "gpt-4o-mini-tts", "Warm.", 1.25, "wav")
+    col = ["ash", "(none)", "Slow and low.", 0.9, "tts-1", "mp3", "any provider"]
+    compare = share_compare_query("Two voices, one line.", 2, False, *col, *col)
+    for query, checks in (
+        (studio, {"#pg-script textarea": "A line to share.", "#pg-instructions textarea": "Warm."}),
+        (compare, {"#pg-compare-script textarea": "Two voices, one line."}),
+    ):
+        context = mic_browser.new_context(viewport=VIEWPORT)  # a fresh browser: nothing but the link
+        page = context.new_page()
+        try:
+            page.goto(app_url + "/" + query, wait_until="load")
+            for selector, value in checks.items():
+                page.wait_for_function(
+                    f"() => document.querySelector({selector!r})?.value === {value!r}", timeout=30_000
+                )
+        finally:
+            context.close()
