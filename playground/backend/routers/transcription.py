@@ -8,6 +8,10 @@ Oversize bodies are refused by ``limits.BodyLimit`` before they are read; the up
 decoded straight to 16 kHz mono and refused past the catalog's ``audio_max_seconds``.
 Decoding stops as soon as the client goes away, so an abandoned hour of audio does not
 keep the cores busy.
+
+A two-channel file whose channels carry different voices (a call or interview recorded
+one speaker per channel) is transcribed channel by channel and the segments merged by
+time: a mono mix of overlapping speakers is what Whisper hears worst.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from playground.backend.engines.base import Segment, STTOptions
+from playground.backend.engines.base import Segment, STTOptions, STTResult
 from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import stt_model_for
 from playground.backend.subtitles import LANGUAGE_NAMES, to_srt, to_vtt
@@ -215,9 +219,9 @@ async def _collect(request: Request, segments: Iterator[Segment]) -> list[Segmen
 
 
 def _words_json(segments: list[Segment]) -> list[dict[str, Any]]:
-    return [
-        {"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for s in segments for w in s.words
-    ]
+    """All words in time order (two speaker channels interleave their segments' words)."""
+    words = sorted((w for s in segments for w in s.words), key=lambda w: w.start)
+    return [{"word": w.word.strip(), "start": round(w.start, 3), "end": round(w.end, 3)} for w in words]
 
 
 def _logprobs(segments: list[Segment]) -> list[dict[str, Any]]:
@@ -293,12 +297,56 @@ def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, dur
     return JSONResponse(body)
 
 
+#: below this correlation the two channels are taken for two speakers (a panned mono
+#: source or a stereo music mix sits far above it)
+SPEAKER_CHANNELS_MAX_CORRELATION = 0.3
+#: the check decodes the whole file at its own rate and channels: only short files (2 min
+#: of 48 kHz stereo is ~46 MB of float32; longer uploads keep the streaming mono path)
+SPEAKER_CHANNELS_MAX_SECONDS = 120
+
+
+def _speaker_channels(data: bytes, rate: int) -> list[np.ndarray] | None:
+    """Each channel at ``rate`` when a two-channel file holds one voice per channel, else None."""
+    try:
+        sound = audio.decode(data)
+    except audio.AudioDecodeError:
+        return None
+    if sound.channels != 2:
+        return None
+    left, right = sound.samples[:, 0], sound.samples[:, 1]
+    if min(float(np.sqrt(np.mean(left**2))), float(np.sqrt(np.mean(right**2)))) < 1e-3:
+        return None  # one channel is (nearly) silent: the mono mix is that voice
+    if float(np.corrcoef(left, right)[0, 1]) > SPEAKER_CHANNELS_MAX_CORRELATION:
+        return None
+    return [audio.resample(ch, sound.sample_rate, rate) for ch in (left, right)]
+
+
+async def _transcribe(engine: Any, samples: np.ndarray, channels: list[np.ndarray] | None, options: Any) -> Any:
+    """One pass over the mono mix, or one per speaker channel with the segments merged by time."""
+    if channels is None:
+        return await run_in_threadpool(engine.transcribe, samples, options)
+    results = [await run_in_threadpool(engine.transcribe, ch, options) for ch in channels]
+
+    def merge() -> list[Segment]:
+        segments = sorted((s for r in results for s in r.segments), key=lambda s: s.start)
+        for i, s in enumerate(segments):
+            s.id = i
+        return segments
+
+    merged = await run_in_threadpool(merge)
+    return STTResult(language=results[0].language, duration=results[0].duration, segments=iter(merged))
+
+
 async def _handle(request: Request, task: str) -> Response:
     upload, fields = await _read_form(request)
     spec = _spec(fields, task)
     local = stt_model_for(spec.model, spec.language or None, translate=task == "translate")
     engine = request.app.state.engines.stt(local)  # no model loads until it transcribes
     samples = await _decode(upload, engine.sample_rate)
+    channels = None
+    if len(samples) <= SPEAKER_CHANNELS_MAX_SECONDS * engine.sample_rate:
+        await upload.seek(0)
+        channels = await run_in_threadpool(_speaker_channels, await upload.read(), engine.sample_rate)
     options = STTOptions(
         language=spec.language or None,
         prompt=spec.prompt or None,
@@ -307,7 +355,7 @@ async def _handle(request: Request, task: str) -> Response:
         task=task,
     )
     try:
-        result = await run_in_threadpool(engine.transcribe, samples, options)
+        result = await _transcribe(engine, samples, channels, options)
     except ValueError as e:  # the engine's own checks (e.g. a language it cannot hear)
         raise APIError(str(e), param="language", code="invalid_value") from e
     except Exception as e:
