@@ -8,7 +8,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test lint bench screenshots clean help
+.PHONY: run test lint bench screenshots lab clean help
 
 help:
 	@echo "make run    - install and start the playground on http://$(HOST):$(PORT)"
@@ -16,6 +16,7 @@ help:
 	@echo "make lint   - ruff"
 	@echo "make bench  - performance figures (prints ratios and timings)"
 	@echo "make screenshots - refresh docs/screenshots/ from the browser tests"
+	@echo "make lab    - JupyterLab on the tutorial notebooks, in the project's environment"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +67,10 @@ lint: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench
+
+# JupyterLab on notebooks/, with the playground importable (no key: the embedded backend).
+lab: $(VENV)/.dev-installed
+	$(BIN)/jupyter lab --notebook-dir=notebooks --ServerApp.ip=127.0.0.1
 
 # Refresh docs/screenshots/ from the browser tests (needs Chromium).
 screenshots: $(VENV)/.dev-installed
