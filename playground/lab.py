@@ -116,8 +116,6 @@ class MiniStudio:
 
     def play(self) -> SpeechResult | None:
         """Run the spec through the runner, show the player and the timings."""
-        from IPython.display import display
-
         spec = self.spec()
         problems = spec.problems()
         if problems:
@@ -129,7 +127,8 @@ class MiniStudio:
         self.status.value = (
             f"first byte {result.ttfb_ms:.0f} ms · total {result.total_ms:.0f} ms · {result.duration_s or 0:.2f} s"
         )
-        self.player.clear_output()
-        with self.player:
-            display(audio_player(result))
+        # set the output's content directly: capturing with ``with self.player:`` left a
+        # kernel run by nbclient waiting for an idle message that never came (1 run in 3)
+        self.player.outputs = ()
+        self.player.append_display_data(audio_player(result))
         return result
