@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from playground.client.providers import embedded_provider
+from playground.ui.context import UIContext, set_context
 from tests.support.app_process import REPO, launched_app
 
 
@@ -27,3 +29,12 @@ def shots(tmp_path_factory) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         return folder
     return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def offline_ctx(tmp_path) -> UIContext:
+    """A UI context for handler tests that never reach a server (port 9 is discard)."""
+    url = "http://127.0.0.1:9"
+    context = UIContext.create(embedded_provider(url), app_url=url, data_dir=tmp_path / "data")
+    set_context(context)
+    return context

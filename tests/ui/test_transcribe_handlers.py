@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import soundfile as sf
 
-from playground.client.providers import embedded_provider
 from playground.ui import transcribe
-from playground.ui.context import UIContext, set_context
-
-
-@pytest.fixture
-def ctx(tmp_path) -> UIContext:
-    url = "http://127.0.0.1:9"
-    context = UIContext.create(embedded_provider(url), app_url=url, data_dir=tmp_path / "data")
-    set_context(context)
-    return context
 
 
 def test_only_what_the_model_takes_is_offered_and_the_rest_is_explained():
@@ -46,7 +35,7 @@ def test_loading_audio_shows_its_waveform_and_length(tmp_path):
     assert figure is None and info.startswith("⚠️")
 
 
-def test_the_code_names_the_uploaded_file_and_refuses_invalid_settings(ctx, tmp_path):
+def test_the_code_names_the_uploaded_file_and_refuses_invalid_settings(offline_ctx, tmp_path):
     path = str(tmp_path / "meeting-notes.m4a")
     py, js, curl = transcribe.transcription_code(
         path, "transcribe", "whisper-1", "en", "", 0.2, "srt", [], False, False

@@ -7,19 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from playground.client.providers import embedded_provider
 from playground.ui import voicechat
-from playground.ui.context import UIContext, set_context
 
 MODE = next(iter(voicechat.MODES))
-
-
-@pytest.fixture
-def ctx(tmp_path) -> UIContext:
-    url = "http://127.0.0.1:9"
-    context = UIContext.create(embedded_provider(url), app_url=url, data_dir=tmp_path / "data")
-    set_context(context)
-    return context
 
 
 def values(**overrides):
@@ -49,7 +39,7 @@ def values(**overrides):
 REQUEST = SimpleNamespace(session_hash="page-1")
 
 
-def test_live_settings_are_the_session_the_page_sends(ctx):
+def test_live_settings_are_the_session_the_page_sends(offline_ctx):
     cfg = json.loads(voicechat.live_config(MODE, "gpt-4o-mini", *values(speed=1.25, turn="none"), request=REQUEST))
     assert cfg["session"]["audio"]["output"]["speed"] == 1.25
     assert cfg["session"]["audio"]["input"]["turn_detection"] is None and cfg["manual"] is True
@@ -62,31 +52,31 @@ def test_live_settings_are_the_session_the_page_sends(ctx):
     ("overrides", "field"),
     [({"speed": 2.0}, "speed"), ({"voice": "fable"}, "voice"), ({"custom": "{not json"}, "tools")],
 )
-def test_bad_settings_are_named_and_never_sent(ctx, overrides, field):
+def test_bad_settings_are_named_and_never_sent(offline_ctx, overrides, field):
     cfg = json.loads(voicechat.live_config(MODE, "gpt-4o-mini", *values(**overrides), request=REQUEST))
     assert set(cfg) == {"error"} and field in cfg["error"]
     connect = json.loads(voicechat.connect_config(MODE, "gpt-4o-mini", *values(**overrides), request=REQUEST))
     assert set(connect) == {"error"}
 
 
-def test_connect_mints_a_one_time_ticket_with_the_tools(ctx):
+def test_connect_mints_a_one_time_ticket_with_the_tools(offline_ctx):
     custom = json.dumps([{"name": "lookup_order", "parameters": {"type": "object"}, "result": {"status": "shipped"}}])
     v = values(demo=["get_weather"], custom=custom, mcp_url="https://mcp.example.com/sse", mcp_label="docs")
     cfg = json.loads(voicechat.connect_config(MODE, "gpt-4o-mini", *v, request=REQUEST))
     tools = cfg["session"]["tools"]
     assert [t.get("name") or t["type"] for t in tools] == ["get_weather", "lookup_order", "mcp"]
     assert tools[2]["server_url"] == "https://mcp.example.com/sse"
-    ticket = ctx.relay.take(cfg["ticket"])
+    ticket = offline_ctx.relay.take(cfg["ticket"])
     assert ticket is not None and ticket.mode == "realtime" and ticket.session == cfg["session"]
-    assert ctx.relay.take(cfg["ticket"]) is None
+    assert offline_ctx.relay.take(cfg["ticket"]) is None
     assert json.loads(ticket.tools.run("lookup_order", "{}")) == {"status": "shipped"}
     assert json.loads(ticket.tools.run("get_weather", '{"city": "Paris"}'))["conditions"] == "sunny"
 
 
-def test_chained_mode_carries_its_chat_model(ctx):
+def test_chained_mode_carries_its_chat_model(offline_ctx):
     chained = next(label for label, mode in voicechat.MODES.items() if mode == "chained")
     cfg = json.loads(voicechat.connect_config(chained, "gpt-4.1-mini", *values(), request=REQUEST))
-    ticket = ctx.relay.take(cfg["ticket"])
+    ticket = offline_ctx.relay.take(cfg["ticket"])
     assert ticket.mode == "chained" and ticket.chat_model == "gpt-4.1-mini" and cfg["prices"] == {}
     bad = json.loads(voicechat.connect_config(chained, "nope", *values(), request=REQUEST))
     assert "nope" in bad["error"]
@@ -106,7 +96,7 @@ def test_custom_tools_are_checked(text):
         voicechat.custom_tools(text)
 
 
-def test_code_panel_replays_an_exported_conversation(ctx):
+def test_code_panel_replays_an_exported_conversation(offline_ctx):
     code = voicechat.realtime_code(MODE, "gpt-4o-mini", *values(demo=["get_time"]), request=REQUEST)
     assert "client.realtime.connect" in code and voicechat.REPLAY_FILE in code and '"get_time"' in code
     assert "Fix the settings" in voicechat.realtime_code(MODE, "gpt-4o-mini", *values(speed=9), request=REQUEST)
