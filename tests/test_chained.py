@@ -442,7 +442,9 @@ def test_speech_over_a_reply_interrupts_it(url):
     assert first["status"] == "cancelled" and first["status_details"]["reason"] == "turn_detected"
     kinds = r.kinds()
     assert kinds.index("input_audio_buffer.speech_started") < kinds.index("response.done")
-    assert second["status"] == "completed"
+    # the story after the interruption may run into the chat model's token cap: that
+    # ends it "incomplete", which is still a reply that was not cut by the interruption
+    assert second["status"] == "completed" or second["status_details"]["reason"] == "max_output_tokens"
 
 
 # ------------------------------------------------------------------ refusals and failures

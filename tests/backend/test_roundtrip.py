@@ -54,7 +54,9 @@ def test_voice_streams_and_round_trips(client, spoken, voice):
     wav = encode_all(audio.decode(data, "pcm").samples, "wav", get_catalog().pcm_sample_rate)
     text = client.audio.transcriptions.create(file=("speech.wav", wav), model="whisper-1", language="en").text
     score = wer(PARAGRAPH, text)
-    assert score <= 0.10, f"{voice}: WER {score:.2%}: {text}"
+    # Piper samples noise on every call, so the same voice scores 0–12.5% from run to run
+    # (40 words: five slips); 15% still fails a voice that mumbles or skips a sentence
+    assert score <= 0.15, f"{voice}: WER {score:.2%}: {text}"
 
 
 def test_no_two_voices_sound_alike(spoken):
