@@ -10,19 +10,52 @@ and clicking buttons programmatically.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import base64
+import json
 import os
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from playground.client.batch import Variant, VariantOutcome, run_variants
 from playground.client.providers import Provider, embedded_provider, resolve_provider
 from playground.client.results import SpeechResult
 from playground.client.runner import Runner
+from playground.core import audio
 from playground.core.catalog import get_catalog
+from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import SpeechSpec
+from playground.core.specs import RealtimeSessionSpec, SpeechSpec
+from playground.core.textmetrics import word_error_rate
 from playground.core.vibes import Vibe, builtin_vibes_dir, load_vibes
 
-__all__ = ["MiniStudio", "audio_player", "provider", "vibes"]
+__all__ = [
+    "Clip",
+    "MiniStudio",
+    "RealtimeTurn",
+    "VoiceGrid",
+    "audio_player",
+    "collect_events",
+    "compare",
+    "diff_view",
+    "provider",
+    "realtime_turn",
+    "sample_clips",
+    "send_pcm",
+    "vibes",
+]
+
+#: the realtime protocol's PCM: 16-bit mono at 24 kHz
+RT_RATE = 24000
+#: the shared recordings beside a checkout (../shared/testdata/speech)
+_TESTDATA = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "speech"
 
 _SERVER: Any = None
 _PROVIDER: Provider | None = None
@@ -132,3 +165,264 @@ class MiniStudio:
         self.player.outputs = ()
         self.player.append_display_data(audio_player(result))
         return result
+
+
+# ------------------------------------------------------------------ recordings
+
+
+@dataclass(frozen=True)
+class Clip:
+    """A recording to transcribe, with its reference transcript ("" when there is none)."""
+
+    name: str
+    path: Path
+    text: str
+    note: str = ""
+
+
+def sample_clips() -> list[Clip]:
+    """Real recorded speech with reference transcripts (``../shared/testdata/speech`` beside
+    the checkout); where that folder is missing, two sentences spoken by the provider stand
+    in, with their script as the reference, so the notebooks run anywhere."""
+    manifest = _TESTDATA / "manifest.json"
+    if manifest.is_file():
+        clips = json.loads(manifest.read_text())["clips"]
+        return [
+            Clip(c["file"], _TESTDATA / c["file"], c.get("text", ""), c.get("note", ""))
+            for c in clips
+            if c.get("channels", 1) == 1
+        ]
+    folder = Path(tempfile.mkdtemp(prefix="playground-clips-"))
+    lines = {
+        "harbour.wav": "The harbour wakes before the town does, and the first boats leave at dawn.",
+        "museum.wav": "Please buy your tickets at the front desk before you visit the garden.",
+    }
+    out = []
+    for name, text in lines.items():
+        result = Runner(provider()).speech(SpeechSpec(input=text, voice="echo", response_format="wav"))
+        (folder / name).write_bytes(result.audio)
+        out.append(Clip(name, folder / name, text, "spoken by the provider (no testdata folder here)"))
+    return out
+
+
+# ------------------------------------------------------------------ many variants at once
+
+
+def compare(specs: list[SpeechSpec], labels: list[str] | None = None) -> list[VariantOutcome]:
+    """Run speech specs concurrently, as the Compare tab does; outcomes in the order given.
+
+    The batch runs on its own event loop in a worker thread, so this works the same from a
+    notebook cell (whose kernel already runs a loop) and from a widget's button."""
+    prov = provider()
+    variants = [Variant(spec, prov, (labels or [])[i] if labels else "") for i, spec in enumerate(specs)]
+
+    async def gather() -> list[VariantOutcome]:
+        return [outcome async for outcome in run_variants(variants)]
+
+    with ThreadPoolExecutor(1) as pool:
+        outcomes = pool.submit(asyncio.run, gather()).result()
+    return sorted(outcomes, key=lambda o: o.index)
+
+
+class VoiceGrid:
+    """Compare in a notebook: pick voices, a vibe and a script, press Run; every voice is
+    generated at once and shown as a row of players with its timings, cost and a round-trip
+    check (the audio transcribed back, word error rate against the script).
+
+    ``run()`` is what the button calls; ``outcomes`` and ``wers`` hold the last run."""
+
+    def __init__(self, script: str = "Every voice reads the same line, so only the voice changes.") -> None:
+        import ipywidgets as w
+
+        cat = get_catalog()
+        self._vibes = {v.name: v for v in vibes()}
+        self.voices = w.SelectMultiple(
+            options=cat.voice_ids, value=("alloy", "ash", "coral"), description="Voices", rows=6
+        )
+        self.vibe = w.Dropdown(options=["(none)", *self._vibes], value="(none)", description="Vibe")
+        self.script = w.Textarea(value=script, description="Script", layout=w.Layout(width="95%", height="60px"))
+        self.round_trip = w.Checkbox(value=True, description="Transcribe back (WER)")
+        self.button = w.Button(description="▶ Run all", button_style="primary")
+        self.status = w.HTML()
+        self.players = w.HBox(layout=w.Layout(flex_flow="row wrap"))
+        self.outcomes: list[VariantOutcome] = []
+        self.wers: dict[str, float] = {}
+        self.button.on_click(lambda _: self.run())
+        self.widget = w.VBox([w.HBox([self.voices, w.VBox([self.vibe, self.round_trip])]), self.script,
+                              w.HBox([self.button, self.status]), self.players])  # fmt: skip
+
+    def specs(self) -> list[SpeechSpec]:
+        vibe = self._vibes.get(self.vibe.value)
+        instructions = vibe.instructions_text if vibe else ""
+        return [
+            SpeechSpec(input=self.script.value, voice=v, instructions=instructions, response_format="wav")
+            for v in self.voices.value
+        ]
+
+    def run(self) -> list[VariantOutcome]:
+        import ipywidgets as w
+
+        specs = self.specs()
+        problems = sorted({str(p) for spec in specs for p in spec.problems()})
+        if not specs or problems:
+            self.status.value = "⚠️ " + ("; ".join(problems) or "pick at least one voice")
+            return []
+        self.status.value = f"Generating {len(specs)} voices at once…"
+        t0 = time.perf_counter()
+        self.outcomes = compare(specs, [s.voice for s in specs])
+        wall = (time.perf_counter() - t0) * 1000
+        self.wers = {}
+        cards = []
+        for outcome in self.outcomes:
+            voice = outcome.variant.spec.voice
+            if outcome.result is None:
+                cards.append(w.HTML(f"<b>{voice}</b><br>⚠️ {outcome.error}"))
+                continue
+            r = outcome.result
+            line = f"{r.duration_s or 0:.2f} s · first byte {r.ttfb_ms:.0f} ms · {format_cost(r.est_cost)}"
+            if self.round_trip.value:
+                self.wers[voice] = _round_trip_wer(r)
+                line += f" · WER {self.wers[voice]:.0%}"
+            cards.append(w.VBox([w.HTML(f"<b>{voice}</b><br><small>{line}</small>"),
+                                 w.Audio(value=r.audio, format="wav", autoplay=False)]))  # fmt: skip
+        self.players.children = cards
+        slowest = max((o.result.total_ms for o in self.outcomes if o.result), default=0.0)
+        self.status.value = f"{len(specs)} voices in {wall:.0f} ms (the slowest alone took {slowest:.0f} ms)"
+        return self.outcomes
+
+
+def _round_trip_wer(result: SpeechResult) -> float:
+    """Transcribe generated speech back and score it against its own script."""
+    from playground.core.specs import TranscriptionSpec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / result.spec.file_name
+        path.write_bytes(result.audio)
+        heard = Runner(provider()).transcribe(TranscriptionSpec(file=str(path), model="whisper-1", language="en"))
+    return word_error_rate(result.spec.input, heard.text)
+
+
+# ------------------------------------------------------------------ realtime
+
+
+@dataclass
+class RealtimeTurn:
+    """One spoken turn of a realtime session and what came back, with its timeline.
+
+    Times are ms since the session opened; ``speech_end_ms`` is when the last speech sample
+    was sent, so ``first_audio_ms - speech_end_ms`` is what a user waits to hear a reply."""
+
+    events: list[tuple[float, str]] = field(default_factory=list)
+    heard: str = ""
+    reply: str = ""
+    #: the reply's PCM16 at 24 kHz
+    audio: bytes = b""
+    usage: dict[str, Any] = field(default_factory=dict)
+    status: str = ""
+    speech_end_ms: float = 0.0
+    first_audio_ms: float | None = None
+    done_ms: float | None = None
+
+    def first(self, kind: str) -> float | None:
+        return next((t for t, k in self.events if k == kind), None)
+
+    @property
+    def wait_ms(self) -> float | None:
+        """End of the user's speech → first audio of the reply."""
+        return None if self.first_audio_ms is None else self.first_audio_ms - self.speech_end_ms
+
+    def wav(self) -> bytes:
+        from playground.core.encode import encode_all
+
+        return encode_all(audio.pcm16_to_float(self.audio), "wav", RT_RATE)
+
+
+async def send_pcm(conn: Any, samples: np.ndarray, *, pace: float = 1.0) -> None:
+    """Append float samples (24 kHz mono) as 40 ms PCM16 frames, as a microphone would;
+    ``pace=1`` sends them in real time, ``0`` as fast as the socket takes them."""
+    data = audio.float_to_pcm16(samples)
+    step = RT_RATE * 40 // 1000 * 2
+    start = time.perf_counter()
+    for k, i in enumerate(range(0, len(data), step)):
+        await conn.input_audio_buffer.append(audio=base64.b64encode(data[i : i + step]).decode())
+        if pace:
+            delay = start + (k + 1) * 0.04 / pace - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+
+
+async def collect_events(
+    conn: Any,
+    turn: RealtimeTurn,
+    t0: float,
+    *,
+    until: str = "response.done",
+    timeout: float = 120.0,
+    on_event: Any = None,
+) -> Any:
+    """Read server events into ``turn`` until one of type ``until`` (returned) arrives.
+
+    ``on_event(event)`` sees each one first, e.g. to answer function calls."""
+
+    async def read() -> Any:
+        async for event in conn:
+            now = (time.perf_counter() - t0) * 1000
+            turn.events.append((now, event.type))
+            if on_event is not None:
+                await on_event(event)
+            if event.type == "response.output_audio.delta":
+                turn.audio += base64.b64decode(event.delta)
+                if turn.first_audio_ms is None:
+                    turn.first_audio_ms = now
+            elif event.type == "conversation.item.input_audio_transcription.completed":
+                turn.heard = event.transcript
+            elif event.type in ("response.output_audio_transcript.done", "response.output_text.done"):
+                turn.reply = getattr(event, "transcript", None) or getattr(event, "text", "")
+            elif event.type == "response.done":
+                turn.status = event.response.status or ""
+                turn.usage = event.response.usage.model_dump(exclude_none=True) if event.response.usage else {}
+                turn.done_ms = now
+            elif event.type == "error":
+                raise RuntimeError(f"{event.error.code}: {event.error.message}")
+            if event.type == until:
+                return event
+        raise RuntimeError("the session closed before " + until)
+
+    return await asyncio.wait_for(read(), timeout)
+
+
+async def realtime_turn(
+    samples: np.ndarray, spec: RealtimeSessionSpec | None = None, *, pace: float = 1.0, tail_silence_s: float = 1.0
+) -> RealtimeTurn:
+    """Speak ``samples`` (24 kHz mono) into a realtime session configured by ``spec`` and
+    wait for the whole reply: server VAD ends the turn after the trailing silence."""
+    spec = (spec or RealtimeSessionSpec()).validate()
+    assert isinstance(spec, RealtimeSessionSpec)
+    prov = provider()
+    turn = RealtimeTurn()
+    async with prov.async_client().realtime.connect(model=spec.model) as conn:
+        t0 = time.perf_counter()
+        await conn.session.update(session=spec.to_session())
+        await collect_events(conn, turn, t0, until="session.updated")
+        reader = asyncio.create_task(collect_events(conn, turn, t0))
+        await send_pcm(conn, samples, pace=pace)
+        turn.speech_end_ms = (time.perf_counter() - t0) * 1000
+        await send_pcm(conn, np.zeros(int(tail_silence_s * RT_RATE), np.float32), pace=pace)
+        await reader
+    return turn
+
+
+_DIFF_STYLE = (
+    "<style>.pg-diff{line-height:1.7}.pg-sub s{color:#b91c1c}.pg-sub{background:#fef3c7}"
+    ".pg-del{background:#fee2e2;color:#b91c1c}.pg-ins{background:#dcfce7;text-decoration:none}"
+    ".pg-muted{color:#64748b}</style>"
+)
+
+
+def diff_view(reference: str, heard: str) -> Any:
+    """The Transcribe tab's word diff (WER, substitutions, misses, additions) for a notebook."""
+    from IPython.display import HTML
+
+    from playground.ui.transcribe import diff_html
+
+    return HTML(_DIFF_STYLE + diff_html(reference, heard))

@@ -72,3 +72,33 @@ def test_the_mini_studio_plays_what_its_widgets_say(backend_url, monkeypatch):
     studio.speed.value = studio.speed.max
     studio.script.value = ""
     assert studio.play() is None and studio.status.value.startswith("⚠️")
+
+
+@pytest.mark.models
+def test_the_voice_grid_generates_every_chosen_voice_and_scores_it(backend_url, monkeypatch):
+    from playground import lab
+    from playground.client.providers import embedded_provider
+    from playground.core import audio
+
+    monkeypatch.setattr(lab, "_PROVIDER", embedded_provider(backend_url))
+    grid = lab.VoiceGrid(script="The ferry leaves at noon from the north pier.")
+    grid.voices.value = ("ash", "nova", "fable")
+    grid.vibe.value = grid.vibe.options[1]
+    grid.button.click()
+    voices = [o.variant.spec.voice for o in grid.outcomes]
+    assert voices == ["ash", "nova", "fable"] and all(o.result is not None for o in grid.outcomes)
+    assert all(o.variant.spec.instructions for o in grid.outcomes)  # the vibe reached every spec
+    players = [card.children[1] for card in grid.players.children]
+    assert len(players) == 3 and all(audio.decode(p.value, "wav").duration > 1.0 for p in players)
+    assert set(grid.wers) == set(voices) and all(w <= 0.25 for w in grid.wers.values()), grid.wers
+    assert "3 voices in" in grid.status.value
+    grid.voices.value = ()
+    assert grid.run() == [] and grid.status.value.startswith("⚠️")
+
+
+def test_sample_clips_carry_their_reference_transcripts():
+    from playground import lab
+
+    clips = {c.name: c for c in lab.sample_clips()}
+    assert clips["jfk.flac"].text.startswith("And so my fellow Americans")
+    assert all(c.path.is_file() for c in clips.values())

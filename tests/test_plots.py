@@ -132,3 +132,42 @@ def test_word_timeline_draws_every_word_under_the_waveform():
     labels = fig.data[-1]
     assert list(labels.text) == ["ask", "not", "what"] and len(fig.layout.shapes) == 3
     assert fig.layout.xaxis.range[1] >= 1.6  # a word past the audio's end still shows
+
+
+def test_event_timeline_puts_each_event_on_its_family_lane():
+    from playground.core.plots import event_timeline_figure
+
+    events = [(0.0, "session.created"), (120.0, "input_audio_buffer.speech_started"),
+              (900.0, "input_audio_buffer.speech_stopped"), (950.0, "response.created"),
+              (1200.0, "response.output_audio.delta"), (1240.0, "response.output_audio.delta"),
+              (1500.0, "response.done"), (1600.0, "something.new")]  # fmt: skip
+    fig = event_timeline_figure(events, marks={"speech ends": 900.0})
+    lanes = {trace.name: list(trace.x) for trace in fig.data}
+    assert lanes["input audio"] == [120.0, 900.0]
+    assert lanes["audio out"] == [1200.0, 1240.0]
+    assert lanes["response"] == [950.0, 1500.0] and lanes["other"] == [1600.0]
+    assert sum(len(xs) for xs in lanes.values()) == len(events)
+    assert fig.layout.shapes[0].x0 == 900.0
+
+
+def test_stage_figure_draws_each_stage_from_its_start():
+    from playground.core.plots import stage_figure
+
+    rows = [("pipeline", "listen", 0, 500), ("pipeline", "think", 500, 1300), ("realtime", "listen", 0, 500)]
+    fig = stage_figure(rows)
+    bars = [(t.y[0], t.name, t.base[0], t.x[0]) for t in fig.data]
+    assert bars == [("pipeline", "listen", 0, 500), ("pipeline", "think", 500, 800), ("realtime", "listen", 0, 500)]
+    assert [t.showlegend for t in fig.data] == [True, True, False]  # one legend entry per stage
+
+
+def test_audio_grid_has_a_waveform_and_a_spectrogram_per_clip():
+    from playground.core.plots import audio_grid_figure
+
+    t = np.arange(RATE) / RATE
+    clips = [("low", np.sin(2 * np.pi * 200 * t).astype(np.float32), RATE),
+             ("short", np.sin(2 * np.pi * 2000 * t[: RATE // 2]).astype(np.float32), RATE)]  # fmt: skip
+    fig = audio_grid_figure(clips)
+    kinds = [type(trace) for trace in fig.data]
+    assert kinds == [go.Scatter, go.Heatmap, go.Scatter, go.Heatmap]
+    assert not any(trace.showscale for trace in fig.data if isinstance(trace, go.Heatmap))
+    assert tuple(fig.layout.xaxis.range) == (0, 1.0)  # the longest clip sets the shared axis

@@ -13,7 +13,16 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["DEFAULT_COLOR", "run_trace_figure", "spectrogram_figure", "waveform_figure", "word_timeline_figure"]
+__all__ = [
+    "DEFAULT_COLOR",
+    "audio_grid_figure",
+    "event_timeline_figure",
+    "run_trace_figure",
+    "spectrogram_figure",
+    "stage_figure",
+    "waveform_figure",
+    "word_timeline_figure",
+]
 
 DEFAULT_COLOR = "#7c3aed"
 FLOOR_DB = -80.0
@@ -240,4 +249,122 @@ def run_trace_figure(timings: dict[str, Any], *, title: str = "Trace") -> go.Fig
     )
     end = steps[-1][1] if steps else 1.0
     fig.update_xaxes(title_text="ms since the request was sent", range=[-0.08 * end, 1.12 * end])
+    return fig
+
+
+#: lanes of the realtime event timeline, by event-name prefix (first match wins)
+_EVENT_LANES = (
+    ("input_audio_buffer.", "input audio"),
+    ("conversation.item.input_audio_transcription.", "transcription"),
+    ("conversation.", "conversation"),
+    ("response.output_audio.delta", "audio out"),
+    ("response.output_audio_transcript.", "reply text"),
+    ("response.output_text.", "reply text"),
+    ("response.function_call_arguments.", "tool call"),
+    ("response.", "response"),
+    ("session.", "session"),
+    ("error", "errors"),
+)
+
+
+def event_timeline_figure(
+    events: list[tuple[float, str]], *, marks: dict[str, float] | None = None, title: str = "Events"
+) -> go.Figure:
+    """A realtime session as it happened: each server event a marker at its arrival time (ms),
+    on a lane for its family (input audio, transcription, response, audio out…), with
+    vertical lines at ``marks`` such as the end of the user's speech."""
+    lanes: dict[str, list[tuple[float, str]]] = {}
+    for t, kind in events:
+        lane = next((name for prefix, name in _EVENT_LANES if kind.startswith(prefix)), "other")
+        lanes.setdefault(lane, []).append((float(t), kind))
+    order = [name for _, name in _EVENT_LANES if name in lanes] + (["other"] if "other" in lanes else [])
+    order = list(dict.fromkeys(order))
+    fig = go.Figure()
+    for lane in reversed(order):
+        points = lanes[lane]
+        dense = lane == "audio out"  # one tick per audio delta
+        fig.add_trace(
+            go.Scatter(
+                x=[t for t, _ in points],
+                y=[lane] * len(points),
+                mode="markers",
+                name=lane,
+                text=[k for _, k in points],
+                marker={"size": 9 if dense else 10, "symbol": "line-ns-open" if dense else "circle"},
+                hovertemplate="%{text}<br>%{x:.0f} ms<extra></extra>",
+            )
+        )
+    end = max((t for t, _ in events), default=1.0)
+    for label, at in (marks or {}).items():
+        fig.add_vline(x=at, line={"dash": "dot", "color": "#64748b"}, annotation_text=label)
+        end = max(end, at)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        height=90 + 34 * max(1, len(order)),
+        showlegend=False,
+        template="plotly_white",
+        margin={"l": 110, "r": 20, "t": 40, "b": 35},
+    )
+    fig.update_xaxes(title_text="ms since the session opened", range=[-0.02 * end, 1.04 * end])
+    return fig
+
+
+def stage_figure(rows: list[tuple[str, str, float, float]], *, title: str = "Where the time goes") -> go.Figure:
+    """Latency as stacked stages: each row a pipeline, each ``(row, stage, start_ms, end_ms)``
+    a bar, so sequential and overlapping stages read at a glance."""
+    fig = go.Figure()
+    palette = ["#7c3aed", "#0ea5e9", "#f59e0b", "#10b981", "#ef4444", "#64748b"]
+    colors: dict[str, str] = {}
+    for row, stage, start, end in rows:
+        color = colors.setdefault(stage, palette[len(colors) % len(palette)])
+        fig.add_trace(
+            go.Bar(
+                x=[max(0.0, end - start)], y=[row], base=[start], orientation="h", name=stage,
+                marker={"color": color}, legendgroup=stage, showlegend=stage not in {t.name for t in fig.data},
+                hovertemplate=f"{stage}: %{{base:.0f}} → %{{x:.0f}} ms long<extra>{row}</extra>",
+            )
+        )  # fmt: skip
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        barmode="overlay",
+        height=120 + 40 * len({r for r, *_ in rows}),
+        template="plotly_white",
+        margin={"l": 170, "r": 20, "t": 40, "b": 35},
+        legend={"orientation": "h", "y": -0.25},
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title_text="ms since the user stopped speaking")
+    return fig
+
+
+def audio_grid_figure(items: list[tuple[str, np.ndarray, int]], *, title: str = "") -> go.Figure:
+    """Several clips one under another: waveform on the left, spectrogram on the right,
+    on a shared time axis so lengths and pauses compare directly."""
+    from plotly.subplots import make_subplots
+
+    n = max(1, len(items))
+    fig = make_subplots(
+        rows=n, cols=2, shared_xaxes=True, column_widths=[0.45, 0.55], horizontal_spacing=0.06,
+        vertical_spacing=0.12 / n, row_titles=[label for label, _, _ in items] or None,
+    )  # fmt: skip
+    longest = 0.0
+    for row, (_, samples, rate) in enumerate(items, start=1):
+        longest = max(longest, len(_mono(samples)) / rate if len(samples) else 0.0)
+        for trace in waveform_figure(samples, rate).data:
+            fig.add_trace(trace, row=row, col=1)
+        for trace in spectrogram_figure(samples, rate).data:
+            if isinstance(trace, go.Heatmap):
+                trace.showscale = False
+            fig.add_trace(trace, row=row, col=2)
+        fig.update_yaxes(range=[-1, 1], showticklabels=False, row=row, col=1)
+        fig.update_yaxes(showticklabels=row == n, row=row, col=2)
+    fig.update_xaxes(range=[0, longest or 1.0])
+    fig.update_xaxes(title_text="seconds", row=n)
+    fig.update_layout(
+        title={"text": title, "font": {"size": 13}},
+        height=80 + 140 * n,
+        showlegend=False,
+        template="plotly_white",
+        margin={"l": 30, "r": 90, "t": 40 if title else 20, "b": 40},
+    )
     return fig

@@ -11,7 +11,7 @@ from typing import Any
 
 from playground.core.catalog import Catalog, get_catalog
 
-__all__ = ["estimate_speech_cost", "estimate_transcription_cost", "format_cost"]
+__all__ = ["estimate_realtime_cost", "estimate_speech_cost", "estimate_transcription_cost", "format_cost"]
 
 _M = 1_000_000
 
@@ -54,6 +54,32 @@ def estimate_transcription_cost(
     if "per_minute_estimate" in price:
         return duration_s / 60 * price["per_minute_estimate"]
     return None
+
+
+def estimate_realtime_cost(model: str, usage: dict[str, Any], *, catalog: Catalog | None = None) -> float | None:
+    """A realtime ``response.done`` usage priced per token kind, as the Voice chat page
+    prices it (cached audio input at its own rate); None when a kind it used has no price."""
+    cat = catalog or get_catalog()
+    price = cat.price(cat.canonical_realtime_model(model) or model)
+    details_in = usage.get("input_token_details") or {}
+    details_out = usage.get("output_token_details") or {}
+    cached = (details_in.get("cached_tokens_details") or {}).get("audio_tokens", 0) or 0
+    parts = [
+        (details_in.get("text_tokens", 0), "text_input_per_1m_tokens"),
+        (max(0, details_in.get("audio_tokens", 0) - cached), "audio_input_per_1m_tokens"),
+        (cached, "audio_cached_input_per_1m_tokens"),
+        (details_out.get("text_tokens", 0), "text_output_per_1m_tokens"),
+        (details_out.get("audio_tokens", 0), "audio_output_per_1m_tokens"),
+    ]
+    total = 0.0
+    for tokens, key in parts:
+        if not tokens:
+            continue
+        rate = price.get(key, price.get("audio_input_per_1m_tokens") if key.startswith("audio_cached") else None)
+        if rate is None:
+            return None
+        total += tokens * rate / _M
+    return total
 
 
 def format_cost(cost: float | None) -> str:
