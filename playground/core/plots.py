@@ -327,10 +327,10 @@ def stage_figure(rows: list[tuple[str, str, float, float]], *, title: str = "Whe
     fig.update_layout(
         title={"text": title, "font": {"size": 13}},
         barmode="overlay",
-        height=120 + 40 * len({r for r, *_ in rows}),
+        height=150 + 40 * len({r for r, *_ in rows}),
         template="plotly_white",
-        margin={"l": 170, "r": 20, "t": 40, "b": 35},
-        legend={"orientation": "h", "y": -0.25},
+        margin={"l": 170, "r": 20, "t": 80, "b": 45},
+        legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
     )
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title_text="ms since the user stopped speaking")
@@ -343,10 +343,13 @@ def audio_grid_figure(items: list[tuple[str, np.ndarray, int]], *, title: str = 
     from plotly.subplots import make_subplots
 
     n = max(1, len(items))
+    titles = [text for label, _, _ in items for text in (label, "")]  # over each waveform, read left to right
     fig = make_subplots(
         rows=n, cols=2, shared_xaxes=True, column_widths=[0.45, 0.55], horizontal_spacing=0.06,
-        vertical_spacing=0.12 / n, row_titles=[label for label, _, _ in items] or None,
+        vertical_spacing=0.3 / n, subplot_titles=titles or None,
     )  # fmt: skip
+    for annotation in fig.layout.annotations:
+        annotation.update(x=0, xanchor="left", font={"size": 12})
     longest = 0.0
     for row, (_, samples, rate) in enumerate(items, start=1):
         longest = max(longest, len(_mono(samples)) / rate if len(samples) else 0.0)
@@ -362,9 +365,9 @@ def audio_grid_figure(items: list[tuple[str, np.ndarray, int]], *, title: str = 
     fig.update_xaxes(title_text="seconds", row=n)
     fig.update_layout(
         title={"text": title, "font": {"size": 13}},
-        height=80 + 140 * n,
+        height=80 + 150 * n,
         showlegend=False,
         template="plotly_white",
-        margin={"l": 30, "r": 90, "t": 40 if title else 20, "b": 40},
+        margin={"l": 30, "r": 60, "t": 50 if title else 30, "b": 40},
     )
     return fig
