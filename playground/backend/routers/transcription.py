@@ -17,6 +17,7 @@ time: a mono mix of overlapping speakers is what Whisper hears worst.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import math
@@ -233,7 +234,27 @@ def _logprobs(segments: list[Segment]) -> list[dict[str, Any]]:
     return out
 
 
+#: the shortest cue a clamped segment keeps, so every subtitle starts before it ends
+MIN_CUE_S = 0.01
+
+
+def within(segments: list[Segment], duration: float) -> list[Segment]:
+    """Segments inside the audio: Whisper's window arithmetic (and a fallback decode at a
+    higher temperature) can place an end past the last sample or a start on its end; a
+    subtitle player wants 0 <= start < end <= duration."""
+    out = []
+    for s in segments:
+        end = min(max(s.end, 0.0), duration)
+        start = min(max(s.start, 0.0), end)
+        if end - start < MIN_CUE_S:
+            start = max(0.0, end - MIN_CUE_S)
+            end = start + MIN_CUE_S
+        out.append(s if (start, end) == (s.start, s.end) else dataclasses.replace(s, start=start, end=end))
+    return out
+
+
 def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, duration: float) -> Response:
+    segments = within(segments, duration)
     text = " ".join(s.text.strip() for s in segments).strip()
     usage = {"type": "duration", "seconds": max(1, math.ceil(duration))}
     fmt = spec.response_format
