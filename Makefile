@@ -74,7 +74,9 @@ lab: $(VENV)/.dev-installed
 
 # Refresh docs/screenshots/ from the browser tests (needs Chromium).
 screenshots: $(VENV)/.dev-installed
-	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_voicechat_browser.py tests/ui/test_transcribe_browser.py
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest -q tests/ui/test_browser.py tests/ui/test_voicechat_browser.py \
+	  tests/ui/test_transcribe_browser.py tests/ui/test_live_transcribe_browser.py tests/ui/test_compare_stt_browser.py \
+	  tests/ui/test_audiochat_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.core.catalog import get_catalog
-from playground.core.pricing import estimate_realtime_cost
+from playground.core.pricing import chat_token_split, estimate_chat_audio_cost, estimate_realtime_cost
 
 
 def test_a_realtime_response_is_priced_per_token_kind_with_cached_audio_cheaper():
@@ -35,3 +35,24 @@ def test_a_token_kind_without_a_price_gives_no_estimate():
     assert "text_input_per_1m_tokens" not in get_catalog().price("gpt-realtime-mini")
     assert estimate_realtime_cost("gpt-realtime-mini", {"input_token_details": {"text_tokens": 10}}) is None
     assert estimate_realtime_cost("gpt-realtime-mini", {"output_token_details": {"audio_tokens": 10}}) > 0
+
+
+def test_a_chat_completion_is_priced_per_text_and_audio_tokens():
+    price = get_catalog().price("gpt-audio-mini")
+    usage = {
+        "prompt_tokens": 300,
+        "completion_tokens": 500,
+        "prompt_tokens_details": {"audio_tokens": 200, "text_tokens": 100},
+        "completion_tokens_details": {"audio_tokens": 450, "text_tokens": 50},
+    }
+    assert chat_token_split(usage) == {"text_in": 100, "audio_in": 200, "text_out": 50, "audio_out": 450}
+    expected = (
+        100 * price["text_input_per_1m_tokens"]
+        + 200 * price["audio_input_per_1m_tokens"]
+        + 50 * price["text_output_per_1m_tokens"]
+        + 450 * price["audio_output_per_1m_tokens"]
+    ) / 1e6
+    assert estimate_chat_audio_cost("gpt-audio-mini", usage) == pytest.approx(expected)
+    # a usage without details is all text; an unknown model has no price
+    assert chat_token_split({"prompt_tokens": 7, "completion_tokens": 3})["text_in"] == 7
+    assert estimate_chat_audio_cost("no-such-model", usage) is None

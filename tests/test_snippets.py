@@ -9,9 +9,11 @@ recorded requests must match field for field.
 from __future__ import annotations
 
 import ast
+import asyncio
 import base64
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,7 +29,13 @@ from playground.client.providers import Provider
 from playground.client.runner import Runner
 from playground.core.audio import resample, to_mono
 from playground.core.snippets import render, render_all
-from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
+from playground.core.specs import (
+    ChatAudioSpec,
+    RealtimeSessionSpec,
+    RealtimeTranscriptionSpec,
+    SpeechSpec,
+    TranscriptionSpec,
+)
 from playground.realtime.tools import demo_tools
 from tests.conftest import REPO, SECRET_KEY
 from tests.support.recording_server import self_signed_cert, serve_tls, tone
@@ -198,6 +206,43 @@ def test_chat_audio_snippets_match_the_runner(with_audio, runner, recorder, work
     assert (workdir / "reply.wav").read_bytes() == result.audio
 
 
+def _chat_variants(workdir: Path) -> dict[str, ChatAudioSpec]:
+    """A streamed spoken reply, a streamed text reply, and a third turn whose history
+    holds two spoken user turns (files) and earlier replies by audio id and as text."""
+    shutil.copy(workdir / "question.wav", workdir / "turn-1.wav")
+    shutil.copy(workdir / "question.wav", workdir / "turn-2.wav")
+    history = (
+        {"role": "user", "text": "", "audio": str(workdir / "turn-1.wav")},
+        {"role": "assistant", "audio_id": "audio_abc", "transcript": "Hello."},
+        {"role": "user", "text": "and this one?", "audio": str(workdir / "turn-2.wav")},
+        {"role": "assistant", "text": "A text reply."},
+    )
+    return {
+        "streamed": ChatAudioSpec(prompt="Say hi.", audio_format="pcm16", stream=True, temperature=0.4),
+        "streamed-text": ChatAudioSpec(prompt="Say hi.", modalities=("text",), stream=True, max_completion_tokens=50),
+        "history": ChatAudioSpec(prompt="Thanks, and $HOME?", system="Be brief.", history=history, voice="verse"),
+    }
+
+
+@pytest.mark.parametrize("variant", ["streamed", "streamed-text", "history"])
+def test_chat_audio_conversation_snippets_match_the_runner(variant, runner, recorder, workdir):
+    spec = _chat_variants(workdir)[variant]
+    result = runner.chat_audio(spec)
+    expected = one_request(recorder, "/chat/completions")
+    assert expected.json == spec.to_kwargs()
+    for lang, run in (("python", run_python), ("curl", run_curl)):
+        code = render(spec, lang, base_url=recorder.base_url)
+        assert "UklGR" not in code, "audio is read from files, never inlined"
+        proc = run(code, workdir)
+        assert one_request(recorder, "/chat/completions").json == expected.json, lang
+        if lang == "python" and variant != "streamed-text":
+            assert "audio_" in proc.stdout  # what the next turn sends back
+    if variant == "streamed":
+        assert result.audio_id == "audio_1" and result.text == "Hi there!" and result.first_audio_ms is not None
+        with wave.open(str(workdir / "reply.wav"), "rb") as w:  # the snippet wrapped the streamed PCM in a WAV
+            assert w.getframerate() == 24000 and w.readframes(w.getnframes()) == result.audio
+
+
 # --------------------------------------------------------------------- realtime
 
 REALTIME_TOOL = {
@@ -341,6 +386,80 @@ def test_realtime_replay_script_answers_a_recording_on_the_backend(backend_url, 
     assert reply_rate == 24000 and reply.ndim == 1 and len(reply) / reply_rate > 0.3, proc.stdout
 
 
+# ------------------------------------------------------- realtime transcription
+
+LIVE_SPECS = [
+    RealtimeTranscriptionSpec(language="en", prompt="Kennedy", noise_reduction="near_field", silence_duration_ms=700),
+    RealtimeTranscriptionSpec(model="whisper-1", turn_detection="semantic_vad", eagerness="low", include_logprobs=True),
+    RealtimeTranscriptionSpec(turn_detection="none"),
+]
+
+
+@pytest.mark.parametrize("spec", LIVE_SPECS, ids=lambda s: f"{s.model}-{s.turn_detection}")
+def test_live_transcription_snippet_opens_the_session_the_relay_opens(spec, recorder, workdir):
+    """The Transcribe tab's Live mode goes through the relay (its "runner"); the code panel's
+    script must open the same session: same URL query, same session.update, then the audio."""
+    from fastapi import FastAPI
+    from websockets.asyncio.client import connect
+
+    from playground.realtime.relay import RelayTickets, create_relay_router
+    from playground.serving import BackgroundServer
+
+    root = FastAPI()
+    tickets = RelayTickets()
+    root.include_router(create_relay_router(tickets))
+    provider = Provider("compatible", "recording test server", recorder.base_url, SECRET_KEY)
+    pcm = (tone(0.3) * 32767).astype("<i2").tobytes()
+    with BackgroundServer(root) as url:
+        ticket = tickets.mint(provider, spec.model, spec.to_session(), owner="tab", mode="transcription")
+
+        async def page() -> None:
+            async with connect(url.replace("http", "ws", 1) + f"/relay/realtime?ticket={ticket}") as ws:
+                assert json.loads(await ws.recv())["type"] == "session.created"
+                append = {"type": "input_audio_buffer.append", "audio": base64.b64encode(pcm).decode()}
+                await ws.send(json.dumps(append))
+                assert json.loads(await ws.recv())["type"] == "session.updated"
+                for _ in range(250):  # until the relay has forwarded the audio
+                    if len(recorder.requests[-1].events) > 1:
+                        break
+                    await asyncio.sleep(0.02)
+
+        asyncio.run(page())
+    relayed = one_request(recorder, "/realtime")
+    assert tickets.recording("tab") == pcm  # kept for file transcription afterwards
+
+    sf.write(workdir / "recording.wav", tone(0.3), 24000, subtype="PCM_16")
+    code = render(spec, "python", base_url=recorder.base_url, file_path="recording.wav")
+    assert SECRET_KEY not in code
+    run_python(code, workdir)
+    ws = one_request(recorder, "/realtime")
+    assert ws.query == relayed.query == {"intent": "transcription"}
+    assert ws.authorization == relayed.authorization == f"Bearer {SECRET_KEY}"
+    assert ws.events[0] == relayed.events[0] == {"type": "session.update", "session": spec.to_session()}
+    sent = _appended_audio(ws.events)
+    assert sent.startswith(sf.read(workdir / "recording.wav", dtype="int16")[0].tobytes())
+    manual = spec.turn_detection == "none"
+    assert (ws.events[-1]["type"] == "input_audio_buffer.commit") is manual
+    assert (len(sent) - len(pcm) >= 24000 * 2 * 1.5) is not manual  # VAD: trailing silence ends the turn
+
+    run_curl(render(spec, "curl", base_url=recorder.base_url), workdir)
+    assert one_request(recorder, "/realtime/client_secrets").json == {"session": spec.to_session()}
+
+
+@pytest.mark.models
+def test_live_transcription_script_prints_each_turn_on_the_backend(backend_url, speech_dir, tmp_path):
+    """The live code panel's script plays JFK into a transcription session on the embedded
+    backend and prints each turn, stamped with where it starts."""
+    samples, rate = sf.read(speech_dir / "jfk.flac", dtype="float32")
+    sf.write(tmp_path / "recording.wav", resample(to_mono(samples), rate, 24000), 24000, subtype="PCM_16")
+    spec = RealtimeTranscriptionSpec(language="en")
+    proc = run_python(render(spec, "python", base_url=backend_url + "/v1", file_path="recording.wav"), tmp_path, 300)
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert lines and all(re.match(r"\[\d:\d\d\.\d\] \S", line) for line in lines), proc.stdout
+    heard = " ".join(line.split("] ", 1)[1] for line in lines).lower()
+    assert "country" in heard and "fellow" in heard, proc.stdout
+
+
 # ------------------------------------------------------------------ javascript
 #
 # The JS snippets run with Node and the real `openai` npm package (plus `ws` for
@@ -444,6 +563,19 @@ def test_chat_audio_js_snippets_match_the_runner(with_audio, node, runner, recor
     assert (workdir / spec.file_name).read_bytes() == result.audio
 
 
+@pytest.mark.parametrize("variant", ["streamed", "streamed-text", "history"])
+def test_chat_audio_conversation_js_snippets_match_the_runner(variant, node, runner, recorder, workdir):
+    spec = _chat_variants(workdir)[variant]
+    result = runner.chat_audio(spec)
+    expected = one_request(recorder, "/chat/completions")
+    proc = run_js(node, render(spec, "js", base_url=recorder.base_url), workdir)
+    assert one_request(recorder, "/chat/completions").json == expected.json
+    assert ("Hi!" if variant == "streamed-text" else "Hi there!") in proc.stdout
+    if variant == "streamed":
+        with wave.open(str(workdir / "reply.wav"), "rb") as w:
+            assert w.getframerate() == 24000 and w.readframes(w.getnframes()) == result.audio
+
+
 def test_realtime_js_snippet_sends_the_session(node, tls_recorder, recorder, workdir):
     spec = RealtimeSessionSpec(
         instructions="Answer in one sentence.",
@@ -479,6 +611,7 @@ def test_javascript_snippets_are_valid_modules(tmp_path):
         *transcription_specs(str(audio)),
         ChatAudioSpec(prompt="hi", input_audio=str(audio)),
         RealtimeSessionSpec(),
+        RealtimeTranscriptionSpec(language="en", noise_reduction="far_field", turn_detection="semantic_vad"),
     ]
     for i, spec in enumerate(specs):
         for base_url in (None, "http://127.0.0.1:7860/v1"):

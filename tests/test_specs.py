@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from playground.core.catalog import get_catalog
 from playground.core.errors import SpecError
 from playground.core.specs import (
     ChatAudioSpec,
@@ -290,6 +291,47 @@ def test_chat_audio_kwargs_embed_input_audio(wav):
     part = kw["messages"][1]["content"][1]
     assert part["type"] == "input_audio" and part["input_audio"]["format"] == "wav"
     assert base64.b64decode(part["input_audio"]["data"]) == Path(wav).read_bytes()
+
+
+def test_chat_audio_conversation_rules(wav, tmp_path):
+    assert ChatAudioSpec(prompt="hi", stream=True).problems()[0].message == "a streamed spoken reply must be pcm16"
+    assert ChatAudioSpec(prompt="hi", stream=True, modalities=("text",)).problems() == []
+    bad = ChatAudioSpec(prompt="hi", temperature=2.5, top_p=-0.1, max_completion_tokens=0)
+    assert [p.field for p in bad.problems()] == ["temperature", "top_p", "max_completion_tokens"]
+    history = (
+        {"role": "user", "text": ""},  # nothing said
+        {"role": "assistant"},  # neither an audio id nor text
+        {"role": "tool", "text": "x"},
+        {"role": "user", "audio": str(tmp_path / "gone.wav")},
+    )
+    fields = [p.field for p in ChatAudioSpec(prompt="hi", history=history).problems()]
+    assert fields == ["history[0]", "history[1]", "history[2].role", "history[3].audio"]
+    limit = get_catalog().raw["limits"]["audio_chat_turns_max"]
+    long = tuple({"role": "user", "text": "x"} for _ in range(limit))
+    assert ChatAudioSpec(prompt="hi", history=long).problems()[0].field == "history"
+
+
+def test_chat_audio_history_sends_replies_by_id_and_user_audio_as_parts(wav):
+    history = (
+        {"role": "user", "text": "first", "audio": wav},
+        {"role": "assistant", "audio_id": "audio_1", "transcript": "Hello."},
+        {"role": "user", "text": "second"},
+        {"role": "assistant", "text": "Plain text."},
+    )
+    spec = ChatAudioSpec(prompt="third", history=history, stream=True, audio_format="pcm16", temperature=0.3)
+    assert spec.problems() == []
+    kw = spec.to_kwargs()
+    assert kw["messages"][1] == {"role": "assistant", "audio": {"id": "audio_1"}}
+    assert kw["messages"][0]["content"][1]["input_audio"]["format"] == "wav"
+    assert kw["messages"][2:] == [
+        {"role": "user", "content": "second"},
+        {"role": "assistant", "content": "Plain text."},
+        {"role": "user", "content": "third"},
+    ]
+    assert kw["stream"] is True and kw["stream_options"] == {"include_usage": True} and kw["temperature"] == 0.3
+    assert "top_p" not in kw  # None: not sent
+    assert spec.audio_files == [wav]
+    assert spec_from_dict(spec.to_dict()) == spec
 
 
 # ------------------------------------------------------------------ round trip

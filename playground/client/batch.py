@@ -3,6 +3,8 @@
 A comparison must take about as long as its slowest variant, not the sum: every
 variant is its own task on the event loop (async SDK clients), and results are
 yielded in completion order so the UI can fill each column as its audio arrives.
+Transcription variants (Compare's transcription models) run the same way; the
+runner's transcription call is synchronous, so each one waits in a worker thread.
 """
 
 from __future__ import annotations
@@ -12,17 +14,17 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from playground.client.providers import Provider
-from playground.client.results import SpeechResult
+from playground.client.results import SpeechResult, TranscriptionResult
 from playground.client.runner import Runner
 from playground.core.errors import PlaygroundError
-from playground.core.specs import SpeechSpec
+from playground.core.specs import SpeechSpec, TranscriptionSpec
 
 __all__ = ["Variant", "VariantOutcome", "run_variants"]
 
 
 @dataclass(frozen=True)
 class Variant:
-    spec: SpeechSpec
+    spec: SpeechSpec | TranscriptionSpec
     provider: Provider
     label: str = ""
 
@@ -31,14 +33,18 @@ class Variant:
 class VariantOutcome:
     index: int
     variant: Variant
-    result: SpeechResult | None = None
+    result: SpeechResult | TranscriptionResult | None = None
     #: a message safe to show (validation or provider error); None on success
     error: str | None = None
 
 
 async def _run_one(index: int, variant: Variant) -> VariantOutcome:
+    runner = Runner(variant.provider)
     try:
-        result = await Runner(variant.provider).aspeech(variant.spec)
+        if isinstance(variant.spec, TranscriptionSpec):
+            result: SpeechResult | TranscriptionResult = await asyncio.to_thread(runner.transcribe, variant.spec)
+        else:
+            result = await runner.aspeech(variant.spec)
     except PlaygroundError as e:
         return VariantOutcome(index, variant, error=str(e))
     except Exception as e:  # noqa: BLE001 - one column's failure must not sink the others

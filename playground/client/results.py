@@ -65,6 +65,15 @@ class ChatAudioResult:
     spec: ChatAudioSpec
     #: the spoken reply's transcript (or the text reply)
     text: str
+    #: the reply's audio in ``spec.audio_format`` (a streamed reply: raw PCM16 at 24 kHz)
     audio: bytes | None
     total_ms: float
     usage: dict[str, Any] | None
+    #: what a later turn sends back as ``{"role": "assistant", "audio": {"id": ...}}``
+    audio_id: str | None = None
+    expires_at: int | None = None
+    #: request sent → first chunk / first audio (streamed replies; the whole reply otherwise)
+    ttfb_ms: float | None = None
+    first_audio_ms: float | None = None
+    est_cost: float | None = None
+    finish_reason: str | None = None

@@ -25,7 +25,7 @@ from playground.client.providers import Provider
 from playground.client.results import ChatAudioResult, SpeechResult, TranscriptionResult
 from playground.core import audio
 from playground.core.errors import ProviderError
-from playground.core.pricing import estimate_speech_cost, estimate_transcription_cost
+from playground.core.pricing import estimate_chat_audio_cost, estimate_speech_cost, estimate_transcription_cost
 from playground.core.specs import ChatAudioSpec, SpeechSpec, TranscriptionSpec
 
 __all__ = ["Runner", "SpeechStream"]
@@ -256,8 +256,18 @@ class Runner:
         )
 
     # ------------------------------------------------------------ chat audio
-    def chat_audio(self, spec: ChatAudioSpec) -> ChatAudioResult:
+    def chat_audio(
+        self,
+        spec: ChatAudioSpec,
+        *,
+        on_audio: Callable[[bytes], None] | None = None,
+        on_text: Callable[[str], None] | None = None,
+    ) -> ChatAudioResult:
+        """One chat completion. A streamed spec reports PCM16 audio and transcript text as
+        they arrive (``on_audio`` / ``on_text``); a whole one reports them once at the end."""
         spec.validate()
+        if spec.stream:
+            return self._chat_audio_stream(spec, on_audio, on_text)
         t0 = time.perf_counter()
         with _provider_errors(self.provider, "Chat"):
             completion = self.provider.client().chat.completions.create(**spec.to_kwargs())
@@ -265,10 +275,74 @@ class Runner:
         message = completion.choices[0].message
         data = base64.b64decode(message.audio.data) if message.audio else None
         text = message.audio.transcript if message.audio else (message.content or "")
+        if on_text is not None and text:
+            on_text(text)
+        if on_audio is not None and data:
+            on_audio(data)
+        usage = completion.usage.model_dump(exclude_none=True) if completion.usage else None
         return ChatAudioResult(
             spec=spec,
             text=text,
             audio=data,
             total_ms=total,
-            usage=completion.usage.model_dump() if completion.usage else None,
+            usage=usage,
+            audio_id=message.audio.id if message.audio else None,
+            expires_at=message.audio.expires_at if message.audio else None,
+            ttfb_ms=total,
+            first_audio_ms=total if data else None,
+            est_cost=estimate_chat_audio_cost(spec.model, usage) if usage else None,
+            finish_reason=completion.choices[0].finish_reason,
+        )
+
+    def _chat_audio_stream(
+        self,
+        spec: ChatAudioSpec,
+        on_audio: Callable[[bytes], None] | None,
+        on_text: Callable[[str], None] | None,
+    ) -> ChatAudioResult:
+        t0 = time.perf_counter()
+        ttfb = first_audio = None
+        pcm = bytearray()
+        text: list[str] = []
+        usage = audio_id = expires_at = finish = None
+        with _provider_errors(self.provider, "Chat"):
+            for chunk in self.provider.client().chat.completions.create(**spec.to_kwargs()):
+                if ttfb is None:
+                    ttfb = _ms_since(t0)
+                if chunk.usage is not None:
+                    usage = chunk.usage.model_dump(exclude_none=True)
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                finish = choice.finish_reason or finish
+                # ``delta.audio``: a typed model in newer SDKs, an extra (dict) field in older ones
+                piece = getattr(choice.delta, "audio", None) or {}
+                if not isinstance(piece, dict):
+                    piece = piece.model_dump(exclude_none=True)
+                said = piece.get("transcript") or (choice.delta.content or "")
+                if said:
+                    text.append(said)
+                    if on_text is not None:
+                        on_text(said)
+                audio_id = piece.get("id") or audio_id
+                expires_at = piece.get("expires_at") or expires_at
+                if piece.get("data"):
+                    data = base64.b64decode(piece["data"])
+                    if first_audio is None:
+                        first_audio = _ms_since(t0)
+                    pcm.extend(data)
+                    if on_audio is not None:
+                        on_audio(data)
+        return ChatAudioResult(
+            spec=spec,
+            text="".join(text),
+            audio=bytes(pcm) if pcm else None,
+            total_ms=_ms_since(t0),
+            usage=usage,
+            audio_id=audio_id,
+            expires_at=expires_at,
+            ttfb_ms=ttfb,
+            first_audio_ms=first_audio,
+            est_cost=estimate_chat_audio_cost(spec.model, usage) if usage else None,
+            finish_reason=finish,
         )

@@ -294,6 +294,14 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
     r.str_list(realtime, "voices", "realtime")
     r.str_list(chat, "formats", "chat_audio")
     r.str_list(chat, "voices", "chat_audio")
+    if not set(r.str_list(chat, "stream_formats", "chat_audio")) <= set(chat["formats"]):
+        raise r.fail("chat_audio.stream_formats", "every streamed format must be one of chat_audio.formats")
+    for name, bounds in r.mapping(r.get(chat, "parameters", "chat_audio", dict), "chat_audio.parameters").items():
+        b = r.mapping(bounds, f"chat_audio.parameters.{name}")
+        if not all(isinstance(b.get(k), int | float) for k in ("min", "max", "default")) or not (
+            b["min"] <= b["default"] <= b["max"]
+        ):
+            raise r.fail(f"chat_audio.parameters.{name}", "needs numbers min <= default <= max")
 
     for model, entry in prices.items():
         for k, v in r.mapping(entry, f"prices.{model}").items():

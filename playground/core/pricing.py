@@ -11,7 +11,14 @@ from typing import Any
 
 from playground.core.catalog import Catalog, get_catalog
 
-__all__ = ["estimate_realtime_cost", "estimate_speech_cost", "estimate_transcription_cost", "format_cost"]
+__all__ = [
+    "chat_token_split",
+    "estimate_chat_audio_cost",
+    "estimate_realtime_cost",
+    "estimate_speech_cost",
+    "estimate_transcription_cost",
+    "format_cost",
+]
 
 _M = 1_000_000
 
@@ -79,6 +86,40 @@ def estimate_realtime_cost(model: str, usage: dict[str, Any], *, catalog: Catalo
         if rate is None:
             return None
         total += tokens * rate / _M
+    return total
+
+
+def chat_token_split(usage: dict[str, Any]) -> dict[str, int]:
+    """A Chat Completions usage as text/audio tokens in and out (details absent: all text)."""
+    d_in = usage.get("prompt_tokens_details") or {}
+    d_out = usage.get("completion_tokens_details") or {}
+    audio_in = int(d_in.get("audio_tokens") or 0)
+    audio_out = int(d_out.get("audio_tokens") or 0)
+    return {
+        "text_in": max(0, int(usage.get("prompt_tokens") or 0) - audio_in),
+        "audio_in": audio_in,
+        "text_out": max(0, int(usage.get("completion_tokens") or 0) - audio_out),
+        "audio_out": audio_out,
+    }
+
+
+def estimate_chat_audio_cost(model: str, usage: dict[str, Any], *, catalog: Catalog | None = None) -> float | None:
+    """A chat completion's usage priced per token kind (text and audio, in and out);
+    None when the model or a kind it used has no price."""
+    price = (catalog or get_catalog()).price(model)
+    split = chat_token_split(usage)
+    total = 0.0
+    for kind, key in (
+        ("text_in", "text_input_per_1m_tokens"),
+        ("audio_in", "audio_input_per_1m_tokens"),
+        ("text_out", "text_output_per_1m_tokens"),
+        ("audio_out", "audio_output_per_1m_tokens"),
+    ):
+        if not split[kind]:
+            continue
+        if key not in price:
+            return None
+        total += split[kind] * price[key] / _M
     return total
 
 

@@ -18,6 +18,7 @@ from playground.core.catalog import get_catalog
 from playground.core.specs import (
     ChatAudioSpec,
     RealtimeSessionSpec,
+    RealtimeTranscriptionSpec,
     Spec,
     SpeechSpec,
     TranscriptionSpec,
@@ -353,94 +354,200 @@ def _transcription_curl(spec: TranscriptionSpec, base_url: str | None, file_path
 # -------------------------------------------------------------------- chat audio
 
 
-def _chat_kwargs(spec: ChatAudioSpec, code: _Code) -> dict[str, Any]:
-    """``to_kwargs()`` with the base64 audio replaced by a variable reference."""
+def _chat_files(spec: ChatAudioSpec, file_path: str | None) -> list[tuple[str, str]]:
+    """(path in the spec, name the snippet reads) for each audio file the request sends.
+
+    ``file_path`` renames the current turn's file (the upload's own name); earlier
+    turns' files keep their names (the Audio chat tab saves them as ``turn-N.<ext>``).
+    """
+    names = {p: Path(p).name for p in spec.audio_files}
+    if spec.input_audio and file_path:
+        names[spec.input_audio] = file_path
+    return list(names.items())
+
+
+def _chat_vars(spec: ChatAudioSpec, file_path: str | None, style: str) -> list[tuple[str, str, str]]:
+    """(spec path, file name, variable) per audio file; ``style``: "py", "js" or "sh"."""
+    files = _chat_files(spec, file_path)
+    base = {"py": "audio_b64", "js": "audioB64", "sh": "AUDIO_B64"}[style]
+    return [(p, name, base if len(files) == 1 else f"{base}_{i}") for i, (p, name) in enumerate(files, 1)]
+
+
+def _chat_kwargs(spec: ChatAudioSpec, variables: dict[str, str]) -> dict[str, Any]:
+    """``to_kwargs()`` with each audio file's base64 replaced by its variable."""
     kw = spec.to_kwargs()
-    for msg in kw["messages"]:
-        if isinstance(msg["content"], list):
-            for part in msg["content"]:
-                if part["type"] == "input_audio":
-                    part["input_audio"]["data"] = code
+    sent = [str(t["audio"]) for t in spec.history if t.get("role") == "user" and t.get("audio")]
+    sent += [spec.input_audio] if spec.input_audio else []
+    parts = [
+        part
+        for msg in kw["messages"]
+        if isinstance(msg.get("content"), list)
+        for part in msg["content"]
+        if part["type"] == "input_audio"
+    ]
+    for part, path in zip(parts, sent, strict=True):
+        part["input_audio"]["data"] = _Code(variables[path])
     return kw
 
 
+def _chat_reply_name(spec: ChatAudioSpec) -> str:
+    return "reply.wav" if spec.stream else spec.file_name
+
+
 def _chat_python(spec: ChatAudioSpec, base_url: str | None, file_path: str | None) -> str:
-    head = (
-        _imports_first(_py_client(base_url), ["import base64"])
-        if (spec.input_audio or "audio" in spec.modalities)
-        else _py_client(base_url)
-    )
-    lines = [*head, ""]
-    if spec.input_audio:
-        name = file_path or Path(spec.input_audio).name
+    spoken = "audio" in spec.modalities
+    files = _chat_vars(spec, file_path, "py")
+    client = _py_client(base_url)
+    stdlib = {"base64"} if files or spoken else set()
+    stdlib |= {"wave"} if spoken and spec.stream else set()
+    if client[0] == "import os":
+        stdlib, client = stdlib | {"os"}, client[2:]
+    lines = [*(f"import {m}" for m in sorted(stdlib)), *([""] if stdlib else []), *client, ""]
+    for _, name, var in files:
         lines += [
             f'with open({json.dumps(name)}, "rb") as f:',
-            '    audio_b64 = base64.b64encode(f.read()).decode("ascii")',
-            "",
+            f'    {var} = base64.b64encode(f.read()).decode("ascii")',
         ]
-    kw = _chat_kwargs(spec, _Code("audio_b64"))
-    lines += [
-        "completion = client.chat.completions.create(",
-        _py_kwargs(kw, 0),
-        ")",
-        "message = completion.choices[0].message",
-    ]
-    if "audio" in spec.modalities:
+    if files:
+        lines.append("")
+    kw = _chat_kwargs(spec, {p: v for p, _, v in files})
+    call = ["client.chat.completions.create(", _py_kwargs(kw, 0), ")"]
+    out = _chat_reply_name(spec)
+    if spec.history:
+        lines.append("# earlier spoken replies go back by id (valid until their expires_at), never as sound")
+    if not spec.stream:
+        lines += [f"completion = {call[0]}", *call[1:], "message = completion.choices[0].message"]
+        if spoken:
+            lines += [
+                "print(message.audio.transcript)",
+                'print("next turn sends:", {"role": "assistant", "audio": {"id": message.audio.id}})',
+                f'with open("{out}", "wb") as out:',
+                "    out.write(base64.b64decode(message.audio.data))",
+            ]
+        else:
+            lines.append("print(message.content)")
+        return "\n".join(lines) + "\n"
+    lines += [f"stream = {call[0]}", *call[1:]]
+    if spoken:
+        rate = get_catalog().realtime["pcm_rate"]
         lines += [
-            "print(message.audio.transcript)",
-            f'with open("{spec.file_name}", "wb") as out:',
-            "    out.write(base64.b64decode(message.audio.data))",
+            "pcm, audio_id = bytearray(), None",
+            "for chunk in stream:",
+            "    audio = chunk.choices[0].delta.audio if chunk.choices else None",
+            "    if audio is None:",
+            "        continue",
+            "    if audio.transcript:",
+            '        print(audio.transcript, end="", flush=True)',
+            "    if audio.data:  # PCM16, 24 kHz, mono: play it as it comes, or keep it",
+            "        pcm.extend(base64.b64decode(audio.data))",
+            "    audio_id = audio.id or audio_id",
+            "print()",
+            'print("next turn sends:", {"role": "assistant", "audio": {"id": audio_id}})',
+            f'with wave.open("{out}", "wb") as out:',
+            f"    out.setnchannels(1), out.setsampwidth(2), out.setframerate({rate})",
+            "    out.writeframes(pcm)",
         ]
     else:
-        lines.append("print(message.content)")
+        lines += [
+            "for chunk in stream:",
+            "    if chunk.choices and chunk.choices[0].delta.content:",
+            '        print(chunk.choices[0].delta.content, end="", flush=True)',
+            "print()",
+        ]
     return "\n".join(lines) + "\n"
 
 
+_JS_WAV = [
+    "// a WAV header in front of raw PCM16 mono",
+    "function wav(pcm, rate) {",
+    "  const head = Buffer.alloc(44);",
+    '  head.write("RIFF", 0);',
+    "  head.writeUInt32LE(36 + pcm.length, 4);",
+    '  head.write("WAVEfmt ", 8);',
+    "  head.writeUInt32LE(16, 16);",
+    "  head.writeUInt16LE(1, 20);",
+    "  head.writeUInt16LE(1, 22);",
+    "  head.writeUInt32LE(rate, 24);",
+    "  head.writeUInt32LE(rate * 2, 28);",
+    "  head.writeUInt16LE(2, 32);",
+    "  head.writeUInt16LE(16, 34);",
+    '  head.write("data", 36);',
+    "  head.writeUInt32LE(pcm.length, 40);",
+    "  return Buffer.concat([head, pcm]);",
+    "}",
+]
+
+
 def _chat_js(spec: ChatAudioSpec, base_url: str | None, file_path: str | None) -> str:
+    spoken = "audio" in spec.modalities
+    files = _chat_vars(spec, file_path, "js")
     lines = ['import fs from "node:fs";', *_js_client(base_url), ""]
-    if spec.input_audio:
-        name = file_path or Path(spec.input_audio).name
-        lines.append(f'const audioB64 = fs.readFileSync({json.dumps(name)}).toString("base64");')
-    kw = _chat_kwargs(spec, _Code("audioB64"))
-    lines += [
-        f"const completion = await client.chat.completions.create({_js(kw)});",
-        "const message = completion.choices[0].message;",
-    ]
-    if "audio" in spec.modalities:
+    for _, name, var in files:
+        lines.append(f'const {var} = fs.readFileSync({json.dumps(name)}).toString("base64");')
+    kw = _chat_kwargs(spec, {p: v for p, _, v in files})
+    out = _chat_reply_name(spec)
+    if spec.history:
+        lines.append("// earlier spoken replies go back by id (valid until their expires_at), never as sound")
+    if not spec.stream:
         lines += [
-            "console.log(message.audio.transcript);",
-            f'fs.writeFileSync("{spec.file_name}", Buffer.from(message.audio.data, "base64"));',
+            f"const completion = await client.chat.completions.create({_js(kw)});",
+            "const message = completion.choices[0].message;",
+        ]
+        if spoken:
+            lines += [
+                "console.log(message.audio.transcript);",
+                'console.log("next turn sends:", { role: "assistant", audio: { id: message.audio.id } });',
+                f'fs.writeFileSync("{out}", Buffer.from(message.audio.data, "base64"));',
+            ]
+        else:
+            lines.append("console.log(message.content);")
+        return "\n".join(lines) + "\n"
+    lines.append(f"const stream = await client.chat.completions.create({_js(kw)});")
+    if spoken:
+        rate = get_catalog().realtime["pcm_rate"]
+        lines += [
+            "",
+            *_JS_WAV,
+            "",
+            "const pcm = [];",
+            "let audioId = null;",
+            "for await (const chunk of stream) {",
+            "  const audio = chunk.choices[0]?.delta?.audio;",
+            "  if (!audio) continue;",
+            "  if (audio.transcript) process.stdout.write(audio.transcript);",
+            '  if (audio.data) pcm.push(Buffer.from(audio.data, "base64")); // PCM16, 24 kHz, mono',
+            "  audioId = audio.id ?? audioId;",
+            "}",
+            'console.log("\\nnext turn sends:", { role: "assistant", audio: { id: audioId } });',
+            f'fs.writeFileSync("{out}", wav(Buffer.concat(pcm), {rate}));',
         ]
     else:
-        lines.append("console.log(message.content);")
+        lines += [
+            "for await (const chunk of stream) {",
+            '  process.stdout.write(chunk.choices[0]?.delta?.content ?? "");',
+            "}",
+            'console.log("");',
+        ]
     return "\n".join(lines) + "\n"
 
 
 def _chat_curl(spec: ChatAudioSpec, base_url: str | None, file_path: str | None) -> str:
     url = (base_url or OPENAI_BASE) + spec.endpoint
-    prefix: list[str] = []
-    kw = spec.to_kwargs()
-    if spec.input_audio:
-        name = file_path or Path(spec.input_audio).name
-        prefix.append(f"AUDIO_B64=$(base64 < {shlex.quote(name)} | tr -d '\\n')")
-        kw = _chat_kwargs(spec, _Code("__AUDIO_B64__"))
-        body = json.dumps(kw, indent=2, ensure_ascii=False, default=lambda c: c.code)
-        # Unquoted heredoc so $AUDIO_B64 expands; escape everything else the shell would touch.
-        body = body.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
-        body = body.replace("__AUDIO_B64__", "$AUDIO_B64")
-        cmd = " \\\n  ".join(
-            [f"curl {shlex.quote(url)}", _curl_auth(base_url), '-H "Content-Type: application/json"', "-d @- <<EOF"]
-        )
-        return "\n".join([*prefix, cmd, body, "EOF"]) + "\n"
-    cmd = " \\\n  ".join(
-        [
-            f"curl {shlex.quote(url)}",
-            _curl_auth(base_url),
-            '-H "Content-Type: application/json"',
-            f"-d {_shell_json(kw)}",
-        ]
-    )
-    return cmd + "\n"
+    files = _chat_vars(spec, file_path, "sh")
+    head = [f"curl {shlex.quote(url)}", _curl_auth(base_url), '-H "Content-Type: application/json"']
+    if spec.stream:
+        head.append("--no-buffer")
+    if not files:
+        return " \\\n  ".join([*head, f"-d {_shell_json(spec.to_kwargs())}"]) + "\n"
+    prefix = [f"{var}=$(base64 < {shlex.quote(name)} | tr -d '\\n')" for _, name, var in files]
+    kw = _chat_kwargs(spec, {p: f"__{v}__" for p, _, v in files})
+    body = json.dumps(kw, indent=2, ensure_ascii=False, default=lambda c: c.code)
+    # Unquoted heredoc so the $AUDIO_B64 variables expand; escape everything else the shell would touch.
+    body = body.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
+    for _, _, var in files:
+        body = body.replace(f"__{var}__", f"${var}")
+    cmd = " \\\n  ".join([*head, "-d @- <<EOF"])
+    return "\n".join([*prefix, cmd, body, "EOF"]) + "\n"
 
 
 # ---------------------------------------------------------------------- realtime
@@ -707,21 +814,183 @@ def _realtime_js(spec: RealtimeSessionSpec, base_url: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _realtime_curl(spec: RealtimeSessionSpec, base_url: str | None) -> str:
+def _client_secret_curl(session: dict[str, Any], base_url: str | None, note: list[str]) -> str:
+    """curl can mint a client secret for a session (a browser or phone then connects with it)."""
     url = (base_url or OPENAI_BASE) + "/realtime/client_secrets"
     lines = [
-        "# Realtime runs over WebSocket/WebRTC; curl mints a short-lived client secret",
-        "# with this session config, for a browser or phone client to connect with.",
+        *note,
         " \\\n  ".join(
             [
                 f"curl -X POST {shlex.quote(url)}",
                 _curl_auth(base_url),
                 '-H "Content-Type: application/json"',
-                f"-d {_shell_json({'session': spec.to_session()})}",
+                f"-d {_shell_json({'session': session})}",
             ]
         ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _realtime_curl(spec: RealtimeSessionSpec, base_url: str | None) -> str:
+    note = [
+        "# Realtime runs over WebSocket/WebRTC; curl mints a short-lived client secret",
+        "# with this session config, for a browser or phone client to connect with.",
+    ]
+    return _client_secret_curl(spec.to_session(), base_url, note)
+
+
+# ------------------------------------------------------------ realtime transcription
+
+_TRANSCRIBE_WAV = "recording.wav"
+
+
+def _realtime_transcription_python(spec: RealtimeTranscriptionSpec, base_url: str | None, file_path: str | None) -> str:
+    """A script that plays a WAV file into a transcription session at a microphone's pace and
+    prints each turn as it grows (deltas), stamped with where it starts in the recording."""
+    client = _py_client(base_url)
+    if client[0] == "import os":
+        client = client[2:]
+    stdlib = sorted({"base64", "sys", "threading", "time", "wave"} | ({"os"} if base_url else set()))
+    rate = get_catalog().realtime["pcm_rate"]
+    manual = spec.turn_detection == "none"
+    ending = (
+        [
+            "        # No turn detection: the whole recording is one turn, committed by hand.",
+            "        connection.input_audio_buffer.commit()",
+        ]
+        if manual
+        else ["        send(bytes(FRAME * 2 * 38))  # 1.5 s of silence: the server's VAD ends the last turn"]
+    )
+    lines = [
+        *(f"import {m}" for m in stdlib),
+        "",
+        *client,
+        "",
+        f"WAV = {json.dumps(file_path or _TRANSCRIBE_WAV)}  # 16-bit PCM at 24 kHz, mono (or the left channel)",
+        f"RATE = {rate}",
+        "FRAME = RATE // 25  # 40 ms of samples",
+        "PATIENCE = 120  # seconds to wait for the server (local models may load on first use)",
+        f"SESSION = {_py(spec.to_session())}",
+        "",
+        "",
+        "def read_wav(path):",
+        '    """The 16-bit samples of a mono WAV file, or the left channel of a stereo one."""',
+        "    try:",
+        '        with wave.open(path, "rb") as w:',
+        "            rate, width, channels = w.getframerate(), w.getsampwidth(), w.getnchannels()",
+        "            if rate != RATE or width != 2:",
+        "                sys.exit(",
+        '                    f"{path}: need 16-bit PCM at {RATE} Hz, not {8 * width}-bit at {rate} Hz "',
+        '                    f"(convert it, e.g. ffmpeg -i {path} -ar {RATE} -ac 1 -c:a pcm_s16le out.wav)"',
+        "                )",
+        "            data = w.readframes(w.getnframes())",
+        "    except (wave.Error, EOFError, OSError) as e:",
+        '        sys.exit(f"{path}: not a readable WAV file ({e})")',
+        "    if channels == 1:",
+        "        return data",
+        "    left = bytearray(len(data) // channels)",
+        "    left[0::2], left[1::2] = data[0 :: 2 * channels], data[1 :: 2 * channels]",
+        "    return bytes(left)",
+        "",
+        "",
+        "audio = read_wav(WAV)",
+        'state = {"committed": set(), "done": set(), "started": {}, "line": None, "last": time.monotonic()}',
+        "",
+        "",
+        "def stamp(ms):",
+        '    return f"[{ms // 60000}:{ms % 60000 / 1000:04.1f}]"',
+        "",
+        "",
+        "def end_line():",
+        '    if state["line"] is not None:',
+        "        print()",
+        '        state["line"] = None',
+        "",
+        "",
+        "with client.realtime.connect(**" + _py(spec.to_kwargs()) + ") as connection:",
+        "    connection.session.update(session=SESSION)",
+        "",
+        "    def send(pcm):",
+        '        """Append audio in 40 ms chunks at real-time pace, like a microphone."""',
+        "        start = time.monotonic()",
+        "        for n, i in enumerate(range(0, len(pcm), FRAME * 2)):",
+        "            connection.input_audio_buffer.append(audio=base64.b64encode(pcm[i : i + FRAME * 2]).decode())",
+        "            time.sleep(max(0.0, start + (n + 1) * 0.04 - time.monotonic()))",
+        "",
+        "    def speak_then_hang_up():",
+        "        try:",
+        "            send(audio)",
+        *["    " + line for line in ending],
+        '            while time.monotonic() - state["last"] < PATIENCE and (',
+        '                state["committed"] - state["done"] or time.monotonic() - state["last"] < 1.5',
+        "            ):",
+        "                time.sleep(0.1)",
+        "        except Exception as e:  # the connection went away",
+        '            print(f"stopped sending: {e}", file=sys.stderr)',
+        "        connection.close()",
+        "",
+        "    threading.Thread(target=speak_then_hang_up, daemon=True).start()",
+        "    for event in connection:",
+        '        state["last"] = time.monotonic()',
+        '        if event.type == "input_audio_buffer.speech_started":',
+        '            state["started"][event.item_id] = event.audio_start_ms',
+        '        elif event.type == "input_audio_buffer.committed":',
+        '            state["committed"].add(event.item_id)',
+        '        elif event.type == "conversation.item.input_audio_transcription.delta":',
+        "            # the text grows while the turn is spoken; completed has the whole turn",
+        '            if state["line"] != event.item_id:',
+        "                end_line()",
+        '                print(stamp(state["started"].get(event.item_id, 0)), end=" ")',
+        '                state["line"] = event.item_id',
+        '            print(event.delta, end="", flush=True)',
+        '        elif event.type == "conversation.item.input_audio_transcription.completed":',
+        '            if state["line"] == event.item_id:',
+        "                end_line()",
+        "            elif event.transcript:",
+        "                end_line()",
+        '                print(stamp(state["started"].get(event.item_id, 0)), event.transcript)',
+        '            state["done"].add(event.item_id)',
+        '        elif event.type == "conversation.item.input_audio_transcription.failed":',
+        "            end_line()",
+        '            print(f"transcription failed: {event.error.message}", file=sys.stderr)',
+        '            state["done"].add(event.item_id)',
+        '        elif event.type == "error":',
+        "            end_line()",
+        '            print(f"error ({event.error.type}): {event.error.message}", file=sys.stderr)',
+        "",
+        "end_line()",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _realtime_transcription_js(spec: RealtimeTranscriptionSpec, base_url: str | None) -> str:
+    """The session opened with the npm SDK; each turn's text printed as it grows."""
+    lines = [
+        'import { OpenAIRealtimeWS } from "openai/realtime/ws"; // npm install openai ws',
+        *_js_client(base_url),
+        "",
+        'const rt = new OpenAIRealtimeWS({ intent: "transcription" }, client);',
+        'rt.socket.on("open", () => {',
+        f'  rt.send({{ type: "session.update", session: {_js(spec.to_session(), 1)} }});',
+        "  // then send microphone audio (PCM16, 24 kHz, mono) in small chunks:",
+        '  // rt.send({ type: "input_audio_buffer.append", audio: chunk.toString("base64") });',
+        "});",
+        'rt.on("session.updated", (event) =>',
+        '  console.log("transcribing with", event.session.audio.input.transcription.model),',
+        ");",
+        'rt.on("conversation.item.input_audio_transcription.delta", (event) => process.stdout.write(event.delta));',
+        'rt.on("conversation.item.input_audio_transcription.completed", () => process.stdout.write("\\n"));',
+        'rt.on("error", (err) => console.error(err));',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _realtime_transcription_curl(spec: RealtimeTranscriptionSpec, base_url: str | None) -> str:
+    note = [
+        "# Realtime transcription runs over WebSocket/WebRTC; curl mints a short-lived client",
+        "# secret with this transcription session, for a browser or phone client to connect with.",
+    ]
+    return _client_secret_curl(spec.to_session(), base_url, note)
 
 
 # -------------------------------------------------------------------------- entry
@@ -758,6 +1027,10 @@ def render(
             return _realtime_replay_python(spec, base_url, file_path)
         fn = {"python": _realtime_python, "js": _realtime_js, "curl": _realtime_curl}[language]
         return fn(spec, base_url)
+    if isinstance(spec, RealtimeTranscriptionSpec):
+        if language == "python":
+            return _realtime_transcription_python(spec, base_url, file_path)
+        return (_realtime_transcription_js if language == "js" else _realtime_transcription_curl)(spec, base_url)
     raise TypeError(f"no snippet renderer for {type(spec).__name__}")
 
 

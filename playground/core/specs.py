@@ -21,6 +21,7 @@ from playground.core.errors import Problem, SpecError
 __all__ = [
     "ChatAudioSpec",
     "RealtimeSessionSpec",
+    "RealtimeTranscriptionSpec",
     "Spec",
     "SpeechSpec",
     "TranscriptionSpec",
@@ -451,6 +452,98 @@ class RealtimeSessionSpec(_SpecBase):
         return session
 
 
+@dataclass(frozen=True)
+class RealtimeTranscriptionSpec(_SpecBase):
+    """A realtime transcription session: ``connect(extra_query={"intent": "transcription"})``
+    then ``session.update``; audio in, one transcript per VAD turn, no responses."""
+
+    model: str = _default("transcription", "default_model")
+    #: ISO-639-1, or "" to detect
+    language: str = ""
+    prompt: str = ""
+    #: "near_field", "far_field" or "" (off)
+    noise_reduction: str = ""
+    #: "server_vad", "semantic_vad" or "none" (the client commits)
+    turn_detection: str = "server_vad"
+    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["threshold"])
+    prefix_padding_ms: int = field(
+        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["prefix_padding_ms"]
+    )
+    silence_duration_ms: int = field(
+        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["silence_duration_ms"]
+    )
+    eagerness: str = "auto"
+    include_logprobs: bool = False
+
+    kind = "realtime_transcription"
+    endpoint = "/realtime"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        rt = (catalog or get_catalog()).realtime
+        out = [
+            p
+            for p in (
+                _one_of("model", self.model, rt["transcription_models"]),
+                _one_of("turn_detection", self.turn_detection, rt["turn_detection"]),
+            )
+            if p is not None
+        ]
+        if self.language and not _ISO_639_1.match(self.language):
+            out.append(Problem("language", self.language, "must be an ISO-639-1 code such as 'en', or empty to detect"))
+        if not _is_unicode(self.prompt):
+            out.append(Problem("prompt", self.prompt[:40], "contains invalid Unicode"))
+        if self.noise_reduction and self.noise_reduction not in rt["noise_reduction"]:
+            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt["noise_reduction"], ""]))
+        if self.turn_detection == "server_vad":
+            if not 0.0 <= self.vad_threshold <= 1.0:
+                out.append(Problem("vad_threshold", self.vad_threshold, "must be between 0 and 1"))
+            if not 0 <= self.prefix_padding_ms <= 10_000:
+                out.append(Problem("prefix_padding_ms", self.prefix_padding_ms, "must be between 0 and 10000"))
+            if not 0 <= self.silence_duration_ms <= 10_000:
+                out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
+        if self.turn_detection == "semantic_vad" and self.eagerness not in rt["semantic_eagerness"]:
+            out.append(_one_of("eagerness", self.eagerness, rt["semantic_eagerness"]))
+        return out
+
+    def to_kwargs(self) -> dict[str, Any]:
+        """``client.realtime.connect(**kwargs)``: a transcription session names no model in the URL."""
+        return {"extra_query": {"intent": "transcription"}}
+
+    def to_session(self) -> dict[str, Any]:
+        """The ``session`` object for ``session.update`` (GA transcription shape)."""
+        transcription: dict[str, Any] = {"model": self.model}
+        if self.language:
+            transcription["language"] = self.language
+        if self.prompt:
+            transcription["prompt"] = self.prompt
+        turn: dict[str, Any] | None
+        if self.turn_detection == "server_vad":
+            turn = {
+                "type": "server_vad",
+                "threshold": self.vad_threshold,
+                "prefix_padding_ms": self.prefix_padding_ms,
+                "silence_duration_ms": self.silence_duration_ms,
+            }
+        elif self.turn_detection == "semantic_vad":
+            turn = {"type": "semantic_vad", "eagerness": self.eagerness}
+        else:
+            turn = None
+        session: dict[str, Any] = {
+            "type": "transcription",
+            "audio": {
+                "input": {
+                    "format": {"type": "audio/pcm", "rate": get_catalog().realtime["pcm_rate"]},
+                    "transcription": transcription,
+                    "noise_reduction": {"type": self.noise_reduction} if self.noise_reduction else None,
+                    "turn_detection": turn,
+                }
+            },
+        }
+        if self.include_logprobs:
+            session["include"] = ["item.input_audio_transcription.logprobs"]
+        return session
+
+
 # ---------------------------------------------------------------------- chat audio
 
 
@@ -484,7 +577,15 @@ def chat_output_problems(
 
 @dataclass(frozen=True)
 class ChatAudioSpec(_SpecBase):
-    """``POST /v1/chat/completions`` with ``modalities: ["text", "audio"]``."""
+    """``POST /v1/chat/completions`` with audio in and/or out, one turn of a conversation.
+
+    ``history`` holds the earlier turns, oldest first, as small dicts (so history and
+    share links can store them): ``{"role": "user", "text": ..., "audio": <wav/mp3 path>}``
+    and ``{"role": "assistant", "audio_id": ..., "transcript": ...}`` for a spoken reply
+    (sent as ``{"audio": {"id": ...}}``, as the API expects, never resent as sound) or
+    ``{"role": "assistant", "text": ...}`` for a text one. Sampling parameters left at
+    None are not sent. A streamed spoken reply is PCM16 only.
+    """
 
     prompt: str = ""
     model: str = _default("chat_audio", "default_model")
@@ -495,6 +596,13 @@ class ChatAudioSpec(_SpecBase):
     input_audio: str = ""
     #: ("text", "audio") for a spoken reply, ("text",) for text only
     modalities: tuple[str, ...] = ("text", "audio")
+    history: tuple[dict[str, str], ...] = ()
+    temperature: float | None = None
+    top_p: float | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    max_completion_tokens: int | None = None
+    stream: bool = False
 
     kind = "chat_audio"
     endpoint = "/chat/completions"
@@ -508,45 +616,90 @@ class ChatAudioSpec(_SpecBase):
         if self.model not in chat["models"]:
             out.append(_one_of("model", self.model, list(chat["models"])))
         out.extend(chat_output_problems(self.modalities, self.voice, self.audio_format, cat))
+        if self.stream and "audio" in self.modalities and self.audio_format not in chat["stream_formats"]:
+            allowed = ", ".join(chat["stream_formats"])
+            out.append(Problem("audio_format", self.audio_format, f"a streamed spoken reply must be {allowed}"))
         if self.input_audio:
-            path = Path(self.input_audio)
-            ext = path.suffix.lower().lstrip(".")
-            if not path.is_file():
-                out.append(Problem("input_audio", self.input_audio, "no such file"))
-            elif ext not in chat["input_formats"]:
-                out.append(
-                    Problem("input_audio", path.name, f"format must be one of: {', '.join(chat['input_formats'])}")
-                )
+            out.extend(_input_audio_problems(self.input_audio, "input_audio", chat["input_formats"]))
+        for name, bounds in chat["parameters"].items():
+            value = getattr(self, name)
+            if value is not None and not bounds["min"] <= value <= bounds["max"]:
+                out.append(Problem(name, value, f"must be between {bounds['min']} and {bounds['max']}"))
+        out.extend(self._history_problems(cat))
         return out
+
+    def _history_problems(self, cat: Catalog) -> list[Problem]:
+        limit = int(cat.raw["limits"]["audio_chat_turns_max"])
+        out: list[Problem] = []
+        users = sum(1 for turn in self.history if turn.get("role") == "user") + 1
+        if users > limit:
+            out.append(Problem("history", users, f"at most {limit} user turns per conversation; start a new one"))
+        for i, turn in enumerate(self.history):
+            where = f"history[{i}]"
+            role = turn.get("role")
+            if role == "user":
+                if not str(turn.get("text") or "").strip() and not turn.get("audio"):
+                    out.append(Problem(where, turn, "a user turn needs text, audio or both"))
+                if turn.get("audio"):
+                    out.extend(_input_audio_problems(turn["audio"], f"{where}.audio", cat.chat_audio["input_formats"]))
+            elif role == "assistant":
+                if not turn.get("audio_id") and not str(turn.get("text") or "").strip():
+                    out.append(Problem(where, turn, "an assistant turn needs the audio_id of a spoken reply, or text"))
+            else:
+                out.append(_one_of(f"{where}.role", role, ["user", "assistant"]))
+        return out
+
+    def _user_message(self, text: str, audio_path: str) -> dict[str, Any]:
+        if not audio_path:
+            return {"role": "user", "content": text}
+        path = Path(audio_path)
+        parts: list[dict[str, Any]] = []
+        if text:
+            parts.append({"type": "text", "text": text})
+        parts.append(
+            {
+                "type": "input_audio",
+                "input_audio": {
+                    "data": base64.b64encode(path.read_bytes()).decode("ascii"),
+                    "format": path.suffix.lower().lstrip("."),
+                },
+            }
+        )
+        return {"role": "user", "content": parts}
 
     def messages(self) -> list[dict[str, Any]]:
         msgs: list[dict[str, Any]] = []
         if self.system:
             msgs.append({"role": "system", "content": self.system})
-        if self.input_audio:
-            path = Path(self.input_audio)
-            parts: list[dict[str, Any]] = []
-            if self.prompt:
-                parts.append({"type": "text", "text": self.prompt})
-            parts.append(
-                {
-                    "type": "input_audio",
-                    "input_audio": {
-                        "data": base64.b64encode(path.read_bytes()).decode("ascii"),
-                        "format": path.suffix.lower().lstrip("."),
-                    },
-                }
-            )
-            msgs.append({"role": "user", "content": parts})
-        else:
-            msgs.append({"role": "user", "content": self.prompt})
+        for turn in self.history:
+            if turn.get("role") == "user":
+                msgs.append(self._user_message(str(turn.get("text") or ""), str(turn.get("audio") or "")))
+            elif turn.get("audio_id"):
+                msgs.append({"role": "assistant", "audio": {"id": turn["audio_id"]}})
+            else:
+                msgs.append({"role": "assistant", "content": str(turn.get("text") or "")})
+        msgs.append(self._user_message(self.prompt, self.input_audio))
         return msgs
+
+    @property
+    def audio_files(self) -> list[str]:
+        """Every audio file the request reads, in the order it sends them (each once)."""
+        paths = [str(t["audio"]) for t in self.history if t.get("role") == "user" and t.get("audio")]
+        if self.input_audio:
+            paths.append(self.input_audio)
+        return list(dict.fromkeys(paths))
 
     def to_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"model": self.model, "modalities": list(self.modalities)}
         if "audio" in self.modalities:
             kw["audio"] = {"voice": self.voice, "format": self.audio_format}
         kw["messages"] = self.messages()
+        for name in get_catalog().chat_audio["parameters"]:
+            if getattr(self, name) is not None:
+                kw[name] = getattr(self, name)
+        if self.stream:
+            kw["stream"] = True
+            kw["stream_options"] = {"include_usage": True}
         return kw
 
     @property
@@ -554,9 +707,22 @@ class ChatAudioSpec(_SpecBase):
         return f"reply.{'pcm' if self.audio_format == 'pcm16' else self.audio_format}"
 
 
-Spec = SpeechSpec | TranscriptionSpec | RealtimeSessionSpec | ChatAudioSpec
+def _input_audio_problems(value: str, name: str, formats: list[str]) -> list[Problem]:
+    path = Path(value)
+    ext = path.suffix.lower().lstrip(".")
+    if not path.is_file():
+        return [Problem(name, value, "no such file")]
+    if ext not in formats:
+        return [Problem(name, path.name, f"format must be one of: {', '.join(formats)}")]
+    return []
 
-_KINDS: dict[str, type] = {cls.kind: cls for cls in (SpeechSpec, TranscriptionSpec, RealtimeSessionSpec, ChatAudioSpec)}
+
+Spec = SpeechSpec | TranscriptionSpec | RealtimeSessionSpec | ChatAudioSpec | RealtimeTranscriptionSpec
+
+_KINDS: dict[str, type] = {
+    cls.kind: cls
+    for cls in (SpeechSpec, TranscriptionSpec, RealtimeSessionSpec, ChatAudioSpec, RealtimeTranscriptionSpec)
+}
 
 
 def spec_from_dict(data: dict[str, Any]) -> Spec:
@@ -570,7 +736,7 @@ def spec_from_dict(data: dict[str, Any]) -> Spec:
     unknown = sorted(set(data) - names)
     if unknown:
         raise SpecError([Problem(k, data[k], f"unknown field for {kind}") for k in unknown])
-    for key in ("timestamp_granularities", "output_modalities", "modalities", "tools"):
+    for key in ("timestamp_granularities", "output_modalities", "modalities", "tools", "history"):
         if key in data and isinstance(data[key], list):
             data[key] = tuple(data[key])
     return cls(**data)

@@ -16,12 +16,17 @@ canned result), sends ``function_call_output`` items and a ``response.create``
 upstream, and tells the page what it sent with a ``relay.sent`` event, so the transcript
 and the event log show the round trip. In "chained" mode the upstream is not a realtime
 model but ``ChainedPipeline`` (speech to text, chat, text to speech over REST), which
-speaks the same events.
+speaks the same events. In "transcription" mode (the Transcribe tab's Live mode) the
+upstream is a realtime transcription session (``intent=transcription``), and the relay
+keeps the microphone audio the page sends (bounded by the catalog), so the finished
+recording can go through file transcription afterwards without the page uploading it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import json
 import secrets
@@ -43,8 +48,11 @@ from playground.realtime.tools import ToolRunner
 
 __all__ = ["CLIENT_EVENTS", "MODES", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
 
-#: "realtime": a speech-to-speech model over the Realtime API; "chained": STT → chat → TTS
-MODES = ("realtime", "chained")
+#: "realtime": a speech-to-speech model over the Realtime API; "chained": STT → chat → TTS;
+#: "transcription": a realtime transcription session (audio in, text out, no replies)
+MODES = ("realtime", "chained", "transcription")
+#: the only format a kept recording is in (what the page's capture worklet sends)
+_PCM_RATE = 24000
 
 #: tickets are for the page that just asked: unused ones expire quickly
 TICKET_SECONDS = 60.0
@@ -94,6 +102,8 @@ class RelayTicket:
     tools: ToolRunner = field(default_factory=ToolRunner)
     created: float = field(default_factory=time.monotonic)
     log: EventLog = field(default_factory=EventLog)
+    #: the browser session the ticket is for (its live recording is kept under this name)
+    owner: str | None = None
 
 
 class RelayTickets:
@@ -103,6 +113,8 @@ class RelayTickets:
     def __init__(self, limit: int | None = None) -> None:
         self._tickets: dict[str, RelayTicket] = {}
         self._runners: OrderedDict[str, ToolRunner] = OrderedDict()
+        #: each browser session's latest live transcription audio (PCM16, 24 kHz, mono)
+        self._recordings: OrderedDict[str, bytearray] = OrderedDict()
         self._lock = threading.Lock()
         self.limit = limit or get_catalog().browser_sessions_max
 
@@ -125,8 +137,28 @@ class RelayTickets:
             self._prune()
             while len(self._tickets) >= self.limit:
                 self._tickets.pop(next(iter(self._tickets)))
-            self._tickets[token] = RelayTicket(provider, model, session, mode=mode, chat_model=chat_model, tools=tools)
+            self._tickets[token] = RelayTicket(
+                provider, model, session, mode=mode, chat_model=chat_model, tools=tools, owner=owner
+            )
         return token
+
+    def start_recording(self, owner: str | None) -> bytearray:
+        """A fresh recording for ``owner``'s live session; it replaces their previous one."""
+        buffer = bytearray()
+        if owner:
+            limits = get_catalog().raw["limits"]
+            with self._lock:
+                self._recordings.pop(owner, None)
+                self._recordings[owner] = buffer
+                while len(self._recordings) > int(limits["live_recordings_max"]):
+                    self._recordings.popitem(last=False)
+        return buffer
+
+    def recording(self, owner: str | None) -> bytes | None:
+        """``owner``'s latest live recording (PCM16 at 24 kHz, mono), or None."""
+        with self._lock:
+            buffer = self._recordings.get(owner) if owner else None
+            return bytes(buffer) if buffer else None
 
     def runner(self, owner: str) -> ToolRunner:
         with self._lock:
@@ -189,11 +221,13 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
             await ws.close(code=1008)
             return
         limit = get_catalog().realtime_event_max_bytes
+        pcm_in = ticket.session.get("audio", {}).get("input", {}).get("format", {}).get("type") == "audio/pcm"
+        keep = tickets.start_recording(ticket.owner) if ticket.mode == "transcription" and pcm_in else None
         try:
             async with _upstream(ticket) as upstream:
                 await upstream.send({"type": "session.update", "session": ticket.session})
                 ticket.log.add("sent", "session.update", len(json.dumps(ticket.session)))
-                await _pump(ws, upstream, ticket, limit)
+                await _pump(ws, upstream, ticket, limit, keep)
         except Exception as e:  # noqa: BLE001 - any upstream failure is told to the page, key redacted
             if ws.client_state == WebSocketState.CONNECTED:
                 message = ticket.provider.redact(f"Could not reach the realtime provider: {e}")
@@ -210,6 +244,8 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
 def _upstream(ticket: RelayTicket) -> Any:
     """The provider side: an SDK realtime connection, or the chained REST pipeline."""
     client = ticket.provider.async_client()
+    if ticket.mode == "transcription":
+        return client.realtime.connect(extra_query={"intent": "transcription"})
     if ticket.mode == "chained":
         from playground.realtime.chained import ChainedPipeline
 
@@ -232,7 +268,17 @@ def tool_calls(event: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int) -> None:
+def _keep_audio(keep: bytearray, event: dict[str, Any]) -> None:
+    """Add an append's audio to the kept recording, up to the catalog's length."""
+    room = int(get_catalog().raw["limits"]["live_recording_max_seconds"]) * _PCM_RATE * 2 - len(keep)
+    data = event.get("audio")
+    if room <= 0 or not isinstance(data, str):
+        return
+    with contextlib.suppress(binascii.Error, ValueError):  # the provider will say what is wrong with it
+        keep.extend(base64.b64decode(data, validate=True)[:room])
+
+
+async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int, keep: bytearray | None = None) -> None:
     log = ticket.log
     rounds = 0  # automatic tool rounds since the browser last asked for something
 
@@ -270,6 +316,8 @@ async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int) -
             assert event is not None
             if event["type"] != "input_audio_buffer.append":
                 rounds = 0
+            elif keep is not None:
+                _keep_audio(keep, event)
             log.add("sent", event["type"], len(text))
             try:
                 await upstream.send(event)

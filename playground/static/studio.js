@@ -2,6 +2,8 @@
 // sentence is heard while the rest is still being made. Measures, in the page, the
 // time from the Play click to the first played sample (the figure a listener feels),
 // and keeps one sound at a time across the studio player, previews and other <audio>.
+// The Audio chat tab plays its replies through the same player, in its own box
+// (``begin("pg-ac-live")``): one sound at a time holds across both tabs.
 (() => {
   const RATE = 24000;
   const state = {
@@ -14,6 +16,8 @@
     playedSamples: 0,
     ended: false,
     playing: false, // fetching or playing: the studio player has the floor
+    box: "pg-live", // the player markup the status goes to (Studio, or Audio chat's "pg-ac-live")
+    button: "Play", // what the user pressed, for the status line
     // timings (performance.now() ms) of the last run, read by tests and the bench
     last: { clickAt: null, firstChunkAt: null, firstPlayedAt: null, streamEndAt: null, heardMs: null },
   };
@@ -26,7 +30,7 @@
   }
 
   function render(status) {
-    const box = $("pg-live");
+    const box = $(state.box);
     if (!box) return;
     const total = state.receivedSamples / RATE;
     const played = state.playedSamples / RATE;
@@ -35,13 +39,13 @@
     const estimate = Math.max(total, 0.001);
     if (fill) fill.style.width = `${Math.min(100, (100 * played) / estimate)}%`;
     if (buffer) buffer.style.width = state.ended ? "100%" : `${total > 0 ? 100 : 0}%`;
-    const time = $("pg-live-time");
+    const time = $(`${state.box}-time`);
     if (time) time.textContent = `${fmt(played)} / ${fmt(total)}`;
     if (status !== undefined) {
-      const line = $("pg-live-status");
+      const line = $(`${state.box}-status`);
       if (line) line.innerHTML = status;
     }
-    const replay = $("pg-live-replay");
+    const replay = $(`${state.box}-replay`);
     if (replay) replay.disabled = !(state.ended && state.held.length);
   }
 
@@ -56,7 +60,7 @@
       state.last.firstPlayedAt = at;
       if (state.last.clickAt !== null) {
         state.last.heardMs = Math.max(0, at - state.last.clickAt);
-        render(`▶ Heard <b>${Math.round(state.last.heardMs)} ms</b> after you pressed Play.`);
+        render(`▶ Heard <b>${Math.round(state.last.heardMs)} ms</b> after you pressed ${state.button}.`);
         fillMetrics();
       }
     } else if (m.type === "progress") {
@@ -67,7 +71,7 @@
       state.playedSamples = m.played;
       render(
         state.last.heardMs !== null
-          ? `Done. First audio was heard ${Math.round(state.last.heardMs)} ms after Play.`
+          ? `Done. First audio was heard ${Math.round(state.last.heardMs)} ms after ${state.button}.`
           : "Done.",
       );
     }
@@ -139,8 +143,9 @@
     state.node.port.postMessage({ type: "chunk", samples });
   }
 
-  async function play(token) {
+  async function play(token, box = "pg-live") {
     if (!token) return;
+    state.box = box;
     await ensureAudio();
     stopPcm();
     state.held = [];
@@ -208,9 +213,9 @@
 
   // Called by the Play event before its request leaves: a fresh token, whose stream
   // is opened at once (the server waits briefly for the run to be registered).
-  function begin() {
+  function begin(box = "pg-live") {
     const token = newToken();
-    play(token);
+    play(token, box);
     return token;
   }
 
@@ -258,8 +263,10 @@
     (event) => {
       const target = event.target instanceof Element ? event.target : null;
       if (!target) return;
-      if (target.closest("#pg-play")) {
+      const send = target.closest("#pg-play, #pg-ac-send");
+      if (send) {
         clicks.play = performance.now();
+        state.button = send.id === "pg-play" ? "Play" : "Send";
         Object.assign(state.last, {
           clickAt: performance.now(),
           firstChunkAt: null,
@@ -271,10 +278,11 @@
         stopPcm();
         state.playing = true; // the studio claims the floor from the click on
         ensureAudio();
-      } else if (target.closest("#pg-live-stop")) {
+      } else if (target.closest("#pg-live-stop, #pg-ac-live-stop")) {
         stop();
-      } else if (target.closest("#pg-live-replay")) {
+      } else if (target.closest("#pg-live-replay, #pg-ac-live-replay")) {
         clicks.play = performance.now();
+        state.box = target.closest("#pg-ac-live-replay") ? "pg-ac-live" : "pg-live";
         replay();
       } else {
         clicks.other = performance.now();

@@ -8,6 +8,7 @@ import gradio as gr
 
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
+from playground.ui.audiochat import chat_code, create_audiochat_tab
 from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
 from playground.ui.history import create_history_tab, list_runs
@@ -28,13 +29,18 @@ def _about_markdown() -> str:
         "**Studio**: pick one of the voices, a vibe (or your own instructions), speed, model and format; press "
         "Play to hear it streamed; copy the exact Python / JavaScript / curl code.  \n"
         "**Compare**: up to six variants side by side, run at once, with waveforms, spectrograms, timings, "
-        "costs and an optional round-trip intelligibility check; or a blind A/B test with a local leaderboard.  \n"
+        "costs and an optional round-trip intelligibility check; or a blind A/B test with a local leaderboard; "
+        "or 2–4 transcription models on one recording, with word diffs and WER.  \n"
         "**Transcribe**: a file, the microphone or the Studio's last output through every transcription "
-        "parameter; streamed text, words on the waveform, subtitles, WER and a word diff against a reference.  \n"
+        "parameter; streamed text, words on the waveform, subtitles, WER and a word diff against a reference; "
+        "or Live: the microphone through a realtime transcription session, text growing as you speak.  \n"
         "**History**: every Studio and transcription run, kept locally (SQLite in your data folder): replay, "
         "trace, code, export, delete.  \n"
         "**Voice chat**: talk to a realtime model from your microphone (or compare with the classic "
-        "speech-to-text → chat → speech pipeline), interrupt it, give it tools, watch every event.\n\n"
+        "speech-to-text → chat → speech pipeline), interrupt it, give it tools, watch every event.  \n"
+        "**Audio chat**: a turn-based spoken conversation over Chat Completions (typed, recorded or uploaded "
+        "turns; spoken replies streamed; earlier replies sent back by audio id), tokens and cost per turn, "
+        "the exact request as code, and a zip of the whole conversation.\n\n"
         f"**Speech voices ({len(cat.voice_ids)}):** {', '.join(cat.voice_ids)}  \n"
         f"**Speech models:** {', '.join(cat.speech_models)}  \n"
         f"**Transcription models:** {', '.join(cat.transcription_models)}  \n"
@@ -61,6 +67,8 @@ def create_ui(
                 transcribe = create_transcribe_tab()
             with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
                 voicechat = create_voicechat_tab()
+            with gr.Tab("Audio chat", id="audiochat", elem_id="pg-tab-audiochat"):
+                audiochat = create_audiochat_tab()
             with gr.Tab("History", id="history", elem_id="pg-tab-history") as history_tab:
                 history = create_history_tab()
             with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):
@@ -98,10 +106,13 @@ def create_ui(
             api_name="use_provider",
         ).then(update_code, studio.settings, studio.code_outputs, queue=False).then(
             realtime_code, voicechat.settings, voicechat.code, queue=False
-        ).then(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)
+        ).then(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False).then(
+            chat_code, [audiochat.conversation, *audiochat.settings], audiochat.code, queue=False
+        )
         demo.load(update_code, studio.settings, studio.code_outputs, queue=False)
         demo.load(realtime_code, voicechat.settings, voicechat.code, queue=False)
         demo.load(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)
+        demo.load(chat_code, [audiochat.conversation, *audiochat.settings], audiochat.code, queue=False)
         demo.load(model_options, transcribe.option_inputs, transcribe.option_outputs, queue=False)
         demo.load(session_header, None, header, queue=False)
         history_tab.select(list_runs, history.filters, history.listing, queue=False)

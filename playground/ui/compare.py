@@ -36,6 +36,7 @@ from playground.core.snippets import render
 from playground.core.specs import TranscriptionSpec
 from playground.core.textmetrics import word_error_rate
 from playground.core.vibes import slugify
+from playground.ui.compare_stt import create_compare_stt_tab
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_compare_query
 from playground.ui.studio import DEFAULT_SCRIPT, speech_spec
@@ -355,8 +356,20 @@ def provider_choices(request: gr.Request | None = None) -> list[Any]:
 
 
 def create_compare_tab() -> tuple[list[Any], list[Any]]:
-    """Builds the tab; returns the columns' provider dropdowns (the settings panel refreshes
-    them) and what a share link fills: script, variants, round trip, six settings per column."""
+    """Builds the tab: voices (side by side, blind test) and transcription models, each an
+    inner tab; returns what ``_create_voice_tabs`` returns."""
+    with gr.Tabs(elem_id="pg-compare-kind"):
+        with gr.Tab("Voices", id="compare-voices", elem_id="pg-compare-voices"):
+            with gr.Tabs():
+                voices = _create_voice_tabs()
+        with gr.Tab("Transcription models", id="compare-stt", elem_id="pg-compare-stt"):
+            create_compare_stt_tab()
+    return voices
+
+
+def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
+    """Builds the voice comparison; returns the columns' provider dropdowns (the settings panel
+    refreshes them) and what a share link fills: script, variants, round trip, six settings per column."""
     ctx = get_context()
     cat = get_catalog()
     vibe_names = [NO_VIBE, *[v.name for v in ctx.all_vibes()]]

@@ -8,6 +8,11 @@ server); the encoded bytes the API returns are decoded as they arrive
 which ``static/studio.js`` plays through an AudioWorklet. The route replays what was
 decoded so far and follows the rest, and the finished ``SpeechResult`` (the exact
 file, for the download) is picked up by the handler that fills the metrics.
+
+The Audio chat tab plays its replies through the same route: a ``ChatAudioSpec`` run
+sends the streamed reply's PCM16 deltas as they come (or decodes a whole reply in
+another format once it is there), and keeps the transcript so far in ``text`` for the
+handler that shows it beside the player.
 """
 
 from __future__ import annotations
@@ -24,11 +29,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from playground.client.providers import Provider
-from playground.client.results import SpeechResult
+from playground.client.results import ChatAudioResult, SpeechResult
 from playground.client.runner import Runner
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
-from playground.core.specs import SpeechSpec
+from playground.core.specs import ChatAudioSpec, SpeechSpec
 from playground.core.stream_decode import PcmStreamDecoder
 
 __all__ = ["PendingSpeech", "SpeechStreams", "create_stream_router"]
@@ -44,20 +49,34 @@ REGISTER_WAIT_S = 5.0
 @dataclass
 class PendingSpeech:
     token: str
-    spec: SpeechSpec
+    spec: SpeechSpec | ChatAudioSpec
     provider: Provider
     created: float = field(default_factory=time.monotonic)
     #: decoded PCM (s16le mono at the catalog's PCM rate), in arrival order
     pcm: list[bytes] = field(default_factory=list)
     pcm_done: bool = False
     done: bool = False
-    result: SpeechResult | None = None
+    result: SpeechResult | ChatAudioResult | None = None
     error: str | None = None
+    #: a chat reply's transcript (or text) so far
+    text: list[str] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
 
     @property
     def rate(self) -> int:
         return get_catalog().pcm_sample_rate
+
+    @property
+    def fmt(self) -> str:
+        """The encoding of what the provider sends (``pcm``: raw PCM16)."""
+        if isinstance(self.spec, SpeechSpec):
+            return self.spec.response_format
+        return "pcm" if self.spec.stream or self.spec.audio_format == "pcm16" else self.spec.audio_format
+
+    def _on_text(self, piece: str) -> None:
+        with self.cond:
+            self.text.append(piece)
+            self.cond.notify_all()
 
     def _on_pcm(self, data: bytes) -> None:
         with self.cond:
@@ -68,12 +87,17 @@ class PendingSpeech:
             self.cond.notify_all()
 
     def run(self) -> None:
-        decoder = PcmStreamDecoder(self.spec.response_format, self.rate, self._on_pcm)
+        decoder = PcmStreamDecoder(self.fmt, self.rate, self._on_pcm)
+        result: SpeechResult | ChatAudioResult | None
         try:
-            stream = Runner(self.provider).stream_speech(self.spec)
-            for chunk in stream:
-                decoder.feed(chunk)
-            result, error = stream.result, None
+            if isinstance(self.spec, ChatAudioSpec):
+                result = Runner(self.provider).chat_audio(self.spec, on_audio=decoder.feed, on_text=self._on_text)
+            else:
+                stream = Runner(self.provider).stream_speech(self.spec)
+                for chunk in stream:
+                    decoder.feed(chunk)
+                result = stream.result
+            error = None
         except PlaygroundError as e:
             result, error = None, str(e)
         except Exception as e:  # noqa: BLE001 - reported to the page, never raised into a worker
@@ -99,7 +123,14 @@ class PendingSpeech:
             if finished and sent >= len(self.pcm):
                 return
 
-    def wait(self, timeout: float = 600) -> tuple[SpeechResult | None, str | None]:
+    def text_so_far(self, timeout: float) -> tuple[str, bool]:
+        """A chat reply's text so far, after waiting up to ``timeout`` for more; and whether it is done."""
+        with self.cond:
+            seen = len(self.text)
+            self.cond.wait_for(lambda: self.done or len(self.text) > seen, timeout=timeout)
+            return "".join(self.text), self.done
+
+    def wait(self, timeout: float = 600) -> tuple[SpeechResult | ChatAudioResult | None, str | None]:
         deadline = time.monotonic() + timeout
         with self.cond:
             while not self.done:
@@ -118,7 +149,7 @@ class SpeechStreams:
         self._items: dict[str, PendingSpeech] = {}
         self._lock = threading.Condition()
 
-    def start(self, spec: SpeechSpec, provider: Provider, *, token: str = "") -> PendingSpeech:
+    def start(self, spec: SpeechSpec | ChatAudioSpec, provider: Provider, *, token: str = "") -> PendingSpeech:
         """Register and start a run. ``token``: one the page generated and is already
         fetching (saves a round trip); a malformed or taken one is replaced."""
         spec.validate()
@@ -164,7 +195,7 @@ def create_stream_router(streams: SpeechStreams) -> APIRouter:
         return StreamingResponse(
             iterate_in_threadpool(pending.follow_pcm()),
             media_type=f"audio/L16;rate={pending.rate};channels=1",
-            headers={"cache-control": "no-store", "x-playground-format": pending.spec.response_format},
+            headers={"cache-control": "no-store", "x-playground-format": pending.fmt},
         )
 
     return router

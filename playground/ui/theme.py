@@ -85,8 +85,9 @@ CSS = """
   overflow: hidden; }
 .pg-live-buffer { position: absolute; inset: 0 auto 0 0; width: 0; background: #ddd6fe; }
 .pg-live-fill { position: absolute; inset: 0 auto 0 0; width: 0; background: #7c3aed; }
-#pg-live-time { font-variant-numeric: tabular-nums; font-size: 0.8rem; color: var(--body-text-color-subdued); }
-#pg-live-status { font-size: 0.85rem; }
+#pg-live-time, #pg-ac-live-time { font-variant-numeric: tabular-nums; font-size: 0.8rem;
+  color: var(--body-text-color-subdued); }
+#pg-live-status, #pg-ac-live-status { font-size: 0.85rem; }
 #pg-metrics p { margin: 2px 0 !important; font-size: 0.88rem; }
 /* code: long lines scroll sideways instead of being cut */
 #pg-side .cm-editor .cm-scroller { overflow-x: auto !important; }

@@ -8,14 +8,25 @@ under the waveform and listed as buttons that play the audio from there
 text gives the word error rate and a word diff (``core/textmetrics``: Whisper's
 normaliser, jiwer's alignment). The code panel shows the same request, with the
 uploaded file's name.
+
+Live mode transcribes the microphone while the user speaks: Record asks the server for a
+one-time relay ticket (``live_connect``; the key stays on the server) and the page
+(``static/transcribe.js``, reusing the voice chat's capture worklet) streams 24 kHz PCM16
+through ``/relay/realtime`` into a realtime transcription session; each VAD turn's text
+grows as deltas arrive and is stamped with where the turn starts. The relay keeps the
+recording, so when it stops the same audio can go through file transcription with other
+settings (``use_live_recording``). The code panel shows the same session as SDK code
+(``RealtimeTranscriptionSpec``).
 """
 
 from __future__ import annotations
 
 import html
+import json
 import queue
 import threading
 import time
+import wave as wav_io
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import partial
@@ -31,7 +42,7 @@ from playground.core.errors import PlaygroundError, SpecError
 from playground.core.plots import waveform_figure, word_timeline_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import TranscriptionSpec
+from playground.core.specs import RealtimeTranscriptionSpec, TranscriptionSpec
 from playground.core.subtitles import cue_text
 from playground.core.textmetrics import word_diff
 from playground.ui.context import get_context
@@ -42,10 +53,14 @@ __all__ = [
     "audio_loaded",
     "create_transcribe_tab",
     "diff_html",
+    "live_code",
+    "live_connect",
+    "live_spec",
     "model_options",
     "run_transcription",
     "transcription_code",
     "transcription_spec",
+    "use_live_recording",
     "use_studio_output",
 ]
 
@@ -54,6 +69,38 @@ TASKS = [("Transcribe", "transcribe"), ("Translate to English", "translate")]
 MIN_SECONDS = 0.1
 SHORT_SECONDS = 0.5
 SUBTITLES = ("srt", "vtt")
+SOURCES = [("File or recording", "file"), ("Live (realtime)", "live")]
+LIVE_TURNS = [("Server VAD", "server_vad"), ("Semantic VAD", "semantic_vad")]
+LIVE_NOISE = [("Off", ""), ("Near field", "near_field"), ("Far field", "far_field")]
+#: the script in the live code panel plays this file into the session
+LIVE_FILE = "recording.wav"
+#: the live console; transcribe.js fills it
+LIVE_HTML = """
+<div id="pg-lt" class="pg-lt">
+  <div class="pg-lt-bar">
+    <span id="pg-lt-dot" title="recording"></span>
+    <div id="pg-lt-meter" title="microphone level"><div class="pg-lt-fill"></div></div>
+    <span id="pg-lt-clock">0:00.0</span>
+  </div>
+  <div id="pg-lt-status" class="pg-lt-status">Press <b>Record</b>, allow the microphone, and speak:
+  each turn's text appears while you talk.</div>
+  <div id="pg-lt-text" class="pg-lt-text" aria-live="polite"></div>
+</div>
+<style>
+.pg-lt { display: flex; flex-direction: column; gap: 8px; }
+.pg-lt-bar { display: flex; align-items: center; gap: 10px; }
+#pg-lt-dot { width: 12px; height: 12px; border-radius: 50%; background: var(--neutral-400); }
+#pg-lt-dot.pg-on { background: #e5484d; }
+#pg-lt-meter { flex: 1; height: 8px; border-radius: 4px; background: var(--neutral-200); overflow: hidden; }
+#pg-lt-meter .pg-lt-fill { height: 100%; width: 0; background: var(--color-accent); }
+.pg-lt-status.pg-bad { color: #e5484d; }
+.pg-lt-text { min-height: 220px; max-height: 420px; overflow-y: auto; padding: 8px 10px;
+  border: 1px solid var(--border-color-primary); border-radius: 12px; }
+.pg-lt-turn { margin: 2px 0 6px; }
+.pg-lt-t { font-family: var(--font-mono); color: var(--body-text-color-subdued); margin-right: 8px; }
+.pg-lt-partial { opacity: 0.7; }
+</style>
+"""
 
 
 @dataclass
@@ -346,64 +393,199 @@ def transcription_code(
     return [render(spec, lang, base_url=base_url, file_path=name) for lang in ("python", "js", "curl")]
 
 
+# ------------------------------------------------------------------------------ live
+
+
+def live_spec(
+    model: str,
+    language: str,
+    prompt: str,
+    noise: str,
+    turn: str,
+    threshold: float,
+    silence_ms: float,
+    prefix_ms: float,
+    eagerness: str,
+) -> RealtimeTranscriptionSpec:
+    """The live panel's values as a realtime transcription session (not validated)."""
+    return RealtimeTranscriptionSpec(
+        model=model,
+        language=language or "",
+        prompt=(prompt or "").strip(),
+        noise_reduction=noise or "",
+        turn_detection=turn,
+        vad_threshold=float(threshold),
+        silence_duration_ms=int(silence_ms),
+        prefix_padding_ms=int(prefix_ms),
+        eagerness=eagerness,
+    )
+
+
+def live_connect(
+    model: str,
+    language: str,
+    prompt: str,
+    noise: str,
+    turn: str,
+    threshold: float,
+    silence_ms: float,
+    prefix_ms: float,
+    eagerness: str,
+    request: gr.Request = None,
+) -> str:
+    """A one-time relay ticket for a live transcription session, for this browser session."""
+    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness)
+    problems = spec.problems()
+    if problems:
+        return json.dumps({"error": "Fix the settings first: " + "; ".join(str(p) for p in problems)})
+    ctx = get_context()
+    provider = ctx.provider_for(request)
+    owner = getattr(request, "session_hash", None) or "anonymous"
+    ticket = ctx.relay.mint(provider, spec.model, spec.to_session(), owner=owner, mode="transcription")
+    return json.dumps({"ticket": ticket, "session": spec.to_session(), "label": provider.label})
+
+
+def live_code(
+    model: str,
+    language: str,
+    prompt: str,
+    noise: str,
+    turn: str,
+    threshold: float,
+    silence_ms: float,
+    prefix_ms: float,
+    eagerness: str,
+    request: gr.Request = None,
+) -> list[str]:
+    """Python (a recording played into the same session) and JavaScript for the live settings."""
+    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness)
+    problems = spec.problems()
+    if problems:
+        note = "# Fix the settings first: " + "; ".join(str(p) for p in problems) + "\n"
+        return [note, note.replace("#", "//", 1)]
+    base_url = get_context().provider_for(request).snippet_base_url
+    return [render(spec, "python", base_url=base_url, file_path=LIVE_FILE), render(spec, "js", base_url=base_url)]
+
+
+def use_live_recording(request: gr.Request = None) -> tuple[Any, str, Any]:
+    """The last live recording of this browser session as a WAV file for file transcription."""
+    owner = getattr(request, "session_hash", None) or "anonymous"
+    pcm = get_context().relay.recording(owner)
+    rate = get_catalog().realtime["pcm_rate"]
+    if not pcm:
+        return gr.update(), "Nothing recorded live yet: press Record in Live mode first.", gr.update()
+    path = get_context().output_path(f"live-{int(time.time())}.wav")
+    with wav_io.open(str(path), "wb") as w:  # the relay kept PCM16 mono at the session's rate
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm[: len(pcm) // 2 * 2])
+    info = f"The live recording: **{len(pcm) / 2 / rate:.2f} s**. Pick other settings and press Transcribe."
+    return str(path), info, "file"
+
+
 def create_transcribe_tab() -> TranscribeParts:
     cat = get_catalog()
     langs = [("Auto-detect", ""), *[(code, code) for code in cat.raw["transcription"]["languages"]]]
     models = list(cat.transcription_models)
     default = cat.transcription_default_model
     first = cat.transcription_models[default]
-    with gr.Row(equal_height=False):
-        with gr.Column(scale=2, min_width=380):
-            task = gr.Radio(TASKS, value="transcribe", label="Mode", elem_id="pg-tr-task")
-            audio = gr.Audio(
-                sources=["upload", "microphone"],
-                type="filepath",
-                label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {cat.upload_max_bytes // 2**20} MB)",
-                elem_id="pg-tr-audio",
-            )
-            with gr.Row():
-                studio_btn = gr.Button("Use the Studio's last output", size="sm", elem_id="pg-tr-studio")
-                audio_info = gr.Markdown(elem_id="pg-tr-info")
-            wave = gr.Plot(label="Waveform", elem_id="pg-tr-wave", show_label=False)
-            with gr.Row():
-                model = gr.Dropdown(models, value=default, label="Model", elem_id="pg-tr-model")
-                language = gr.Dropdown(langs, value="", label="Language")
-            prompt = gr.Textbox(label="Prompt (vocabulary, spelling, style)", lines=1, max_lines=3)
-            with gr.Row():
-                # every format the API knows; the page narrows it to the model's on load and on change
-                fmt = gr.Radio(
-                    list(cat.transcription_response_formats), value="json", label="Response format", elem_id="pg-tr-fmt"
+    source = gr.Radio(SOURCES, value="file", label="Source", elem_id="pg-tr-source")
+    with gr.Column(visible=True) as file_view:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=380):
+                task = gr.Radio(TASKS, value="transcribe", label="Mode", elem_id="pg-tr-task")
+                audio = gr.Audio(
+                    sources=["upload", "microphone"],
+                    type="filepath",
+                    label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {cat.upload_max_bytes // 2**20} MB)",
+                    elem_id="pg-tr-audio",
                 )
-                temperature = gr.Slider(-0.05, 1, value=-0.05, step=0.05, label="Temperature (left: server default)")
-            with gr.Row():
-                grains = gr.CheckboxGroup(
-                    ["word", "segment"], label="Timestamps", visible=False, elem_id="pg-tr-grains"
+                with gr.Row():
+                    studio_btn = gr.Button("Use the Studio's last output", size="sm", elem_id="pg-tr-studio")
+                    audio_info = gr.Markdown(elem_id="pg-tr-info")
+                wave = gr.Plot(label="Waveform", elem_id="pg-tr-wave", show_label=False)
+                with gr.Row():
+                    model = gr.Dropdown(models, value=default, label="Model", elem_id="pg-tr-model")
+                    language = gr.Dropdown(langs, value="", label="Language")
+                prompt = gr.Textbox(label="Prompt (vocabulary, spelling, style)", lines=1, max_lines=3)
+                with gr.Row():
+                    # every format the API knows; the page narrows it to the model's on load and on change
+                    fmt = gr.Radio(
+                        list(cat.transcription_response_formats),
+                        value="json",
+                        label="Response format",
+                        elem_id="pg-tr-fmt",
+                    )
+                    temperature = gr.Slider(
+                        -0.05, 1, value=-0.05, step=0.05, label="Temperature (left: server default)"
+                    )
+                with gr.Row():
+                    grains = gr.CheckboxGroup(
+                        ["word", "segment"], label="Timestamps", visible=False, elem_id="pg-tr-grains"
+                    )
+                    logprobs = gr.Checkbox(label="Log-probabilities", value=False, interactive=first.logprobs)
+                    stream = gr.Checkbox(
+                        label="Stream the text", value=first.stream, interactive=first.stream, elem_id="pg-tr-stream"
+                    )
+                why = gr.Markdown(elem_classes=["pg-muted"], elem_id="pg-tr-why")
+                reference = gr.Textbox(
+                    label="Reference text (optional: WER and word diff)", lines=2, elem_id="pg-tr-ref"
                 )
-                logprobs = gr.Checkbox(label="Log-probabilities", value=False, interactive=first.logprobs)
-                stream = gr.Checkbox(
-                    label="Stream the text", value=first.stream, interactive=first.stream, elem_id="pg-tr-stream"
+                go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go")
+                with gr.Row():
+                    share = gr.Button("Share settings", size="sm", scale=0, min_width=140, elem_id="pg-tr-share")
+                    share_link = gr.Textbox(show_label=False, placeholder="a link that reopens these settings", scale=3,
+                                            elem_id="pg-tr-share-link")  # fmt: skip
+            with gr.Column(scale=3, min_width=520):
+                text = gr.Textbox(label="Transcript", lines=6, max_lines=16, elem_id="pg-tr-text")
+                metrics = gr.Markdown(elem_id="pg-tr-metrics")
+                wer = gr.HTML(elem_id="pg-tr-wer")
+                words = gr.HTML(elem_id="pg-tr-words")
+                timeline = gr.Plot(
+                    label="Words on the waveform", show_label=False, visible=False, elem_id="pg-tr-timeline"
                 )
-            why = gr.Markdown(elem_classes=["pg-muted"], elem_id="pg-tr-why")
-            reference = gr.Textbox(label="Reference text (optional: WER and word diff)", lines=2, elem_id="pg-tr-ref")
-            go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go")
-            with gr.Row():
-                share = gr.Button("Share settings", size="sm", scale=0, min_width=140, elem_id="pg-tr-share")
-                share_link = gr.Textbox(show_label=False, placeholder="a link that reopens these settings", scale=3,
-                                        elem_id="pg-tr-share-link")  # fmt: skip
-        with gr.Column(scale=3, min_width=520):
-            text = gr.Textbox(label="Transcript", lines=6, max_lines=16, elem_id="pg-tr-text")
-            metrics = gr.Markdown(elem_id="pg-tr-metrics")
-            wer = gr.HTML(elem_id="pg-tr-wer")
-            words = gr.HTML(elem_id="pg-tr-words")
-            timeline = gr.Plot(label="Words on the waveform", show_label=False, visible=False, elem_id="pg-tr-timeline")
-            subtitle = gr.File(label="Subtitles", visible=False, elem_id="pg-tr-subtitle")
-            with gr.Tabs():
-                with gr.Tab("Python"):
-                    code_py = gr.Code(language="python", show_label=False, lines=10, elem_id="pg-tr-code-python")
-                with gr.Tab("JavaScript"):
-                    code_js = gr.Code(language="javascript", show_label=False, lines=10)
-                with gr.Tab("curl"):
-                    code_curl = gr.Code(language="shell", show_label=False, lines=10)
+                subtitle = gr.File(label="Subtitles", visible=False, elem_id="pg-tr-subtitle")
+                with gr.Tabs():
+                    with gr.Tab("Python"):
+                        code_py = gr.Code(language="python", show_label=False, lines=10, elem_id="pg-tr-code-python")
+                    with gr.Tab("JavaScript"):
+                        code_js = gr.Code(language="javascript", show_label=False, lines=10)
+                    with gr.Tab("curl"):
+                        code_curl = gr.Code(language="shell", show_label=False, lines=10)
+
+    rt = cat.realtime
+    defaults = rt["server_vad_defaults"]
+    with gr.Column(visible=False) as live_view:
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=380, elem_id="pg-lt-settings"):
+                with gr.Row():
+                    live_model = gr.Dropdown(
+                        rt["transcription_models"], value=default, label="Transcription model", elem_id="pg-lt-model"
+                    )
+                    live_language = gr.Dropdown(langs, value="en", label="Language", elem_id="pg-lt-language")
+                live_prompt = gr.Textbox(label="Prompt (vocabulary, spelling)", lines=1, max_lines=3)
+                live_noise = gr.Radio(LIVE_NOISE, value="", label="Noise reduction", elem_id="pg-lt-noise")
+                live_turn = gr.Radio(LIVE_TURNS, value="server_vad", label="Turn detection", elem_id="pg-lt-turn")
+                with gr.Row() as live_vad:
+                    live_threshold = gr.Slider(0.1, 0.95, value=defaults["threshold"], step=0.05, label="Threshold")
+                    live_silence = gr.Slider(
+                        100, 2000, value=defaults["silence_duration_ms"], step=50, label="Silence (ms)"
+                    )
+                    live_prefix = gr.Slider(0, 1000, value=defaults["prefix_padding_ms"], step=50, label="Prefix (ms)")
+                live_eagerness = gr.Radio(rt["semantic_eagerness"], value="auto", label="Eagerness", visible=False)
+                with gr.Row():
+                    record = gr.Button("Record", variant="primary", elem_id="pg-lt-record")
+                    stop = gr.Button("Stop", elem_id="pg-lt-stop")
+                to_file = gr.Button("Transcribe this recording with other settings", size="sm", elem_id="pg-lt-to-file")
+            with gr.Column(scale=3, min_width=520):
+                gr.HTML(LIVE_HTML, elem_id="pg-lt-console")
+                with gr.Tabs():
+                    with gr.Tab("Python"):
+                        live_py = gr.Code(language="python", show_label=False, lines=12, elem_id="pg-lt-code-python")
+                    with gr.Tab("JavaScript"):
+                        live_js = gr.Code(language="javascript", show_label=False, lines=12)
+    live_ticket = gr.Textbox(visible=False)
 
     settings = [audio, task, model, language, prompt, temperature, fmt, grains, logprobs, stream]
     codes = [code_py, code_js, code_curl]
@@ -422,4 +604,34 @@ def create_transcribe_tab() -> TranscribeParts:
         api_name="transcribe",
         concurrency_limit=4,
     )
+    source.change(
+        lambda v: (gr.update(visible=v == "file"), gr.update(visible=v == "live")),
+        source,
+        [file_view, live_view],
+        queue=False,
+    )
+    live_settings = [
+        live_model, live_language, live_prompt, live_noise, live_turn,
+        live_threshold, live_silence, live_prefix, live_eagerness,
+    ]  # fmt: skip
+    live_turn.change(
+        lambda t: (gr.update(visible=t == "server_vad"), gr.update(visible=t == "semantic_vad")),
+        live_turn,
+        [live_vad, live_eagerness],
+        queue=False,
+    )
+    record.click(live_connect, live_settings, live_ticket, api_name="live_connect", queue=False).then(
+        None, live_ticket, None, js="(c) => { window.pgLive && window.pgLive.start(c); return []; }"
+    )
+    stop.click(None, None, None, js="() => { window.pgLive && window.pgLive.stop(); return []; }")
+    to_file.click(  # the page stops first (the relay's copy is then whole), the server hands it over
+        use_live_recording,
+        None,
+        [audio, audio_info, source],
+        js="async () => { if (window.pgLive) await window.pgLive.stop(); return []; }",
+        api_name="use_live_recording",
+        queue=False,
+    )
+    gr.on([source.change, *[c.change for c in live_settings]], live_code, live_settings, [live_py, live_js],
+          queue=False)  # fmt: skip
     return TranscribeParts(settings, codes, [model, task, fmt], options)

@@ -64,6 +64,27 @@ def _sse(events: list[dict[str, Any]]) -> StreamingResponse:
     return StreamingResponse(gen(), media_type="text/event-stream")
 
 
+def _chat_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """A streamed chat reply: transcript and PCM16 audio deltas (or text), then usage."""
+    spoken = "audio" in body.get("modalities", [])
+    pcm = (np.clip(tone(), -1, 1) * 32767).astype("<i2").tobytes()
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": body.get("model")}
+    deltas: list[dict[str, Any]] = (
+        [
+            {"audio": {"id": "audio_1", "transcript": "Hi there!"}},
+            {"audio": {"id": "audio_1", "data": base64.b64encode(pcm[: len(pcm) // 2]).decode()}},
+            {"audio": {"id": "audio_1", "data": base64.b64encode(pcm[len(pcm) // 2 :]).decode()}},
+            {"audio": {"id": "audio_1", "expires_at": 2_000_000_000}},
+        ]
+        if spoken
+        else [{"content": "Hi!"}]
+    )
+    chunks = [{**base, "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in deltas]
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}})
+    return chunks
+
+
 class RecordingServer:
     """Holds the FastAPI app and the list of requests it recorded."""
 
@@ -192,6 +213,8 @@ class RecordingServer:
                 "role": "assistant",
                 "content": None if "audio" in body.get("modalities", []) else "Hi!",
             }
+            if body.get("stream"):
+                return _sse(_chat_chunks(body))
             if "audio" in body.get("modalities", []):
                 message["audio"] = {
                     "id": "audio_1",

@@ -38,3 +38,12 @@ def offline_ctx(tmp_path) -> UIContext:
     context = UIContext.create(embedded_provider(url), app_url=url, data_dir=tmp_path / "data")
     set_context(context)
     return context
+
+
+@pytest.fixture
+def ctx(backend_url, tmp_path) -> UIContext:
+    """A UI context on the real embedded backend, for handler tests (a file may define its own)."""
+    context = UIContext.create(embedded_provider(backend_url), app_url=backend_url, data_dir=tmp_path / "data")
+    context.out_dir = tmp_path / "out"
+    set_context(context)
+    return context

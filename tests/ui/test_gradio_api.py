@@ -53,6 +53,12 @@ EXPECTED = {
     "/share_transcription",
     "/export_comparison",
     "/share_comparison",
+    "/compare_transcription",
+    "/live_connect",
+    "/use_live_recording",
+    "/audio_chat_send",
+    "/audio_chat_new",
+    "/audio_chat_export",
 }
 
 
@@ -64,6 +70,18 @@ def client(app_url, tmp_path_factory) -> Client:
 def test_every_event_is_named(client):
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     assert EXPECTED <= names, EXPECTED - names
+
+
+def test_audio_chat_turn_over_the_api(client):
+    """A typed turn with a spoken reply: the reply's transcript, its audio id and the code for it."""
+    out = client.predict(
+        "Name a fruit, in one word.", None, "gpt-audio-mini", "audio", "alloy", "pcm16", True,
+        "Answer in one short sentence.", 1.0, 1.0, 0.0, 0.0, 2048, "", api_name="/audio_chat_send",
+    )  # fmt: skip
+    chat, _usage, totals, py, _js, curl, status, *_inputs = out
+    assert "Turn 1" in status and "audio_" in status
+    assert chat[-1]["role"] == "assistant" and "est. $" in totals
+    assert '"format": "pcm16"' in py and "stream=True" in py and "--no-buffer" in curl
 
 
 def test_code_endpoint(client):

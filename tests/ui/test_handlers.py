@@ -8,23 +8,14 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from playground.client.providers import Provider, embedded_provider
+from playground.client.providers import Provider
 from playground.core import audio
 from playground.core.catalog import get_catalog
 from playground.serving import BackgroundServer
 from playground.ui import compare, studio
-from playground.ui.context import UIContext, set_context
 from tests.support.recording_server import RecordingServer
 
 pytestmark = pytest.mark.models
-
-
-@pytest.fixture
-def ctx(backend_url, tmp_path) -> UIContext:
-    context = UIContext.create(embedded_provider(backend_url), app_url=backend_url, data_dir=tmp_path / "data")
-    context.out_dir = tmp_path / "out"
-    set_context(context)
-    return context
 
 
 def settings(**overrides):

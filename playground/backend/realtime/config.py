@@ -18,10 +18,13 @@ from playground.backend.realtime.protocol import RealtimeError, invalid, new_id,
 from playground.core.catalog import get_catalog
 
 __all__ = [
+    "LOGPROBS",
     "TOOL_NAME",
     "default_session",
+    "default_transcription_session",
     "response_params",
     "update_session",
+    "update_transcription_session",
 ]
 
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -57,6 +60,10 @@ _RESPONSE_FIELDS = {
 }
 #: OpenAI's documented range for server_vad's idle timeout
 IDLE_TIMEOUT_MS = (5000, 30000)
+#: the one thing a session may ask to ``include``
+LOGPROBS = "item.input_audio_transcription.logprobs"
+#: turn detection fields that steer responses: a transcription session has none to steer
+_RESPONSE_STEERING = ("create_response", "interrupt_response", "idle_timeout_ms")
 
 
 def _rt() -> dict[str, Any]:
@@ -115,6 +122,34 @@ def default_session(model: str) -> dict[str, Any]:
         "parallel_tool_calls": True,
         "prompt": None,
     }
+
+
+def default_transcription_session() -> dict[str, Any]:
+    """What ``session.created`` reports for ``?intent=transcription``: audio in, text out, no replies.
+
+    Transcription is on from the start (the catalog's realtime ``hearing`` model), so a
+    client that only appends audio already gets text.
+    """
+    minutes = get_catalog().realtime_session_minutes
+    return {
+        "type": "transcription",
+        "object": "realtime.transcription_session",
+        "id": new_id("sess"),
+        "expires_at": int(time.time()) + minutes * 60,
+        "audio": {
+            "input": {
+                "format": _pcm(),
+                "transcription": {"model": str(_local_rt()["hearing"]), "language": None, "prompt": ""},
+                "noise_reduction": None,
+                "turn_detection": _without_steering(default_turn_detection()),
+            }
+        },
+        "include": None,
+    }
+
+
+def _without_steering(td: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if td is None else {k: v for k, v in td.items() if k not in _RESPONSE_STEERING}
 
 
 # -- field checks -------------------------------------------------------------------
@@ -392,6 +427,61 @@ def update_session(current: dict[str, Any], update: Any, *, voice_locked: bool) 
             if "speed" in a_out:
                 rng = get_catalog().realtime_speed
                 cur["speed"] = _number(a_out["speed"], "session.audio.output.speed", rng.min, rng.max)
+    return new
+
+
+def _include(value: Any, param: str) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or any(v != LOGPROBS for v in value):
+        raise _fail(param, f"must be null or a list holding only {LOGPROBS!r}.")
+    return sorted(set(value))
+
+
+def update_transcription_session(current: dict[str, Any], update: Any) -> dict[str, Any]:
+    """A transcription session after ``session.update``; raises ``RealtimeError`` without changing it.
+
+    Only the input side exists: format, transcription, noise reduction, turn detection,
+    and ``include``. Conversation fields (instructions, voice, tools, output) are refused
+    by name, so a client that mixed up the two session kinds is told which one it has.
+    """
+    upd = _obj(update, "session")
+    _unknown(upd, ("type", "audio", "include"), "session")
+    new = copy.deepcopy(current)
+    if "type" in upd and upd["type"] != "transcription":
+        if upd["type"] == "realtime":
+            raise RealtimeError(
+                "Invalid 'session.type': this session transcribes only; for a conversation, connect with "
+                "?model=<realtime model> instead of ?intent=transcription.",
+                param="session.type",
+                code="invalid_value",
+            )
+        raise _fail("session.type", f"must be 'transcription'; got {upd['type']!r}.")
+    if "include" in upd:
+        new["include"] = _include(upd["include"], "session.include")
+    if "audio" in upd:
+        audio = _obj(upd["audio"], "session.audio")
+        _unknown(audio, ("input",), "session.audio")
+        a_in = _obj(audio.get("input", {}), "session.audio.input")
+        _unknown(a_in, ("format", "transcription", "noise_reduction", "turn_detection"), "session.audio.input")
+        cur = new["audio"]["input"]
+        if "format" in a_in:
+            cur["format"] = _format(a_in["format"], "session.audio.input.format")
+        if "transcription" in a_in:
+            tr = _transcription(a_in["transcription"], "session.audio.input.transcription")
+            if tr is None:
+                raise RealtimeError(
+                    "Invalid 'session.audio.input.transcription': a transcription session needs a transcription "
+                    "model; close the session to stop transcribing.",
+                    param="session.audio.input.transcription",
+                    code="invalid_value",
+                )
+            cur["transcription"] = {"language": None, "prompt": "", **tr}
+        if "noise_reduction" in a_in:
+            cur["noise_reduction"] = _noise_reduction(a_in["noise_reduction"], "session.audio.input.noise_reduction")
+        if "turn_detection" in a_in:
+            td = _turn_detection(a_in["turn_detection"], "session.audio.input.turn_detection")
+            cur["turn_detection"] = _without_steering(td)
     return new
 
 

@@ -1,4 +1,4 @@
-"""One realtime conversation: configuration, input audio, turns, items and responses.
+"""One realtime session: configuration, input audio, turns, items and responses.
 
 The session is transport-free: ``handle()`` takes each client event's text and
 ``emit`` (given by the WebSocket route) queues server events without ever waiting on
@@ -8,6 +8,15 @@ audio task, which runs voice activity detection frame by frame and turns it into
 timer runs after the user pauses, the speech so far is already being transcribed
 (speculatively: the result is dropped if they go on), so the reply can start the
 moment the turn ends.
+
+A transcription session (``?intent=transcription``) is the same machinery with the
+replies taken out: turns are committed and transcribed, nothing answers them. Its text
+grows while the user speaks: with a gpt-4o transcribe model the turn so far is
+transcribed again every ``live_interim_ms`` of speech, and the words two decodes agree
+on go out as ``conversation.item.input_audio_transcription.delta`` at once
+(``live.LiveText``); the final decode adds the rest before ``completed``. Without
+interim text (conversations, short turns) deltas still stream segment by segment as
+Whisper decodes them (``Hearing``; a new segment comes with each 30 s window).
 """
 
 from __future__ import annotations
@@ -17,10 +26,11 @@ import base64
 import binascii
 import json
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -34,12 +44,13 @@ from playground.backend.localmap import stt_model_for
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, InputDecoder
 from playground.backend.realtime.conversation import Conversation, Entry, cut_transcript, parse_item, public
+from playground.backend.realtime.live import LiveText
 from playground.backend.realtime.protocol import RealtimeError, error_event, message_item, new_id, server_event
 from playground.backend.realtime.response import Response
 from playground.backend.realtime.turns import Paused, Resumed, Started, Stopped, TurnDetector, finished_thought
 from playground.core.catalog import get_catalog
 
-__all__ = ["RealtimeHub", "RealtimeSession"]
+__all__ = ["KINDS", "Hearing", "Piece", "RealtimeHub", "RealtimeSession"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,18 @@ VAD_FRAME_MS = 32
 MIN_COMMIT_MS = 100
 #: what the model is told when the user has been silent past ``idle_timeout_ms``
 IDLE_NOTE = "The user has been quiet for a while. Briefly and kindly check whether they are still there."
+#: "realtime": a conversation (``?model=``); "transcription": audio in, text out (``?intent=transcription``)
+KINDS = ("realtime", "transcription")
+#: client events that only make sense where there are responses
+_CONVERSATION_ONLY = frozenset(
+    {
+        "conversation.item.create",
+        "conversation.item.truncate",
+        "response.create",
+        "response.cancel",
+        "output_audio_buffer.clear",
+    }
+)
 
 
 class Track:
@@ -100,12 +123,42 @@ class Track:
         self.base = self.end
 
 
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One decoded segment of a transcription, with its words' log-probabilities when asked for."""
+
+    text: str
+    logprobs: list[dict[str, Any]] | None = None
+
+
+@dataclass
+class Hearing:
+    """A transcription in progress: the pieces decoded so far, filled from the worker thread.
+
+    The worker calls ``add_threadsafe`` after each segment; whoever reports the item waits
+    on ``changed`` and sends the new pieces as deltas. The finished task's own result is
+    the authority on the whole text, so no piece is lost whatever order callbacks run in.
+    """
+
+    loop: asyncio.AbstractEventLoop
+    pieces: list[Piece] = field(default_factory=list)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def add_threadsafe(self, piece: Piece) -> None:
+        self.loop.call_soon_threadsafe(self._add, piece)
+
+    def _add(self, piece: Piece) -> None:
+        self.pieces.append(piece)
+        self.changed.set()
+
+
 @dataclass
 class _Speculation:
     """A transcription started while the silence timer runs."""
 
     at_ms: int
-    task: asyncio.Task[list[str]]
+    task: asyncio.Task[list[Piece]]
+    hearing: Hearing
 
 
 class RealtimeHub:
@@ -122,11 +175,23 @@ class RealtimeHub:
 
 
 class RealtimeSession:
-    def __init__(self, engines: EngineManager, model: str, emit: Callable[[dict[str, Any]], None], hub: RealtimeHub):
+    def __init__(
+        self,
+        engines: EngineManager,
+        model: str,
+        emit: Callable[[dict[str, Any]], None],
+        hub: RealtimeHub,
+        *,
+        kind: str = "realtime",
+    ):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}")
         self.engines = engines
         self.emit = emit
         self.hub = hub
-        self.config = cfg.default_session(model)
+        #: a transcription session: turns are transcribed and never answered
+        self.transcribe_only = kind == "transcription"
+        self.config = cfg.default_transcription_session() if self.transcribe_only else cfg.default_session(model)
         self.conversation = Conversation()
         self.conversation_id = new_id("conv")
         self._voice_locked = False
@@ -141,6 +206,11 @@ class RealtimeSession:
         self._queued_samples = 0
         self._turn_item: str | None = None
         self._turn_start = 0
+        #: the open turn's text so far (transcription sessions with a streaming model)
+        self._live: LiveText | None = None
+        #: audio position the latest interim decode reached
+        self._live_mark = 0
+        self._interim: asyncio.Task[None] | None = None
         #: how long the latest transcription took (for the turn timings)
         self.last_stt_seconds = 0.0
         self._spec: _Speculation | None = None
@@ -193,6 +263,17 @@ class RealtimeSession:
         event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
         kind = event.get("type")
         handler = _HANDLERS.get(kind) if isinstance(kind, str) else None
+        if handler is not None and self.transcribe_only and kind in _CONVERSATION_ONLY:
+            self.report(
+                RealtimeError(
+                    f"{kind} is not available in a transcription session: it transcribes the input audio and "
+                    "never responds. For a conversation, connect with ?model=<realtime model>.",
+                    param="type",
+                    code="invalid_value",
+                ),
+                event_id,
+            )
+            return
         if handler is None:
             self.report(
                 RealtimeError(
@@ -216,7 +297,10 @@ class RealtimeSession:
                 "Missing required parameter: 'session'.", param="session", code="missing_required_parameter"
             )
         before = self.config
-        self.config = cfg.update_session(before, event["session"], voice_locked=self._voice_locked)
+        if self.transcribe_only:
+            self.config = cfg.update_transcription_session(before, event["session"])
+        else:
+            self.config = cfg.update_session(before, event["session"], voice_locked=self._voice_locked)
         fmt_in = self.config["audio"]["input"]["format"]["type"]
         if fmt_in != before["audio"]["input"]["format"]["type"]:
             self._decoder = InputDecoder(fmt_in)
@@ -311,10 +395,47 @@ class RealtimeSession:
             self._frames += 1
             for turn in detector.feed(start, start + VAD_FRAME_MS, float(p)):
                 await self._on_turn(turn)
+        self._maybe_interim()
         if not detector.in_speech and self.track24.kept_ms > 5000:
             keep = self.track24.end_ms - detector.prefix_padding_ms - 100  # the next turn's padding
             self.track24.drop_before(keep)
             self.track16.drop_before(keep)
+
+    def _streams(self) -> bool:
+        tr = self.config["audio"]["input"]["transcription"]
+        return tr is not None and tr["model"] != "whisper-1"
+
+    def _maybe_interim(self) -> None:
+        """Transcribe the open turn again once enough new speech has come in, one decode at a time."""
+        live, detector = self._live, self._detector
+        if live is None or detector is None or not detector.in_speech or detector.paused:
+            return  # no open turn, or a pause: the speculative decode is already running
+        if self._interim is not None and not self._interim.done():
+            return
+        end = self.track16.end_ms
+        if end - self._live_mark < int(get_catalog().raw["local"]["realtime"]["live_interim_ms"]):
+            return
+        self._live_mark = end
+        self._interim = self._spawn(self._interim_decode(live, self.track16.slice_ms(self._turn_start, end)))
+
+    async def _interim_decode(self, live: LiveText, samples16: np.ndarray) -> None:
+        try:
+            pieces = await self._transcribe(samples16)
+        except Exception:  # the final decode reports failures; an interim one only skips a beat
+            log.exception("an interim transcription failed")
+            return
+        if self._live is not live:
+            return  # the turn ended while this decode ran: the final decode has the say
+        delta = live.interim(" ".join(p.text for p in pieces))
+        if delta:
+            self.emit(
+                server_event(
+                    "conversation.item.input_audio_transcription.delta",
+                    item_id=live.item_id,
+                    content_index=0,
+                    delta=delta,
+                )
+            )
 
     async def _on_turn(self, turn: Any) -> None:
         td = self._turn()
@@ -323,23 +444,26 @@ class RealtimeSession:
         if isinstance(turn, Started):
             self._turn_item = new_id("item")
             self._turn_start = turn.audio_start_ms
+            self._live = LiveText(self._turn_item) if self.transcribe_only and self._streams() else None
+            self._live_mark = turn.audio_start_ms
             self._cancel_idle()
             self.emit(
                 server_event(
                     "input_audio_buffer.speech_started", audio_start_ms=turn.audio_start_ms, item_id=self._turn_item
                 )
             )
-            if td["interrupt_response"] and self._response_task is not None and not self._response_task.done():
+            if td.get("interrupt_response") and self._response_task is not None and not self._response_task.done():
                 await self._cancel_response("turn_detected")
         elif isinstance(turn, Paused):
             spec_end = turn.at_ms + 96  # a few frames past the drop: word endings are soft
-            task = self._spawn(self._transcribe(self.track16.slice_ms(self._turn_start, spec_end)))
-            self._spec = _Speculation(turn.at_ms, task)
+            hearing = Hearing(asyncio.get_running_loop())
+            task = self._spawn(self._transcribe(self.track16.slice_ms(self._turn_start, spec_end), hearing))
+            self._spec = _Speculation(turn.at_ms, task, hearing)
             if td["type"] == "semantic_vad" and self._detector is not None:
-                texts = await asyncio.shield(task)
+                pieces = await asyncio.shield(task)
                 waits = get_catalog().realtime["semantic_vad_wait_ms"]
                 eagerness = "medium" if td["eagerness"] == "auto" else td["eagerness"]
-                verdict = "complete" if finished_thought(" ".join(texts)) else "incomplete"
+                verdict = "complete" if finished_thought(" ".join(p.text for p in pieces)) else "incomplete"
                 self._detector.set_silence(int(waits[eagerness][verdict]))
         elif isinstance(turn, Resumed):
             self._spec = None
@@ -355,39 +479,65 @@ class RealtimeSession:
             audio = self.track24.slice_ms(self._turn_start, turn.audio_end_ms)
             self._timing["speculative"] = 1.0 if spec is not None else 0.0
             if spec is not None:
-                transcript = spec.task
+                transcript, hearing = spec.task, spec.hearing
             else:
-                transcript = self._spawn(self._transcribe(self.track16.slice_ms(self._turn_start, turn.audio_end_ms)))
+                hearing = Hearing(asyncio.get_running_loop())
+                transcript = self._spawn(
+                    self._transcribe(self.track16.slice_ms(self._turn_start, turn.audio_end_ms), hearing)
+                )
             self.track24.drop_before(turn.audio_end_ms)
             self.track16.drop_before(turn.audio_end_ms)
-            self._commit(item_id, audio, transcript)
-            if td["create_response"]:
+            live, self._live = self._live, None
+            self._commit(item_id, audio, transcript, hearing, live)
+            if td.get("create_response") and not self.transcribe_only:
                 await self._start_response(cfg.response_params(self.config, None), timing=self._timing)
 
     # -- transcription ----------------------------------------------------------------
 
-    async def _transcribe(self, samples16: np.ndarray) -> list[str]:
-        """The user's speech as text segments, with the session's transcription settings."""
+    async def _transcribe(self, samples16: np.ndarray, hearing: Hearing | None = None) -> list[Piece]:
+        """The user's speech as text pieces (Whisper segments), with the session's settings.
+
+        Each piece also goes to ``hearing`` the moment the engine has decoded it, so the
+        item's deltas can be sent while later segments are still being decoded.
+        """
         started = time.perf_counter()
         a_in = self.config["audio"]["input"]
         tr = a_in["transcription"] or {}
-        language = tr.get("language") or "en"  # local voices and LLM are English
-        hearing = get_catalog().raw["local"]["realtime"]["hearing"]
-        engine = self.engines.stt(stt_model_for(tr.get("model") or hearing, language))
-        options = STTOptions(language=language, prompt=tr.get("prompt"))
+        # a conversation's local voices and LLM are English; a transcription session detects the language
+        language = tr.get("language") or (None if self.transcribe_only else "en")
+        default = get_catalog().raw["local"]["realtime"]["hearing"]
+        engine = self.engines.stt(stt_model_for(tr.get("model") or default, language))
+        logprobs = cfg.LOGPROBS in (self.config.get("include") or ())
+        options = STTOptions(language=language, prompt=tr.get("prompt") or None, word_timestamps=logprobs)
         noise = (a_in["noise_reduction"] or {}).get("type")
 
-        def run() -> list[str]:
+        def run() -> list[Piece]:
             x = denoise(samples16, 16000, noise) if noise else samples16
             if len(x) < 1600:
                 return []
-            return [s.text.strip() for s in engine.transcribe(x, options).segments if s.text.strip()]
+            pieces = []
+            for segment in engine.transcribe(x, options).segments:  # lazy: decoded as it is read
+                text = segment.text.strip()
+                if not text:
+                    continue
+                piece = Piece(text, _word_logprobs(segment.words) if logprobs else None)
+                pieces.append(piece)
+                if hearing is not None:
+                    hearing.add_threadsafe(piece)
+            return pieces
 
-        texts = await run_in_threadpool(run)
+        pieces = await run_in_threadpool(run)
         self.last_stt_seconds = time.perf_counter() - started
-        return texts
+        return pieces
 
-    def _commit(self, item_id: str, audio24: np.ndarray, transcript: asyncio.Future[list[str]]) -> Entry:
+    def _commit(
+        self,
+        item_id: str,
+        audio24: np.ndarray,
+        transcript: asyncio.Future[list[Piece]],
+        hearing: Hearing | None = None,
+        live: LiveText | None = None,
+    ) -> Entry:
         item = message_item("user", [{"type": "input_audio", "transcript": None}], item_id=item_id)
         pcm = (np.clip(audio24, -1.0, 1.0) * 32767.0).astype(np.int16)
         entry = Entry(item=item, audio=pcm)
@@ -397,15 +547,47 @@ class RealtimeSession:
         self.emit(server_event("conversation.item.done", previous_item_id=before, item=public(entry)))
         loop = asyncio.get_running_loop()
         entry.transcript = loop.create_future()
-        self._spawn(self._hear(entry, transcript))
+        self._spawn(self._hear(entry, transcript, hearing, live))
         return entry
 
-    async def _hear(self, entry: Entry, pending: asyncio.Future[list[str]]) -> None:
-        """Resolve the item's transcript and, when transcription is on, report it."""
+    def _delta(self, entry: Entry, text: str, logprobs: list[dict[str, Any]] | None) -> None:
+        fields: dict[str, Any] = {"item_id": entry.id, "content_index": 0, "delta": text}
+        if logprobs is not None:
+            fields["logprobs"] = logprobs
+        self.emit(server_event("conversation.item.input_audio_transcription.delta", **fields))
+
+    async def _hear(
+        self,
+        entry: Entry,
+        pending: asyncio.Future[list[Piece]],
+        hearing: Hearing | None = None,
+        live: LiveText | None = None,
+    ) -> None:
+        """Resolve the item's transcript and, when transcription is on, report it.
+
+        gpt-4o transcribe models stream: words already sent while the user spoke
+        (``live``) stay, and the final decode adds the rest; otherwise each piece becomes
+        a delta as soon as Whisper has decoded it (``hearing``). whisper-1 sends the whole
+        text as one delta, as OpenAI's does. ``completed`` always comes last.
+        """
         assert entry.transcript is not None
         tr = self.config["audio"]["input"]["transcription"]
+        streams = tr is not None and tr["model"] != "whisper-1"
+        grown = streams and live is not None and bool(live.sent)
+        sent = 0
         try:
-            texts = await pending
+            if streams and not grown and hearing is not None:
+                while not pending.done():
+                    hearing.changed.clear()
+                    for piece in hearing.pieces[sent:]:
+                        self._delta(entry, piece.text if sent == 0 else " " + piece.text, piece.logprobs)
+                        sent += 1
+                    waiter = asyncio.ensure_future(hearing.changed.wait())
+                    try:
+                        await asyncio.wait({pending, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        waiter.cancel()
+            pieces = await pending
         except asyncio.CancelledError:
             entry.transcript.cancel()
             raise
@@ -422,30 +604,32 @@ class RealtimeSession:
                     )
                 )
             return
-        text = " ".join(texts).strip()
+        text = " ".join(p.text for p in pieces).strip()
+        tail = None
+        if grown:
+            assert live is not None
+            tail, text = live.final(text)
         entry.item["content"][0]["transcript"] = text
         if tr is not None:
-            pieces = texts if tr["model"] != "whisper-1" else [text]
-            for i, piece in enumerate(pieces):
-                delta = piece if i == 0 else " " + piece
-                self.emit(
-                    server_event(
-                        "conversation.item.input_audio_transcription.delta",
-                        item_id=entry.id,
-                        content_index=0,
-                        delta=delta,
-                    )
-                )
-            seconds = entry.audio_ms / 1000
-            self.emit(
-                server_event(
-                    "conversation.item.input_audio_transcription.completed",
-                    item_id=entry.id,
-                    content_index=0,
-                    transcript=text,
-                    usage={"type": "duration", "seconds": round(seconds, 3)},
-                )
-            )
+            words = [w for p in pieces for w in p.logprobs or ()] if pieces and pieces[0].logprobs is not None else None
+            if grown:
+                if tail:
+                    self._delta(entry, tail, None)
+            elif streams:
+                for piece in pieces[sent:]:
+                    self._delta(entry, piece.text if sent == 0 else " " + piece.text, piece.logprobs)
+                    sent += 1
+            elif text:
+                self._delta(entry, text, words)
+            done: dict[str, Any] = {
+                "item_id": entry.id,
+                "content_index": 0,
+                "transcript": text,
+                "usage": {"type": "duration", "seconds": round(entry.audio_ms / 1000, 3)},
+            }
+            if words is not None:
+                done["logprobs"] = words
+            self.emit(server_event("conversation.item.input_audio_transcription.completed", **done))
         entry.transcript.set_result(text)
 
     async def _commit_event(self, _: dict[str, Any]) -> None:
@@ -458,13 +642,16 @@ class RealtimeSession:
             )
         start = self.track24.ms(self.track24.base)
         audio = self.track24.slice_ms(start, self.track24.end_ms)
-        transcript = self._spawn(self._transcribe(self.track16.slice_ms(start, self.track16.end_ms)))
+        hearing = Hearing(asyncio.get_running_loop())
+        transcript = self._spawn(self._transcribe(self.track16.slice_ms(start, self.track16.end_ms), hearing))
         self.track24.clear()
         self.track16.clear()
         self._spec = None
         if self._detector is not None:
             self._detector.reset(self.track24.end_ms)
-        self._commit(self._turn_item if self._detector and self._turn_item else new_id("item"), audio, transcript)
+        item_id = self._turn_item if self._detector and self._turn_item else new_id("item")
+        live, self._live = self._live, None
+        self._commit(item_id, audio, transcript, hearing, live if live and live.item_id == item_id else None)
         self._turn_item = None
 
     async def _clear(self, _: dict[str, Any]) -> None:
@@ -472,6 +659,7 @@ class RealtimeSession:
         self.track24.clear()
         self.track16.clear()
         self._spec = None
+        self._live = None
         if self._detector is not None:
             self._detector.reset(self.track24.end_ms)
         self.emit(server_event("input_audio_buffer.cleared"))
@@ -510,7 +698,8 @@ class RealtimeSession:
             x16 = await run_in_threadpool(soxr.resample, x24, RATE, 16000)
             entry.transcript = asyncio.get_running_loop().create_future()
             before = self.conversation.add(entry, previous)
-            self._spawn(self._hear(entry, self._spawn(self._transcribe(x16))))
+            hearing = Hearing(asyncio.get_running_loop())
+            self._spawn(self._hear(entry, self._spawn(self._transcribe(x16, hearing)), hearing))
             break
         else:
             before = self.conversation.add(entry, previous)
@@ -658,6 +847,13 @@ class RealtimeSession:
             "client and send conversation.item.truncate.",
             code="invalid_value",
         )
+
+
+def _word_logprobs(words: list[Any]) -> list[dict[str, Any]]:
+    """Per-word log-probabilities in OpenAI's shape (Whisper gives word probabilities)."""
+    return [
+        {"token": w.word, "logprob": math.log(max(w.probability, 1e-9)), "bytes": list(w.word.encode())} for w in words
+    ]
 
 
 _HANDLERS: dict[str, Callable[[RealtimeSession, dict[str, Any]], Any]] = {

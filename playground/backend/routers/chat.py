@@ -6,6 +6,15 @@ voice and returned as ``message.audio`` (or streamed as ``delta.audio``), as Ope
 audio models do. A streamed spoken reply speaks each sentence as soon as the model
 has written it, so audio starts long before the text is complete.
 
+Multi-turn: every spoken reply is remembered (its transcript and length, not its
+sound: the local model reads text) in a bounded store that forgets it at its
+``expires_at``, so a later request may carry ``{"role": "assistant", "audio": {"id":
+...}}`` instead of resending the reply, as OpenAI expects. An unknown or expired id is a
+400 naming ``messages[i].audio.id``. Usage splits tokens into text and audio the way
+OpenAI reports them, audio tokens counted from the sound's length (catalog rates).
+Spoken user turns are heard once: a conversation resends them with every request, so
+their transcripts are kept (bounded) by a hash of the audio.
+
 The request is checked at the edge, before any model runs: numbers and booleans must
 be JSON numbers and booleans (pydantic would otherwise accept ``"100"`` or ``"yes"``),
 integers fit 32 bits, a field OpenAI's request does not have is refused (those it has
@@ -17,11 +26,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -44,7 +57,6 @@ from playground.core.specs import chat_output_problems
 router = APIRouter(tags=["chat"])
 log = logging.getLogger(__name__)
 
-AUDIO_TTL_S = 3600
 ROLES = ("system", "developer", "user", "assistant", "tool")
 PART_TYPES = ("text", "input_text", "input_audio", "refusal")
 INT32_MAX = 2**31 - 1
@@ -100,6 +112,57 @@ class ChatBody(BaseModel):
     audio: AudioParams | None = None
     stream_options: dict[str, Any] | None = None
     n: int = Field(default=1, ge=1, le=1, strict=True)
+
+
+@dataclass(frozen=True)
+class SpokenReply:
+    """What a later turn needs from an earlier spoken reply: its words and its length."""
+
+    transcript: str
+    seconds: float
+    expires_at: int
+
+
+class SpokenReplies:
+    """Spoken replies by ``audio.id``: at most ``limit`` kept (oldest dropped), each until it expires."""
+
+    def __init__(self, limit: int | None = None, ttl_s: int | None = None) -> None:
+        limits = get_catalog().raw["limits"]
+        self.limit = limit or int(limits["chat_audio_replies_kept"])
+        self.ttl_s = ttl_s or int(limits["chat_audio_reply_ttl_seconds"])
+        self._items: OrderedDict[str, SpokenReply] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def remember(self, audio_id: str, transcript: str, seconds: float, expires_at: int) -> None:
+        with self._lock:
+            self._items[audio_id] = SpokenReply(transcript, seconds, expires_at)
+            self._items.move_to_end(audio_id)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+
+    def recall(self, audio_id: str, now: float | None = None) -> SpokenReply | None:
+        """The reply, or None when it was never made here, was dropped or has expired."""
+        now = time.time() if now is None else now
+        with self._lock:
+            for key in [k for k, v in self._items.items() if v.expires_at <= now]:
+                del self._items[key]
+            return self._items.get(audio_id)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def spoken_replies(app: Any) -> SpokenReplies:
+    """The app's store, made on first use (one per backend app, so test servers stay apart)."""
+    store = getattr(app.state, "spoken_replies", None)
+    if store is None:
+        store = app.state.spoken_replies = SpokenReplies()
+    return store
+
+
+def _audio_tokens(seconds: float, speaker: str) -> int:
+    rate = get_catalog().chat_audio.get("audio_tokens_per_second", {}).get(speaker, 0)
+    return round(seconds * rate)
 
 
 def _wire_format(fmt: str) -> str:
@@ -192,10 +255,64 @@ def _validate(body: ChatBody) -> None:
                 _check_part(part, f"messages[{i}].content[{j}]")
         elif isinstance(msg.get("audio"), dict) and "transcript" in msg["audio"]:
             _check_text(msg["audio"]["transcript"], f"messages[{i}].audio.transcript")
+        if msg.get("audio") is not None:
+            _check_audio_reference(msg, i)
 
 
-async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -> str:
+def _check_audio_reference(msg: dict[str, Any], i: int) -> None:
+    """``{"role": "assistant", "audio": {"id": ...}}``: an earlier spoken reply, by id."""
+    where = f"messages[{i}].audio"
+    if msg.get("role") != "assistant":
+        raise APIError(f"Invalid '{where}': only assistant messages refer to audio.", param=where, code="invalid_value")
+    ref = msg["audio"]
+    if not isinstance(ref, dict) or not isinstance(ref.get("id"), str) or not ref["id"]:
+        raise APIError(
+            f"Invalid '{where}': expected an object with the 'id' of an earlier audio reply.",
+            param=f"{where}.id",
+            code="invalid_type",
+        )
+
+
+class HeardParts:
+    """Transcripts of recent ``input_audio`` parts by a hash of their data: a conversation
+    resends every spoken user turn with each request, and hearing it once is enough."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit or int(get_catalog().raw["limits"]["chat_heard_kept"])
+        self._items: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[str, float] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: str, value: tuple[str, float]) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+
+
+def heard_parts(app: Any) -> HeardParts:
+    store = getattr(app.state, "heard_parts", None)
+    if store is None:
+        store = app.state.heard_parts = HeardParts()
+    return store
+
+
+async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -> tuple[str, float]:
+    """The words of an ``input_audio`` part, and its length in seconds (from the cache when
+    the same audio was heard before)."""
     data = (part.get("input_audio") or {}).get("data", "")
+    key = hashlib.sha256(data.encode() if isinstance(data, str) else repr(data).encode()).hexdigest()
+    heard = heard_parts(request.app)
+    known = heard.get(key)
+    if known is not None:
+        return known
     engine = request.app.state.engines.stt(stt_model_for(get_catalog().raw["local"]["hearing"], None))
     try:
         raw = base64.b64decode(data, validate=True)
@@ -216,12 +333,28 @@ async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -
     except Exception as e:
         log.exception("transcribing an input_audio part failed")
         raise engine_failure("transcription engine") from e
-    return " ".join(s.text.strip() for s in segments).strip()
+    text = " ".join(s.text.strip() for s in segments).strip()
+    heard.put(key, (text, len(samples) / engine.sample_rate))
+    return text, len(samples) / engine.sample_rate
 
 
-async def _plain_messages(request: Request, messages: list[dict[str, Any]]) -> list[dict[str, str]]:
-    """Flatten content parts to text, transcribing audio parts."""
+def _recall(request: Request, ref: dict[str, Any], i: int) -> SpokenReply:
+    reply = spoken_replies(request.app).recall(ref["id"])
+    if reply is None:
+        raise APIError(
+            f"Invalid 'messages[{i}].audio.id': no audio reply with id '{ref['id'][:80]}' "
+            "(it was never made by this server, or it has expired).",
+            param=f"messages[{i}].audio.id",
+            code="invalid_value",
+        )
+    return reply
+
+
+async def _plain_messages(request: Request, messages: list[dict[str, Any]]) -> tuple[list[dict[str, str]], int]:
+    """Flatten content parts to text, transcribing audio parts and recalling earlier spoken
+    replies by id; also the audio tokens the prompt held."""
     out = []
+    audio_tokens = 0
     for i, msg in enumerate(messages):
         content = msg.get("content")
         if isinstance(content, list):
@@ -231,26 +364,42 @@ async def _plain_messages(request: Request, messages: list[dict[str, Any]]) -> l
                 if kind in ("text", "input_text"):
                     texts.append(str(part.get("text", "")))
                 elif kind == "input_audio":
-                    texts.append(await _transcribe_part(request, part, f"messages[{i}].content[{j}]"))
+                    heard, seconds = await _transcribe_part(request, part, f"messages[{i}].content[{j}]")
+                    texts.append(heard)
+                    audio_tokens += _audio_tokens(seconds, "user")
             content = "\n".join(t for t in texts if t)
-        elif content is None and isinstance(msg.get("audio"), dict):
-            content = msg["audio"].get("transcript", "")
+        if isinstance(msg.get("audio"), dict):
+            reply = _recall(request, msg["audio"], i)
+            audio_tokens += _audio_tokens(reply.seconds, "assistant")
+            if not content:
+                content = reply.transcript
         out.append({"role": "system" if msg["role"] == "developer" else msg["role"], "content": str(content or "")})
-    return out
+    return out, audio_tokens
 
 
-def _usage(last: ChatDelta) -> dict[str, int]:
+def _usage(last: ChatDelta, audio_in: int = 0, audio_out: int = 0) -> dict[str, Any]:
+    """OpenAI's usage: text tokens as the model counted them, audio tokens from the sound's length."""
+    prompt = last.prompt_tokens + audio_in
+    completion = last.completion_tokens + audio_out
     return {
-        "prompt_tokens": last.prompt_tokens,
-        "completion_tokens": last.completion_tokens,
-        "total_tokens": last.prompt_tokens + last.completion_tokens,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"audio_tokens": audio_in, "cached_tokens": 0, "text_tokens": last.prompt_tokens},
+        "completion_tokens_details": {
+            "audio_tokens": audio_out,
+            "reasoning_tokens": 0,
+            "text_tokens": last.completion_tokens,
+            "accepted_prediction_tokens": 0,
+            "rejected_prediction_tokens": 0,
+        },
     }
 
 
 @router.post("/chat/completions")
 async def create_chat_completion(body: ChatBody, request: Request) -> Response:
     _validate(body)
-    messages = await _plain_messages(request, body.messages)
+    messages, audio_in = await _plain_messages(request, body.messages)
     max_tokens = min(body.max_completion_tokens or body.max_tokens or 512, get_catalog().chat_max_tokens)
     try:
         deltas = request.app.state.engines.llm().chat(messages, max_tokens=max_tokens, temperature=body.temperature)
@@ -259,7 +408,7 @@ async def create_chat_completion(body: ChatBody, request: Request) -> Response:
     except Exception as e:
         log.exception("chat could not start")
         raise engine_failure("language model") from e
-    reply = _Reply(request, body)
+    reply = _Reply(request, body, audio_in)
     if body.stream:
         return StreamingResponse(reply.stream(deltas), media_type="text/event-stream")
     return JSONResponse(await reply.whole(deltas))
@@ -268,13 +417,26 @@ async def create_chat_completion(body: ChatBody, request: Request) -> Response:
 class _Reply:
     """One completion: its ids, and the whole or streamed rendering of the model's deltas."""
 
-    def __init__(self, request: Request, body: ChatBody):
+    def __init__(self, request: Request, body: ChatBody, audio_in: int = 0):
         self.engines = request.app.state.engines
+        self.replies = spoken_replies(request.app)
         self.body = body
+        self.audio_in = audio_in
         self.id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
         self.audio_id = f"audio_{uuid.uuid4().hex[:24]}"
         self.created = int(time.time())
+        self.expires_at = self.created + self.replies.ttl_s
         self.spoken = "audio" in body.modalities and body.audio is not None
+        #: samples of the spoken reply so far (for its audio tokens and its length)
+        self.samples_out = 0
+
+    def _remember(self, transcript: str) -> None:
+        seconds = self.samples_out / get_catalog().pcm_sample_rate
+        self.replies.remember(self.audio_id, transcript, seconds, self.expires_at)
+
+    def _final_usage(self, last: ChatDelta) -> dict[str, Any]:
+        seconds = self.samples_out / get_catalog().pcm_sample_rate
+        return _usage(last, self.audio_in, _audio_tokens(seconds, "assistant") if self.spoken else 0)
 
     def _synth(self, text: str) -> Synthesizer:
         assert self.body.audio is not None
@@ -299,11 +461,13 @@ class _Reply:
             except Exception as e:
                 log.exception("speaking the chat reply failed")
                 raise engine_failure("speech engine") from e
+            self.samples_out = len(samples)
+            self._remember(text)
             message["content"] = None
             message["audio"] = {
                 "id": self.audio_id,
                 "data": base64.b64encode(data).decode("ascii"),
-                "expires_at": self.created + AUDIO_TTL_S,
+                "expires_at": self.expires_at,
                 "transcript": text,
             }
         return {
@@ -314,7 +478,7 @@ class _Reply:
             "choices": [
                 {"index": 0, "message": message, "finish_reason": last.finish_reason or "stop", "logprobs": None}
             ],
-            "usage": _usage(last),
+            "usage": self._final_usage(last),
         }
 
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, usage: dict[str, Any] | None = None) -> bytes:
@@ -330,9 +494,8 @@ class _Reply:
         return f"data: {json.dumps(payload)}\n\n".encode()
 
     def _audio_chunk(self, data: bytes) -> bytes:
-        expires = self.created + AUDIO_TTL_S
         return self._chunk(
-            {"audio": {"id": self.audio_id, "data": base64.b64encode(data).decode(), "expires_at": expires}}
+            {"audio": {"id": self.audio_id, "data": base64.b64encode(data).decode(), "expires_at": self.expires_at}}
         )
 
     async def _speak(
@@ -342,6 +505,7 @@ class _Reply:
         for sentence in sentences:
             synth = self._synth(sentence)
             async for samples in synth.stream():
+                self.samples_out += len(samples)
                 if encoder is None:
                     pending.append(samples)
                     continue
@@ -358,9 +522,11 @@ class _Reply:
         encoder = StreamEncoder(fmt, rate) if self.spoken and fmt not in WHOLE_FILE_FORMATS else None
         held: list[np.ndarray] = []  # samples of a whole-file format, encoded at the end
         sentences = SentenceBuffer()
+        said: list[str] = []
         try:
             async for d in iterate_in_threadpool(deltas):
                 if d.text:
+                    said.append(d.text)
                     delta = (
                         {"audio": {"id": self.audio_id, "transcript": d.text}} if self.spoken else {"content": d.text}
                     )
@@ -381,6 +547,7 @@ class _Reply:
                     tail = b""
                 if tail:
                     yield self._audio_chunk(tail)
+                self._remember("".join(said).strip())
         except Exception:
             log.exception("chat stream failed mid-way")
             last = ChatDelta(finish_reason="stop", prompt_tokens=last.prompt_tokens)
@@ -390,5 +557,5 @@ class _Reply:
                 close()  # a client that went away stops the generation
         yield self._chunk({}, finish=last.finish_reason or "stop")
         if (body.stream_options or {}).get("include_usage"):
-            yield self._chunk({}, usage=_usage(last))
+            yield self._chunk({}, usage=self._final_usage(last))
         yield b"data: [DONE]\n\n"

@@ -1,5 +1,9 @@
 """``WS /realtime?model=...``: the GA Realtime protocol over a WebSocket.
 
+``?intent=transcription`` (what ``client.realtime.connect(extra_query={"intent":
+"transcription"})`` and the npm SDK's ``{intent: "transcription"}`` send, with no model)
+opens a transcription session instead: audio in, turns transcribed, no responses.
+
 The route owns the transport only: the key check (a bad key is refused before the
 upgrade with OpenAI's 401 envelope), the model, the cap on open sessions, the session's
 60-minute life, the size of one event, and an outbox the session writes to without ever
@@ -66,7 +70,35 @@ async def realtime(ws: WebSocket) -> None:
         return
     cat = get_catalog()
     model = ws.query_params.get("model")
-    if not model or cat.canonical_realtime_model(model) is None:
+    intent = ws.query_params.get("intent")
+    if intent is not None and intent != "transcription":
+        await _refuse(
+            ws,
+            RealtimeError(
+                f"Invalid 'intent': {intent!r}. The only intent served here is 'transcription'; "
+                "leave it out for a conversation (?model=...).",
+                param="intent",
+                code="invalid_value",
+            ),
+            CLOSE_POLICY,
+        )
+        return
+    transcription = intent == "transcription"
+    # a transcription session needs no model; one that names a model must name a known one
+    if transcription and model is not None and model not in cat.realtime["transcription_models"]:
+        if cat.canonical_realtime_model(model) is None:
+            known = ", ".join([*cat.realtime_models, *cat.realtime["transcription_models"]])
+            await _refuse(
+                ws,
+                RealtimeError(
+                    f"The model '{model}' does not exist or is not served here; known: {known}.",
+                    param="model",
+                    code="model_not_found",
+                ),
+                CLOSE_POLICY,
+            )
+            return
+    elif not transcription and (not model or cat.canonical_realtime_model(model) is None):
         known = ", ".join(cat.realtime_models)
         message = (
             f"The model '{model}' does not exist or is not served here; known: {known}."
@@ -74,15 +106,6 @@ async def realtime(ws: WebSocket) -> None:
             else f"Missing required parameter: 'model' (in the URL, ?model=...); known: {known}."
         )
         await _refuse(ws, RealtimeError(message, param="model", code="model_not_found"), CLOSE_POLICY)
-        return
-    if ws.query_params.get("intent") == "transcription":
-        await _refuse(
-            ws,
-            RealtimeError(
-                "Transcription sessions are not available on the local backend yet.", code="unsupported_value"
-            ),
-            CLOSE_POLICY,
-        )
         return
     hub = hub_of(ws)
     if hub.full:
@@ -106,7 +129,8 @@ async def realtime(ws: WebSocket) -> None:
         except asyncio.QueueFull:
             overflow.set()
 
-    session = RealtimeSession(ws.app.state.engines, model, emit, hub)
+    kind = "transcription" if transcription else "realtime"
+    session = RealtimeSession(ws.app.state.engines, model or "", emit, hub, kind=kind)
     hub.sessions.add(session)
     writer = asyncio.create_task(_write(ws, outbox))
     try:

@@ -1,0 +1,89 @@
+"""Text that grows while the user is still speaking, without ever taking a word back.
+
+Whisper decodes a whole 30 s window in one call, so its segments of a short turn all
+arrive at once: streaming them would only split a finished result. A transcription
+session instead re-transcribes the turn so far every second or so while the user
+speaks, and sends as deltas the words on which two successive decodes agree (the
+"local agreement" policy of streaming Whisper systems): a word heard the same way with
+more audio after it rarely changes. Sent words are never revised; when the turn ends,
+the final decode supplies the rest, aligned after the last sent word, so the deltas of an
+item always add up to its ``completed`` transcript. Pure: no audio, no engine, no clock.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+__all__ = ["LiveText"]
+
+_NON_WORD = re.compile(r"[^\w']+")
+
+
+def _norm(word: str) -> str:
+    return _NON_WORD.sub("", word.lower())
+
+
+def _common_prefix(a: list[str], b: list[str]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+@dataclass
+class LiveText:
+    """One turn's words: those already sent, and the latest interim decode's."""
+
+    item_id: str
+    sent: list[str] = field(default_factory=list)
+    _last: list[str] | None = None
+
+    @staticmethod
+    def words(text: str) -> list[str]:
+        return text.split()
+
+    def _delta(self, new: list[str]) -> str:
+        text = " ".join(new)
+        return text if not self.sent else " " + text
+
+    def interim(self, text: str) -> str | None:
+        """An interim decode of the turn so far; the delta to send now, if any."""
+        words = self.words(text)
+        last, self._last = self._last, words
+        if last is None:
+            return None
+        agreed = words[: _common_prefix(last, words)]
+        if len(agreed) <= len(self.sent) or agreed[: len(self.sent)] != self.sent:
+            return None  # nothing new agreed on, or the decodes now disagree with what was sent
+        new = agreed[len(self.sent) :]
+        delta = self._delta(new)
+        self.sent.extend(new)
+        return delta
+
+    def final(self, text: str) -> tuple[str | None, str]:
+        """The final decode of the whole turn: the last delta (if any) and the transcript.
+
+        The transcript is the sent words followed by the final decode's words after the
+        point where the sent ones end in it (aligned loosely: case and punctuation aside).
+        """
+        words = self.words(text)
+        if not self.sent:
+            return (text.strip() or None), " ".join(words)
+        sent, final = [_norm(w) for w in self.sent], [_norm(w) for w in words]
+        if final[: len(sent)] == sent:
+            rest = words[len(sent) :]
+        else:
+            matcher = difflib.SequenceMatcher(None, sent, final, autojunk=False)
+            blocks = [b for b in matcher.get_matching_blocks() if b.size]
+            if blocks:  # after the last match, skipping as many words as were sent beyond it
+                last = blocks[-1]
+                rest = words[last.b + last.size + len(sent) - (last.a + last.size) :]
+            else:
+                rest = words[len(sent) :]
+        delta = self._delta(rest) if rest else None
+        self.sent.extend(rest)
+        return delta, " ".join(self.sent)
