@@ -6,9 +6,9 @@ every reply streamed as speech (``modalities ["text", "audio"]``, voice alloy, p
 a typed question, then a spoken turn (jfk.flac as a WAV ``input_audio`` part, which
 the backend transcribes before the model starts), then a typed follow-up where both
 earlier replies are carried only as ``{"role": "assistant", "audio": {"id": ...}}``.
-The user's clip is resent with the follow-up, as OpenAI requires, and the backend
-transcribes it again (it keeps no transcript of a user's audio part), so the third
-turn waits about as long as the spoken one.
+The user's clip is resent with the follow-up, as OpenAI requires; the backend hears
+it once (it keeps transcripts of recent audio parts by a hash), so the third turn
+does not wait for the clip to be transcribed again.
 For each turn the clock starts when the request is sent and stops at the first
 ``delta.audio`` with sound (the headline "time to first audio"), the first with
 transcript text, and the end of the stream; the seconds of sound returned and the

@@ -34,11 +34,12 @@ def median(values: list[float]) -> float:
 
 def row(name: str, value: float, unit: str, target: float | None, *, fmt: str = ".3f") -> str:
     """A table row with the ratio measured / target (<= 1 meets it)."""
+    unit = f" {unit}" if unit else ""
     if target is None:
-        return f"| {name} | {value:{fmt}} {unit} | – | – |"
+        return f"| {name} | {value:{fmt}}{unit} | – | – |"
     ratio = value / target
     verdict = "meets" if ratio <= 1 else "misses"
-    return f"| {name} | {value:{fmt}} {unit} | ≤ {target:g} {unit} | {ratio:.2f} ({verdict}) |"
+    return f"| {name} | {value:{fmt}}{unit} | ≤ {target:g}{unit} | {ratio:.2f} ({verdict}) |"
 
 
 def speech_ttfb_ms(client: OpenAI, voice: str, fmt: str, text: str = TWO_SENTENCES) -> float:

@@ -215,6 +215,12 @@
   // is opened at once (the server waits briefly for the run to be registered).
   function begin(box = "pg-live") {
     const token = newToken();
+    if (box !== "pg-live" && (state.last.clickAt === null || performance.now() - state.last.clickAt > 1000)) {
+      // sent with Enter: no click to measure from, so from now
+      clicks.play = state.last.clickAt = performance.now();
+      state.button = "Enter";
+      pauseOtherAudio(null);
+    }
     play(token, box);
     return token;
   }
