@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openai
 import soundfile as sf
 from openai import OpenAI
@@ -56,13 +57,18 @@ class BenchError(Exception):
     """A failure worth one readable line instead of a traceback."""
 
 
-def _spoken_wav() -> tuple[str, float]:
-    """The clip as base64 WAV (chat takes wav and mp3, the clip is FLAC), and its seconds."""
+def _spoken_wav(take: int = 0) -> tuple[str, float]:
+    """The clip as base64 WAV (chat takes wav and mp3, the clip is FLAC), and its seconds.
+
+    Each ``take`` starts with ``take`` ms more silence: another recording to the backend,
+    which hears a resent clip only once, so every conversation's spoken turn is heard anew.
+    """
     path = SPEECH / CLIP
     try:
         samples = audio.decode_mono(path.read_bytes(), 16000)
     except (OSError, ValueError) as e:
         raise BenchError(f"cannot read the test clip {path}: {e}") from e
+    samples = np.concatenate([np.zeros(16 * take, np.float32), samples])
     buf = io.BytesIO()
     sf.write(buf, samples, 16000, format="WAV", subtype="PCM_16")
     return base64.b64encode(buf.getvalue()).decode("ascii"), len(samples) / 16000
@@ -175,7 +181,7 @@ def _run() -> tuple[list[list[dict[str, Any]]], float, float, str]:
         print(f"warm-up conversation: {warm:.1f} s", flush=True)
         runs = []
         for n in range(REPEATS):
-            runs.append(_conversation(client, model, wav))
+            runs.append(_conversation(client, model, _spoken_wav(n + 1)[0]))
             turns = ", ".join(f"{t['first_audio'] * 1000:.0f}" for t in runs[-1])
             print(f"conversation {n + 1}/{REPEATS}: first audio {turns} ms", flush=True)
     return runs, warm, clip_seconds, model
