@@ -34,7 +34,7 @@ $(VENV)/.app-installed: pyproject.toml setup.py requirements-nodeps.txt | $(BIN)
 # name carries the pins, so changing one reinstalls. Without npm (or when the install
 # fails) there is no stamp: the JS snippet tests skip with the reason and the next
 # `make test` tries again. `make run` never needs Node.
-NPM_OPENAI := 7.57.0
+NPM_OPENAI := 7.60.0
 NPM_WS     := 8.23.0
 NODE_DIR   := $(VENV)/node
 NPM_STAMP  := $(NODE_DIR)/.installed-openai-$(NPM_OPENAI)-ws-$(NPM_WS)

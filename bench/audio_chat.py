@@ -171,7 +171,7 @@ def _conversation(client: OpenAI, model: str, wav: str) -> list[dict[str, Any]]:
 
 def _run() -> tuple[list[list[dict[str, Any]]], float, float, str]:
     """(REPEATS conversations, the warm-up's seconds, the clip's seconds, the model)."""
-    model = str(get_catalog().chat_audio.get("default_model") or "gpt-audio-mini")
+    model = get_catalog().chat_audio.default_model
     wav, clip_seconds = _spoken_wav()
     with BackgroundServer(create_standalone_app(BackendSettings(api_key=None))) as url:
         client = OpenAI(base_url=url + "/v1", api_key="local", max_retries=0, timeout=300)

@@ -39,11 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
     tts = sub.add_parser("tts", help="text to speech, one shot")
-    tts.add_argument("text", help=f"what to say (at most {cat.speech_input_max_chars} characters)")
+    tts.add_argument("text", help=f"what to say (at most {cat.limits.speech_input_max_chars} characters)")
     tts.add_argument("--voice", default=cat.speech_defaults["voice"], help=", ".join(cat.voice_ids))
     tts.add_argument("--model", default=cat.speech_defaults["model"], help=", ".join(cat.speech_models))
     tts.add_argument("--instructions", default="", help="style: tone, pace, emotion… (not for tts-1*)")
-    tts.add_argument("--speed", type=float, default=1.0, help=f"{cat.speed} (default 1.0)")
+    tts.add_argument("--speed", type=float, default=1.0, help=f"{cat.limits.speed} (default 1.0)")
     tts.add_argument("--format", default=cat.speech_defaults["format"], help=", ".join(cat.speech_formats))
     tts.add_argument("--stream-format", choices=["audio", "sse"], default="audio")
     tts.add_argument("-o", "--output", type=Path, help="output file (default speech.<format>)")

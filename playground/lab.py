@@ -107,7 +107,9 @@ class MiniStudio:
         self.vibe = w.ToggleButtons(options=["(none)", *self._vibes], value="(none)", description="Vibe")
         self.instructions = w.Textarea(description="Instructions", layout=w.Layout(width="95%", height="90px"))
         self.script = w.Textarea(value=script, description="Script", layout=w.Layout(width="95%", height="70px"))
-        self.speed = w.FloatSlider(value=1.0, min=cat.speed.min, max=cat.speed.max, step=0.05, description="Speed")
+        self.speed = w.FloatSlider(
+            value=1.0, min=cat.limits.speed.min, max=cat.limits.speed.max, step=0.05, description="Speed"
+        )
         self.button = w.Button(description="▶ Play", button_style="primary")
         self.status = w.HTML()
         self.player = w.Output()

@@ -38,10 +38,10 @@ def test_catalog_has_the_contract_facts():
     ]
     assert len(cat.realtime_voices) == 10 and "fable" not in cat.realtime_voices
     assert set(cat.speech_formats) == {"mp3", "opus", "aac", "flac", "wav", "pcm"}
-    assert (cat.speed.min, cat.speed.max) == (0.25, 4.0)
-    assert (cat.realtime_speed.min, cat.realtime_speed.max) == (0.25, 1.5)
-    assert cat.speech_input_max_chars == 4096 and cat.instructions_max_chars == 4096
-    assert cat.upload_max_bytes == 25 * 1024 * 1024
+    assert (cat.limits.speed.min, cat.limits.speed.max) == (0.25, 4.0)
+    assert (cat.limits.realtime_speed.min, cat.limits.realtime_speed.max) == (0.25, 1.5)
+    assert cat.limits.speech_input_max_chars == 4096 and cat.limits.instructions_max_chars == 4096
+    assert cat.limits.upload_max_bytes == 25 * 1024 * 1024
     assert not cat.speech_model("tts-1").instructions and cat.speech_model("gpt-4o-mini-tts").instructions
     assert cat.transcription_model("gpt-4o-transcribe").response_formats == ("json",)
     assert cat.price("whisper-1")["per_minute_estimate"] == 0.006
@@ -101,4 +101,4 @@ def test_catalog_override_by_environment(tmp_path, monkeypatch):
     data["limits"]["speech_input_max_chars"] = 100
     path = _write(tmp_path, data)
     monkeypatch.setenv("PLAYGROUND_CATALOG", str(path))
-    assert load_catalog().speech_input_max_chars == 100
+    assert load_catalog().limits.speech_input_max_chars == 100

@@ -306,7 +306,7 @@ def test_chat_audio_conversation_rules(wav, tmp_path):
     )
     fields = [p.field for p in ChatAudioSpec(prompt="hi", history=history).problems()]
     assert fields == ["history[0]", "history[1]", "history[2].role", "history[3].audio"]
-    limit = get_catalog().raw["limits"]["audio_chat_turns_max"]
+    limit = get_catalog().limits.audio_chat_turns_max
     long = tuple({"role": "user", "text": "x"} for _ in range(limit))
     assert ChatAudioSpec(prompt="hi", history=long).problems()[0].field == "history"
 

@@ -60,5 +60,5 @@ def warm_up(backend: FastAPI) -> threading.Thread | None:
     """Load the voices' engines in the background (the default voice's first), if enabled."""
     if not backend.state.settings.warm_start:
         return None
-    hearing = get_catalog().raw["local"]["realtime"]["hearing"]
+    hearing = get_catalog().local.realtime.hearing
     return backend.state.engines.warm(warm_order(), stt_model=stt_model_for(hearing, "en"))

@@ -31,10 +31,10 @@ def limit_for(path: str) -> tuple[int, str]:
     """(bytes allowed, what the limit is called) for a request path."""
     cat = get_catalog()
     if path.endswith(("/audio/transcriptions", "/audio/translations")):
-        return cat.upload_max_bytes + FORM_OVERHEAD, "upload"
+        return cat.limits.upload_max_bytes + FORM_OVERHEAD, "upload"
     if path.endswith("/chat/completions"):
-        return cat.chat_body_max_bytes, "chat request"
-    return cat.json_body_max_bytes, "request body"
+        return cat.limits.chat_body_max_bytes, "chat request"
+    return cat.limits.json_body_max_bytes, "request body"
 
 
 def _too_large(limit: int, what: str) -> tuple[dict[str, Any], bytes]:

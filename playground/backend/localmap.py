@@ -23,16 +23,16 @@ __all__ = ["chat_models", "local_voice", "local_voices", "stt_model_for", "warm_
 @functools.cache
 def local_voices() -> dict[str, LocalVoice]:
     """Every API voice name's local voice; raises ``CatalogError`` for a shape the engine cannot do."""
-    table = get_catalog().raw["local"]["voices"]
+    table = get_catalog().local.voices
     out = {}
     for name, v in table.items():
         shape = VoiceShape(
-            pitch=float(v.get("pitch", 0.0)),
-            formant=float(v.get("formant", 0.0)),
-            intonation=float(v.get("intonation", 1.0)),
-            breath=float(v.get("breath", 0.0)),
+            pitch=v.pitch,
+            formant=v.formant,
+            intonation=v.intonation,
+            breath=v.breath,
         )
-        engine = str(v["engine"])
+        engine = v.engine
         try:
             renders = tts_class(engine).shapes
         except KeyError as e:
@@ -43,9 +43,7 @@ def local_voices() -> dict[str, LocalVoice]:
             raise CatalogError(
                 f"catalog local.voices.{name}: engine {engine!r} cannot render {sorted(wanted - renders)}"
             )
-        out[name] = LocalVoice(
-            name=name, engine=engine, speaker=str(v["speaker"]), pace=float(v.get("pace", 1.0)), shape=shape
-        )
+        out[name] = LocalVoice(name=name, engine=engine, speaker=v.speaker, pace=v.pace, shape=shape)
     return out
 
 
@@ -65,12 +63,18 @@ def stt_model_for(model: str, language: str | None, *, translate: bool = False) 
     """Local Whisper size for an API model; English-only models only for known-English audio."""
     cat = get_catalog()
     canonical = cat.transcription_model(model)
-    entry = cat.raw["local"]["transcription"][canonical.id if canonical else model]
-    fast = entry.get("english")
-    if fast and language == "en" and not translate:
-        return str(fast)
-    return str(entry["model"])
+    entry = cat.local.transcription[canonical.id if canonical else model]
+    if entry.english and language == "en" and not translate:
+        return entry.english
+    return entry.model
 
 
 def chat_models() -> list[str]:
-    return list(get_catalog().raw["local"]["chat_models"])
+    """Every chat name the local LLM answers: the catalog's chat and audio chat models, snapshots
+    included, and the extra local names (``local.chat_models``)."""
+    cat = get_catalog()
+    names = list(cat.local.chat_models)
+    for table in (cat.chat_models, cat.chat_audio_models):
+        for entry in table.values():
+            names.extend(n for n in entry.names() if n not in names)
+    return names

@@ -1,24 +1,29 @@
-"""The one reader of ``presets/catalog.yaml``: models, voices, formats, limits, prices.
+"""The one reader of ``presets/catalog.yaml``: models, voices, formats, limits, prices, lifecycle.
 
 Nothing else in the code types a voice or model list; it asks the catalog. The YAML is
-checked on load so a typo in the data fails loudly with the path of the bad key rather
-than as a ``KeyError`` deep inside a request.
+loaded into typed pydantic models (strict, unknown keys refused) so a typo in the data
+fails loudly with the path of the bad key rather than as a ``KeyError`` deep inside a
+request. Each model entry also carries its lifecycle (shutdown date and replacement);
+``playground.core.lifecycle`` turns that and a clock into current / deprecated / retired.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from playground.core.errors import CatalogError
 
 __all__ = [
     "Catalog",
+    "ModelEntry",
     "Range",
     "SpeechModel",
     "TranscriptionModel",
@@ -29,11 +34,26 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+#: YAML lists become tuples (strict mode alone would refuse a list for a tuple)
+Names = Annotated[tuple[str, ...], Field(strict=False)]
+
+
+class Range(_Strict):
     min: float
     max: float
-    default: float
+    default: float | None = None
+
+    @model_validator(mode="after")
+    def _default_inside(self) -> Range:
+        if self.default is None:
+            object.__setattr__(self, "default", self.min)
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"default {self.default:g} outside {self.min:g}..{self.max:g}")
+        return self
 
     def __contains__(self, value: object) -> bool:
         return isinstance(value, int | float) and self.min <= value <= self.max
@@ -42,48 +62,96 @@ class Range:
         return f"{self.min:g} and {self.max:g}"
 
 
-@dataclass(frozen=True, slots=True)
-class Voice:
+class Alias(_Strict):
+    """A dated snapshot; ``shutdown`` is set when it differs from its model's."""
+
+    id: str
+    shutdown: dt.date | None = None
+    own_date: bool = False
+
+
+class ModelEntry(_Strict):
+    """Fields every model carries: its id, label, snapshots and lifecycle."""
+
+    id: str = ""
+    label: str
+    aliases: Annotated[tuple[Alias, ...], Field(strict=False)] = ()
+    shutdown: dt.date | None = None
+    replacement: str | None = None
+    offer: bool = True
+
+    @field_validator("aliases", mode="before")
+    @classmethod
+    def _aliases(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                out.append({"id": item})
+            elif isinstance(item, dict):
+                out.append({**item, "own_date": "shutdown" in item})
+            else:
+                out.append(item)
+        return out
+
+    @property
+    def alias_ids(self) -> tuple[str, ...]:
+        return tuple(a.id for a in self.aliases)
+
+    def names(self) -> tuple[str, ...]:
+        return (self.id, *self.alias_ids)
+
+    def shutdown_of(self, name: str) -> dt.date | None:
+        """The shutdown date of the model or one of its snapshots."""
+        for a in self.aliases:
+            if a.id == name and a.own_date:
+                return a.shutdown
+        return self.shutdown
+
+
+class Voice(_Strict):
     id: str
     character: str
-    expressive: bool
+    expressive: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SpeechModel:
-    id: str
-    label: str
+class SpeechModel(ModelEntry):
     instructions: bool
-    stream_formats: tuple[str, ...]
-    aliases: tuple[str, ...] = ()
+    stream_formats: Names = Field(min_length=1, strict=False)
 
 
-@dataclass(frozen=True, slots=True)
-class TranscriptionModel:
-    id: str
-    label: str
-    response_formats: tuple[str, ...]
+class TranscriptionModel(ModelEntry):
+    response_formats: Names = Field(min_length=1, strict=False)
     stream: bool
     logprobs: bool
     timestamp_granularities: bool = False
     translation: bool = False
     keywords: bool = False
-    aliases: tuple[str, ...] = ()
+    languages: bool = False
+    known_speakers: bool = False
+    delay: bool = False
+    #: served on /v1/audio/transcriptions (false: realtime transcription only)
+    file: bool = True
 
 
-@dataclass(frozen=True, slots=True)
-class AudioFormat:
-    id: str
+class RealtimeModel(ModelEntry):
+    #: takes ``reasoning.effort`` and ``parallel_tool_calls``
+    reasoning: bool = False
+
+
+class ChatModel(ModelEntry):
+    pass
+
+
+class AudioFormat(_Strict):
+    id: str = ""
     mime: str
     ext: str
-    label: str
+    label: str = ""
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """Typed view of the catalog file. Lookups accept model aliases (dated snapshots)."""
-
-    path: Path
+class Limits(_Strict):
     speech_input_max_chars: int
     instructions_max_chars: int
     speed: Range
@@ -91,38 +159,292 @@ class Catalog:
     transcription_temperature: Range
     upload_max_bytes: int
     realtime_max_output_tokens: int
+    realtime_session_minutes: int
     audio_max_seconds: int
     json_body_max_bytes: int
     chat_body_max_bytes: int
     chat_max_tokens: int
     llm_queue_max: int
-    recent_runs_max: int
-    browser_sessions_max: int
-    history_max_bytes: int
-    history_max_runs: int
     realtime_sessions_max: int
     realtime_event_max_bytes: int
     realtime_buffer_max_seconds: int
     realtime_items_max: int
     realtime_kept_audio_seconds: int
     realtime_outbox_max_events: int
-    realtime_session_minutes: int
-    speech_models: dict[str, SpeechModel]
-    speech_voices: dict[str, Voice]
-    speech_formats: dict[str, AudioFormat]
-    speech_defaults: dict[str, str]
-    pcm_sample_rate: int
-    transcription_models: dict[str, TranscriptionModel]
-    transcription_input_formats: tuple[str, ...]
-    transcription_response_formats: tuple[str, ...]
-    transcription_default_model: str
-    #: what the playground transcribes its own speech back with (Compare's round trip)
+    recent_runs_max: int
+    browser_sessions_max: int
+    live_recording_max_seconds: int
+    live_recordings_max: int
+    chat_audio_replies_kept: int
+    chat_audio_reply_ttl_seconds: int
+    audio_chat_turns_max: int
+    audio_chat_input_max_seconds: int
+    chat_heard_kept: int
+    history_max_bytes: int
+    history_max_runs: int
+
+
+class PcmFormat(_Strict):
+    sample_rate: int
+    channels: int
+    sample_width: int
+
+
+class SpeechSection(_Strict):
+    default_model: str
+    default_voice: str
+    default_format: str
+    models: dict[str, SpeechModel]
+    voices: Annotated[tuple[Voice, ...], Field(strict=False)]
+    formats: dict[str, AudioFormat]
+    pcm: PcmFormat
+
+
+class TranscriptionSection(_Strict):
+    default_model: str
     round_trip_model: str
-    realtime: dict[str, Any]
-    realtime_models: dict[str, dict[str, Any]]
-    chat_audio: dict[str, Any]
+    input_formats: Names = Field(min_length=1, strict=False)
+    response_formats: Names = Field(min_length=1, strict=False)
+    languages: Names
+    models: dict[str, TranscriptionModel]
+
+
+class VadDefaults(_Strict):
+    threshold: float
+    prefix_padding_ms: int
+    silence_duration_ms: int
+
+
+class SemanticWait(_Strict):
+    complete: int
+    incomplete: int
+
+
+class Chained(_Strict):
+    speech_model: str
+
+
+class RealtimeSection(_Strict):
+    default_model: str
+    default_voice: str
+    models: dict[str, RealtimeModel]
+    voices: Names = Field(min_length=1, strict=False)
+    audio_formats: Names
+    pcm_rate: int
+    output_modalities: Names
+    turn_detection: Names
+    semantic_eagerness: Names
+    noise_reduction: Names
+    transcription_models: Names = Field(min_length=1, strict=False)
+    default_transcription_model: str
+    server_vad_defaults: VadDefaults
+    semantic_vad_wait_ms: dict[str, SemanticWait]
+    chained: Chained
+
+
+class ChatSection(_Strict):
+    default_model: str
+    models: dict[str, ChatModel]
+
+
+class AudioTokenRates(_Strict):
+    user: float
+    assistant: float
+
+
+class ChatAudioSection(_Strict):
+    default_model: str
+    models: dict[str, ChatModel]
+    formats: Names = Field(min_length=1, strict=False)
+    input_formats: Names = Field(min_length=1, strict=False)
+    voices: Names = Field(min_length=1, strict=False)
+    stream_formats: Names = Field(min_length=1, strict=False)
+    audio_tokens_per_second: AudioTokenRates
+    parameters: dict[str, Range]
+
+    @model_validator(mode="after")
+    def _streamed_formats_known(self) -> ChatAudioSection:
+        if not set(self.stream_formats) <= set(self.formats):
+            raise ValueError("every streamed format must be one of chat_audio.formats")
+        return self
+
+
+class LocalVoice(_Strict):
+    engine: str
+    speaker: str
+    pitch: float = 0.0
+    formant: float = 0.0
+    intonation: float = Field(1.0, gt=0)
+    breath: float = 0.0
+    pace: float = Field(1.0, gt=0)
+
+
+class LocalWhisper(_Strict):
+    model: str
+    english: str | None = None
+
+
+class LocalRealtime(_Strict):
+    hearing: str
+    live_interim_ms: int
+    reply_max_tokens: int
+    audio_delta_ms: int
+    default_instructions: str
+
+
+class LocalSection(_Strict):
+    voices: dict[str, LocalVoice]
+    transcription: dict[str, LocalWhisper]
+    hearing: str
+    realtime: LocalRealtime
+    chat_models: Names
+
+
+Price = dict[str, float]
+
+
+class CatalogFile(_Strict):
+    """The whole YAML file, typed."""
+
+    version: int
+    limits: Limits
+    speech: SpeechSection
+    transcription: TranscriptionSection
+    realtime: RealtimeSection
+    chat: ChatSection
+    chat_audio: ChatAudioSection
     prices: dict[str, dict[str, float]]
-    raw: dict[str, Any] = field(repr=False)
+    local: LocalSection | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids_from_keys(cls, data: Any) -> Any:
+        """Model and format tables are keyed by id; copy each key into its entry."""
+        if not isinstance(data, dict):
+            return data
+        for section, table in (
+            ("speech", "models"),
+            ("speech", "formats"),
+            ("transcription", "models"),
+            ("realtime", "models"),
+            ("chat", "models"),
+            ("chat_audio", "models"),
+        ):
+            entries = data.get(section, {}).get(table) if isinstance(data.get(section), dict) else None
+            if isinstance(entries, dict):
+                for key, entry in entries.items():
+                    if isinstance(entry, dict):
+                        entry.setdefault("id", key)
+        return data
+
+    @field_validator("prices")
+    @classmethod
+    def _prices_non_negative(cls, prices: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for model, entry in prices.items():
+            for key, value in entry.items():
+                if value < 0:
+                    raise ValueError(f"prices.{model}.{key}: expected a non-negative number, got {value!r}")
+        return prices
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Typed view of the catalog file. Lookups accept model aliases (dated snapshots)."""
+
+    path: Path
+    file: CatalogFile
+
+    # -- sections ----------------------------------------------------------------
+    @property
+    def limits(self) -> Limits:
+        return self.file.limits
+
+    @property
+    def realtime(self) -> RealtimeSection:
+        return self.file.realtime
+
+    @property
+    def chat(self) -> ChatSection:
+        return self.file.chat
+
+    @property
+    def chat_audio(self) -> ChatAudioSection:
+        return self.file.chat_audio
+
+    @property
+    def transcription(self) -> TranscriptionSection:
+        return self.file.transcription
+
+    @property
+    def local(self) -> LocalSection:
+        if self.file.local is None:
+            raise CatalogError(f"{self.path}: local: missing (the embedded backend needs it)")
+        return self.file.local
+
+    @property
+    def prices(self) -> dict[str, dict[str, float]]:
+        return self.file.prices
+
+    # -- the names the rest of the code grew up with -------------------------------
+    @property
+    def speech_models(self) -> dict[str, SpeechModel]:
+        return self.file.speech.models
+
+    @functools.cached_property
+    def speech_voices(self) -> dict[str, Voice]:
+        return {v.id: v for v in self.file.speech.voices}
+
+    @property
+    def speech_formats(self) -> dict[str, AudioFormat]:
+        return self.file.speech.formats
+
+    @functools.cached_property
+    def speech_defaults(self) -> dict[str, str]:
+        s = self.file.speech
+        return {"model": s.default_model, "voice": s.default_voice, "format": s.default_format}
+
+    @property
+    def pcm_sample_rate(self) -> int:
+        return self.file.speech.pcm.sample_rate
+
+    @property
+    def transcription_models(self) -> dict[str, TranscriptionModel]:
+        """Every transcription model, file and realtime-only (see ``file_transcription_models``)."""
+        return self.file.transcription.models
+
+    @functools.cached_property
+    def file_transcription_models(self) -> dict[str, TranscriptionModel]:
+        """The models ``/v1/audio/transcriptions`` takes."""
+        return {k: m for k, m in self.file.transcription.models.items() if m.file}
+
+    @property
+    def transcription_input_formats(self) -> tuple[str, ...]:
+        return self.file.transcription.input_formats
+
+    @property
+    def transcription_response_formats(self) -> tuple[str, ...]:
+        return self.file.transcription.response_formats
+
+    @property
+    def transcription_default_model(self) -> str:
+        return self.file.transcription.default_model
+
+    @property
+    def round_trip_model(self) -> str:
+        """What the playground transcribes its own speech back with (Compare's round trip)."""
+        return self.file.transcription.round_trip_model
+
+    @property
+    def realtime_models(self) -> dict[str, RealtimeModel]:
+        return self.file.realtime.models
+
+    @property
+    def chat_models(self) -> dict[str, ChatModel]:
+        return self.file.chat.models
+
+    @property
+    def chat_audio_models(self) -> dict[str, ChatModel]:
+        return self.file.chat_audio.models
 
     # -- lookups -----------------------------------------------------------------
     def speech_model(self, model: str) -> SpeechModel | None:
@@ -131,20 +453,35 @@ class Catalog:
     def transcription_model(self, model: str) -> TranscriptionModel | None:
         return _lookup(self.transcription_models, model)
 
+    def realtime_model(self, model: str) -> RealtimeModel | None:
+        return _lookup(self.realtime_models, model)
+
     def canonical_realtime_model(self, model: str) -> str | None:
-        for mid, info in self.realtime_models.items():
-            if model == mid or model in info.get("aliases", ()):
-                return mid
+        found = _lookup(self.realtime_models, model)
+        return found.id if found is not None else None
+
+    def model_entry(self, model: str) -> ModelEntry | None:
+        """The entry for a model name in any section (the first that defines it)."""
+        for table in self.model_tables().values():
+            found = _lookup(table, model)
+            if found is not None:
+                return found
         return None
+
+    def model_tables(self) -> dict[str, dict[str, Any]]:
+        """Each API surface's model table, keyed by surface name."""
+        return {
+            "speech": self.speech_models,
+            "transcription": self.transcription_models,
+            "realtime": self.realtime_models,
+            "chat_audio": self.chat_audio_models,
+            "chat": self.chat_models,
+        }
 
     def price(self, model: str) -> dict[str, float]:
         """Price entry for a model or its alias; empty when unknown (cost shown as n/a)."""
-        for table in (self.speech_models, self.transcription_models):
-            found = _lookup(table, model)
-            if found is not None:
-                return self.prices.get(found.id, {})
-        canonical = self.canonical_realtime_model(model) or model
-        return self.prices.get(canonical, {})
+        found = self.model_entry(model)
+        return self.prices.get(found.id if found is not None else model, {})
 
     @property
     def voice_ids(self) -> list[str]:
@@ -152,65 +489,107 @@ class Catalog:
 
     @property
     def realtime_voices(self) -> list[str]:
-        return list(self.realtime["voices"])
+        return list(self.realtime.voices)
 
 
 def _lookup(table: dict[str, Any], model: str) -> Any:
     if model in table:
         return table[model]
     for entry in table.values():
-        if model in entry.aliases:
+        if model in entry.alias_ids:
             return entry
     return None
 
 
 # -- loading ---------------------------------------------------------------------
 
-
-class _Reader:
-    """Walks the YAML with a path so every error names the exact key."""
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def fail(self, where: str, why: str) -> CatalogError:
-        return CatalogError(f"{self.path}: {where}: {why}")
-
-    def mapping(self, node: Any, where: str) -> dict[str, Any]:
-        if not isinstance(node, dict):
-            raise self.fail(where, f"expected a mapping, got {type(node).__name__}")
-        return node
-
-    def get(self, node: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
-        if key not in node:
-            raise self.fail(f"{where}.{key}" if where else key, "missing")
-        value = node[key]
-        # bool is an int subclass; never accept it where a number is meant
-        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
-            names = "/".join(t.__name__ for t in _as_tuple(kind))
-            raise self.fail(f"{where}.{key}" if where else key, f"expected {names}, got {value!r}")
-        return value
-
-    def str_list(self, node: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-        items = self.get(node, key, where, list)
-        if not items or not all(isinstance(i, str) and i for i in items):
-            raise self.fail(f"{where}.{key}", "expected a non-empty list of names")
-        return tuple(items)
-
-    def range(self, node: dict[str, Any], key: str, where: str) -> Range:
-        r = self.mapping(self.get(node, key, where, dict), f"{where}.{key}")
-        lo, hi = (self.get(r, k, f"{where}.{key}", int | float) for k in ("min", "max"))
-        default = r.get("default", lo)
-        if not lo <= default <= hi:
-            raise self.fail(f"{where}.{key}", f"default {default} outside {lo}..{hi}")
-        return Range(float(lo), float(hi), float(default))
+_KIND_NAMES = {
+    "int_type": "int",
+    "int_parsing": "int",
+    "float_type": "number",
+    "float_parsing": "number",
+    "bool_type": "bool",
+    "bool_parsing": "bool",
+    "string_type": "str",
+    "dict_type": "mapping",
+    "model_type": "mapping",
+    "list_type": "list",
+    "tuple_type": "list",
+    "date_type": "date (YYYY-MM-DD)",
+}
 
 
-def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
-    if isinstance(kind, tuple):
-        return kind
-    args = getattr(kind, "__args__", None)  # int | float unions
-    return tuple(args) if args else (kind,)
+def _explain(error: dict[str, Any]) -> tuple[str, str]:
+    where = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+    kind = error["type"]
+    if kind == "missing":
+        return where, "missing"
+    if kind == "extra_forbidden":
+        return where, "unknown key"
+    if kind in _KIND_NAMES:
+        return where, f"expected {_KIND_NAMES[kind]}, got {error.get('input')!r}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return where, message
+
+
+def _check_references(cat: Catalog) -> None:
+    """Cross-section facts pydantic cannot see: defaults defined, local mapping complete."""
+    f = cat.file
+
+    def fail(where: str, why: str) -> CatalogError:
+        return CatalogError(f"{cat.path}: {where}: {why}")
+
+    seen: set[str] = set()
+    for i, v in enumerate(f.speech.voices):
+        if v.id in seen:
+            raise fail(f"speech.voices[{i}]", f"duplicate voice {v.id!r}")
+        seen.add(v.id)
+    for key, table in (("model", f.speech.models), ("voice", cat.speech_voices), ("format", f.speech.formats)):
+        value = getattr(f.speech, f"default_{key}")
+        if value not in table:
+            raise fail(f"speech.default_{key}", f"{value!r} is not defined")
+    for m in f.transcription.models.values():
+        unknown = set(m.response_formats) - set(f.transcription.response_formats)
+        if unknown:
+            raise fail(f"transcription.models.{m.id}", f"unknown response formats {sorted(unknown)}")
+    for key in ("default_model", "round_trip_model"):
+        value = getattr(f.transcription, key)
+        if value not in cat.file_transcription_models:
+            raise fail(f"transcription.{key}", f"{value!r} is not a defined transcription model")
+    for mid in f.realtime.transcription_models:
+        if mid not in f.transcription.models:
+            raise fail("realtime.transcription_models", f"{mid!r} is not a defined transcription model")
+    if f.realtime.default_transcription_model not in f.realtime.transcription_models:
+        raise fail("realtime.default_transcription_model", "must be one of realtime.transcription_models")
+    for section, table in (
+        ("realtime", f.realtime.models),
+        ("chat", f.chat.models),
+        ("chat_audio", f.chat_audio.models),
+    ):
+        default = getattr(f, section).default_model
+        if default not in table:
+            raise fail(f"{section}.default_model", f"{default!r} is not defined")
+    for surface, table in cat.model_tables().items():
+        for entry in table.values():
+            if entry.replacement and cat.model_entry(entry.replacement) is None:
+                raise fail(f"{surface}.models.{entry.id}.replacement", f"{entry.replacement!r} is not defined")
+    if f.local is not None:
+        _check_local(cat, fail)
+
+
+def _check_local(cat: Catalog, fail: Any) -> None:
+    """The embedded backend's mapping must cover every voice and transcription model."""
+    local = cat.local
+    missing = sorted(set(cat.speech_voices) - set(local.voices))
+    if missing:
+        raise fail("local.voices", f"no local voice for {missing}")
+    missing = sorted(set(cat.transcription_models) - set(local.transcription))
+    if missing:
+        raise fail("local.transcription", f"no local model for {missing}")
+    if local.hearing not in cat.transcription_models:
+        raise fail("local.hearing", f"{local.hearing!r} is not a defined transcription model")
+    if local.realtime.hearing not in cat.transcription_models:
+        raise fail("local.realtime.hearing", f"{local.realtime.hearing!r} is not a defined transcription model")
 
 
 def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
@@ -222,164 +601,16 @@ def load_catalog(path: str | os.PathLike[str] | None = None) -> Catalog:
         raise CatalogError(f"{path}: cannot read catalog: {e}") from e
     except yaml.YAMLError as e:
         raise CatalogError(f"{path}: not valid YAML: {e}") from e
-    r = _Reader(path)
-    data = r.mapping(data, "top level")
-
-    limits = r.mapping(r.get(data, "limits", "", dict), "limits")
-    speech = r.mapping(r.get(data, "speech", "", dict), "speech")
-    trans = r.mapping(r.get(data, "transcription", "", dict), "transcription")
-    realtime = r.mapping(r.get(data, "realtime", "", dict), "realtime")
-    chat = r.mapping(r.get(data, "chat_audio", "", dict), "chat_audio")
-    prices = r.mapping(r.get(data, "prices", "", dict), "prices")
-
-    speech_models = {}
-    for mid, m in r.mapping(r.get(speech, "models", "speech", dict), "speech.models").items():
-        where = f"speech.models.{mid}"
-        m = r.mapping(m, where)
-        speech_models[mid] = SpeechModel(
-            id=mid,
-            label=r.get(m, "label", where, str),
-            instructions=r.get(m, "instructions", where, bool),
-            stream_formats=r.str_list(m, "stream_formats", where),
-            aliases=tuple(m.get("aliases", ())),
-        )
-
-    voices = {}
-    for i, v in enumerate(r.get(speech, "voices", "speech", list)):
-        where = f"speech.voices[{i}]"
-        v = r.mapping(v, where)
-        vid = r.get(v, "id", where, str)
-        if vid in voices:
-            raise r.fail(where, f"duplicate voice {vid!r}")
-        voices[vid] = Voice(vid, r.get(v, "character", where, str), bool(v.get("expressive", False)))
-
-    formats = {}
-    for fid, f in r.mapping(r.get(speech, "formats", "speech", dict), "speech.formats").items():
-        where = f"speech.formats.{fid}"
-        f = r.mapping(f, where)
-        formats[fid] = AudioFormat(fid, r.get(f, "mime", where, str), r.get(f, "ext", where, str), f.get("label", fid))
-
-    defaults = {k: r.get(speech, f"default_{k}", "speech", str) for k in ("model", "voice", "format")}
-    for key, table in (("model", speech_models), ("voice", voices), ("format", formats)):
-        if defaults[key] not in table:
-            raise r.fail(f"speech.default_{key}", f"{defaults[key]!r} is not defined")
-
-    t_models = {}
-    for mid, m in r.mapping(r.get(trans, "models", "transcription", dict), "transcription.models").items():
-        where = f"transcription.models.{mid}"
-        m = r.mapping(m, where)
-        t_models[mid] = TranscriptionModel(
-            id=mid,
-            label=r.get(m, "label", where, str),
-            response_formats=r.str_list(m, "response_formats", where),
-            stream=r.get(m, "stream", where, bool),
-            logprobs=r.get(m, "logprobs", where, bool),
-            timestamp_granularities=bool(m.get("timestamp_granularities", False)),
-            translation=bool(m.get("translation", False)),
-            keywords=bool(m.get("keywords", False)),
-            aliases=tuple(m.get("aliases", ())),
-        )
-    t_formats = r.str_list(trans, "response_formats", "transcription")
-    for m in t_models.values():
-        unknown = set(m.response_formats) - set(t_formats)
-        if unknown:
-            raise r.fail(f"transcription.models.{m.id}", f"unknown response formats {sorted(unknown)}")
-
-    for key in ("default_model", "round_trip_model"):
-        if r.get(trans, key, "transcription", str) not in t_models:
-            raise r.fail(f"transcription.{key}", f"{trans[key]!r} is not a defined transcription model")
-    round_trip = trans["round_trip_model"]
-
-    rt_models = r.mapping(r.get(realtime, "models", "realtime", dict), "realtime.models")
-    r.str_list(realtime, "voices", "realtime")
-    r.str_list(chat, "formats", "chat_audio")
-    r.str_list(chat, "voices", "chat_audio")
-    if not set(r.str_list(chat, "stream_formats", "chat_audio")) <= set(chat["formats"]):
-        raise r.fail("chat_audio.stream_formats", "every streamed format must be one of chat_audio.formats")
-    for name, bounds in r.mapping(r.get(chat, "parameters", "chat_audio", dict), "chat_audio.parameters").items():
-        b = r.mapping(bounds, f"chat_audio.parameters.{name}")
-        if not all(isinstance(b.get(k), int | float) for k in ("min", "max", "default")) or not (
-            b["min"] <= b["default"] <= b["max"]
-        ):
-            raise r.fail(f"chat_audio.parameters.{name}", "needs numbers min <= default <= max")
-
-    for model, entry in prices.items():
-        for k, v in r.mapping(entry, f"prices.{model}").items():
-            if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
-                raise r.fail(f"prices.{model}.{k}", f"expected a non-negative number, got {v!r}")
-
-    if "local" in data:
-        _check_local(r, r.mapping(data["local"], "local"), set(voices), set(t_models))
-
-    pcm = r.mapping(r.get(speech, "pcm", "speech", dict), "speech.pcm")
-    return Catalog(
-        path=path,
-        speech_input_max_chars=r.get(limits, "speech_input_max_chars", "limits", int),
-        instructions_max_chars=r.get(limits, "instructions_max_chars", "limits", int),
-        speed=r.range(limits, "speed", "limits"),
-        realtime_speed=r.range(limits, "realtime_speed", "limits"),
-        transcription_temperature=r.range(limits, "transcription_temperature", "limits"),
-        upload_max_bytes=r.get(limits, "upload_max_bytes", "limits", int),
-        realtime_max_output_tokens=r.get(limits, "realtime_max_output_tokens", "limits", int),
-        audio_max_seconds=r.get(limits, "audio_max_seconds", "limits", int),
-        json_body_max_bytes=r.get(limits, "json_body_max_bytes", "limits", int),
-        chat_body_max_bytes=r.get(limits, "chat_body_max_bytes", "limits", int),
-        chat_max_tokens=r.get(limits, "chat_max_tokens", "limits", int),
-        llm_queue_max=r.get(limits, "llm_queue_max", "limits", int),
-        recent_runs_max=r.get(limits, "recent_runs_max", "limits", int),
-        browser_sessions_max=r.get(limits, "browser_sessions_max", "limits", int),
-        history_max_bytes=r.get(limits, "history_max_bytes", "limits", int),
-        history_max_runs=r.get(limits, "history_max_runs", "limits", int),
-        realtime_sessions_max=r.get(limits, "realtime_sessions_max", "limits", int),
-        realtime_event_max_bytes=r.get(limits, "realtime_event_max_bytes", "limits", int),
-        realtime_buffer_max_seconds=r.get(limits, "realtime_buffer_max_seconds", "limits", int),
-        realtime_items_max=r.get(limits, "realtime_items_max", "limits", int),
-        realtime_kept_audio_seconds=r.get(limits, "realtime_kept_audio_seconds", "limits", int),
-        realtime_outbox_max_events=r.get(limits, "realtime_outbox_max_events", "limits", int),
-        realtime_session_minutes=r.get(limits, "realtime_session_minutes", "limits", int),
-        speech_models=speech_models,
-        speech_voices=voices,
-        speech_formats=formats,
-        speech_defaults=defaults,
-        pcm_sample_rate=r.get(pcm, "sample_rate", "speech.pcm", int),
-        transcription_models=t_models,
-        transcription_input_formats=r.str_list(trans, "input_formats", "transcription"),
-        transcription_response_formats=t_formats,
-        transcription_default_model=r.get(trans, "default_model", "transcription", str),
-        round_trip_model=round_trip,
-        realtime=realtime,
-        realtime_models={k: r.mapping(v, f"realtime.models.{k}") for k, v in rt_models.items()},
-        chat_audio=chat,
-        prices={k: dict(v) for k, v in prices.items()},
-        raw=data,
-    )
-
-
-def _check_local(r: _Reader, local: dict[str, Any], voices: set[str], t_models: set[str]) -> None:
-    """The embedded backend's mapping must cover every voice and transcription model."""
-    table = r.mapping(r.get(local, "voices", "local", dict), "local.voices")
-    missing = sorted(voices - set(table))
-    if missing:
-        raise r.fail("local.voices", f"no local voice for {missing}")
-    for name, entry in table.items():
-        where = f"local.voices.{name}"
-        entry = r.mapping(entry, where)
-        r.get(entry, "engine", where, str)
-        r.get(entry, "speaker", where, str)
-        for key in ("pitch", "formant", "intonation", "breath", "pace"):
-            if key in entry:
-                value = r.get(entry, key, where, int | float)
-                if key in ("intonation", "pace") and value <= 0:
-                    raise r.fail(f"{where}.{key}", f"must be positive, got {value!r}")
-    trans = r.mapping(r.get(local, "transcription", "local", dict), "local.transcription")
-    missing = sorted(t_models - set(trans))
-    if missing:
-        raise r.fail("local.transcription", f"no local model for {missing}")
-    for name, entry in trans.items():
-        r.get(r.mapping(entry, f"local.transcription.{name}"), "model", f"local.transcription.{name}", str)
-    r.str_list(local, "chat_models", "local")
-    if r.get(local, "hearing", "local", str) not in t_models:
-        raise r.fail("local.hearing", f"{local['hearing']!r} is not a defined transcription model")
+    if not isinstance(data, dict):
+        raise CatalogError(f"{path}: top level: expected a mapping, got {type(data).__name__}")
+    try:
+        parsed = CatalogFile.model_validate(data)
+    except ValidationError as e:
+        where, why = _explain(e.errors()[0])
+        raise CatalogError(f"{path}: {where}: {why}") from None
+    cat = Catalog(path=path, file=parsed)
+    _check_references(cat)
+    return cat
 
 
 def default_catalog_path() -> Path:
@@ -403,3 +634,6 @@ def presets_dir() -> Path:
 def get_catalog() -> Catalog:
     """The process-wide catalog, loaded once."""
     return load_catalog()
+
+
+Surface = Literal["speech", "transcription", "realtime", "chat_audio", "chat"]

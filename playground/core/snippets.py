@@ -429,7 +429,7 @@ def _chat_python(spec: ChatAudioSpec, base_url: str | None, file_path: str | Non
         return "\n".join(lines) + "\n"
     lines += [f"stream = {call[0]}", *call[1:]]
     if spoken:
-        rate = get_catalog().realtime["pcm_rate"]
+        rate = get_catalog().realtime.pcm_rate
         lines += [
             "pcm, audio_id = bytearray(), None",
             "for chunk in stream:",
@@ -504,7 +504,7 @@ def _chat_js(spec: ChatAudioSpec, base_url: str | None, file_path: str | None) -
         return "\n".join(lines) + "\n"
     lines.append(f"const stream = await client.chat.completions.create({_js(kw)});")
     if spoken:
-        rate = get_catalog().realtime["pcm_rate"]
+        rate = get_catalog().realtime.pcm_rate
         lines += [
             "",
             *_JS_WAV,
@@ -606,7 +606,7 @@ def _replay_session(spec: RealtimeSessionSpec) -> tuple[dict[str, Any], list[str
     so such a side is switched to PCM, and the script says so in a comment.
     """
     session = spec.to_session()
-    rate = get_catalog().realtime["pcm_rate"]
+    rate = get_catalog().realtime.pcm_rate
     switched = []
     for side in ("input", "output"):
         fmt = session["audio"][side]["format"]
@@ -637,7 +637,7 @@ def _realtime_replay_python(spec: RealtimeSessionSpec, base_url: str | None, fil
         client = client[2:]
     stdlib = sorted({"base64", "json", "sys", "threading", "time", "wave"} | ({"os"} if base_url else set()))
     session, note = _replay_session(spec)
-    rate = get_catalog().realtime["pcm_rate"]
+    rate = get_catalog().realtime.pcm_rate
     names = [str(t["name"]) for t in spec.tools if t.get("type") == "function" and t.get("name")]
     tools_comment = (
         f"    # This session's function tools: {', '.join(names)}."
@@ -857,7 +857,7 @@ def _realtime_transcription_python(spec: RealtimeTranscriptionSpec, base_url: st
     if client[0] == "import os":
         client = client[2:]
     stdlib = sorted({"base64", "sys", "threading", "time", "wave"} | ({"os"} if base_url else set()))
-    rate = get_catalog().realtime["pcm_rate"]
+    rate = get_catalog().realtime.pcm_rate
     manual = spec.turn_detection == "none"
     ending = (
         [

@@ -41,7 +41,7 @@ def _is_unicode(text: str) -> bool:
 
 
 def _default(section: str, key: str) -> Any:
-    return field(default_factory=lambda: get_catalog().raw[section][key])
+    return field(default_factory=lambda: getattr(getattr(get_catalog().file, section), key))
 
 
 def _one_of(name: str, value: Any, allowed: list[str] | tuple[str, ...]) -> Problem | None:
@@ -101,8 +101,10 @@ class SpeechSpec(_SpecBase):
         text = self.input or ""
         if not text.strip():
             out.append(Problem("input", self.input, "must not be empty"))
-        elif len(text) > cat.speech_input_max_chars:
-            out.append(Problem("input", f"<{len(text)} chars>", f"at most {cat.speech_input_max_chars} characters"))
+        elif len(text) > cat.limits.speech_input_max_chars:
+            out.append(
+                Problem("input", f"<{len(text)} chars>", f"at most {cat.limits.speech_input_max_chars} characters")
+            )
         elif not _is_unicode(text):
             out.append(Problem("input", "<text>", "contains invalid Unicode (an unpaired surrogate)"))
         elif "\x00" in text:  # not text: it reached the engines and came back as silence
@@ -124,16 +126,16 @@ class SpeechSpec(_SpecBase):
                         f"not supported by {model.id}; use {', '.join(steerable)} or leave it empty",
                     )
                 )
-            if len(self.instructions) > cat.instructions_max_chars:
+            if len(self.instructions) > cat.limits.instructions_max_chars:
                 out.append(
                     Problem(
                         "instructions",
                         f"<{len(self.instructions)} chars>",
-                        f"at most {cat.instructions_max_chars} characters",
+                        f"at most {cat.limits.instructions_max_chars} characters",
                     )
                 )
-        if isinstance(self.speed, bool) or self.speed not in cat.speed:
-            out.append(Problem("speed", self.speed, f"must be between {cat.speed} (1.0 = normal)"))
+        if isinstance(self.speed, bool) or self.speed not in cat.limits.speed:
+            out.append(Problem("speed", self.speed, f"must be between {cat.limits.speed} (1.0 = normal)"))
         if (p := _one_of("response_format", self.response_format, list(cat.speech_formats))) is not None:
             out.append(p)
         if self.stream_format not in ("audio", "sse"):
@@ -255,9 +257,11 @@ class TranscriptionSpec(_SpecBase):
         if self.language and not _ISO_639_1.match(self.language):
             out.append(Problem("language", self.language, "must be an ISO-639-1 code such as en, de, fr"))
         if self.temperature is not None and (
-            isinstance(self.temperature, bool) or self.temperature not in cat.transcription_temperature
+            isinstance(self.temperature, bool) or self.temperature not in cat.limits.transcription_temperature
         ):
-            out.append(Problem("temperature", self.temperature, f"must be between {cat.transcription_temperature}"))
+            out.append(
+                Problem("temperature", self.temperature, f"must be between {cat.limits.transcription_temperature}")
+            )
         cs = self.chunking_strategy
         if cs is not None and cs != "auto" and not (isinstance(cs, dict) and cs.get("type") == "server_vad"):
             out.append(Problem("chunking_strategy", cs, 'must be "auto" or {"type": "server_vad", ...}'))
@@ -273,8 +277,8 @@ class TranscriptionSpec(_SpecBase):
         size = path.stat().st_size
         if size == 0:
             return [Problem("file", path.name, "is empty")]
-        if size > cat.upload_max_bytes:
-            mib = cat.upload_max_bytes / 2**20
+        if size > cat.limits.upload_max_bytes:
+            mib = cat.limits.upload_max_bytes / 2**20
             return [Problem("file", path.name, f"is {size / 2**20:.1f} MiB; the limit is {mib:g} MiB")]
         return []
 
@@ -325,12 +329,10 @@ class RealtimeSessionSpec(_SpecBase):
     noise_reduction: str = ""
     #: "server_vad", "semantic_vad" or "none" (manual commit)
     turn_detection: str = "server_vad"
-    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["threshold"])
-    prefix_padding_ms: int = field(
-        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["prefix_padding_ms"]
-    )
+    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime.server_vad_defaults.threshold)
+    prefix_padding_ms: int = field(default_factory=lambda: get_catalog().realtime.server_vad_defaults.prefix_padding_ms)
     silence_duration_ms: int = field(
-        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["silence_duration_ms"]
+        default_factory=lambda: get_catalog().realtime.server_vad_defaults.silence_duration_ms
     )
     #: semantic_vad only: low, medium, high, auto
     eagerness: str = "auto"
@@ -353,22 +355,22 @@ class RealtimeSessionSpec(_SpecBase):
         if cat.canonical_realtime_model(self.model) is None:
             out.append(_one_of("model", self.model, list(cat.realtime_models)))
         for p in (
-            _one_of("voice", self.voice, rt["voices"]),
-            _one_of("input_format", self.input_format, rt["audio_formats"]),
-            _one_of("output_format", self.output_format, rt["audio_formats"]),
-            _one_of("turn_detection", self.turn_detection, rt["turn_detection"]),
+            _one_of("voice", self.voice, rt.voices),
+            _one_of("input_format", self.input_format, rt.audio_formats),
+            _one_of("output_format", self.output_format, rt.audio_formats),
+            _one_of("turn_detection", self.turn_detection, rt.turn_detection),
         ):
             if p is not None:
                 out.append(p)
         mods = tuple(self.output_modalities)
         if mods not in (("audio",), ("text",)):
             out.append(Problem("output_modalities", list(mods), 'must be ["audio"] or ["text"]'))
-        if self.transcription_model and self.transcription_model not in rt["transcription_models"]:
-            out.append(_one_of("transcription_model", self.transcription_model, rt["transcription_models"]))
+        if self.transcription_model and self.transcription_model not in rt.transcription_models:
+            out.append(_one_of("transcription_model", self.transcription_model, rt.transcription_models))
         if self.transcription_language and not _ISO_639_1.match(self.transcription_language):
             out.append(Problem("transcription_language", self.transcription_language, "must be an ISO-639-1 code"))
-        if self.noise_reduction and self.noise_reduction not in rt["noise_reduction"]:
-            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt["noise_reduction"], ""]))
+        if self.noise_reduction and self.noise_reduction not in rt.noise_reduction:
+            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt.noise_reduction, ""]))
         if self.turn_detection == "server_vad":
             if not 0.0 <= self.vad_threshold <= 1.0:
                 out.append(Problem("vad_threshold", self.vad_threshold, "must be between 0 and 1"))
@@ -376,13 +378,13 @@ class RealtimeSessionSpec(_SpecBase):
                 out.append(Problem("prefix_padding_ms", self.prefix_padding_ms, "must be between 0 and 10000"))
             if not 0 <= self.silence_duration_ms <= 10_000:
                 out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
-        if self.turn_detection == "semantic_vad" and self.eagerness not in rt["semantic_eagerness"]:
-            out.append(_one_of("eagerness", self.eagerness, rt["semantic_eagerness"]))
-        if isinstance(self.speed, bool) or self.speed not in cat.realtime_speed:
-            out.append(Problem("speed", self.speed, f"must be between {cat.realtime_speed} for realtime"))
+        if self.turn_detection == "semantic_vad" and self.eagerness not in rt.semantic_eagerness:
+            out.append(_one_of("eagerness", self.eagerness, rt.semantic_eagerness))
+        if isinstance(self.speed, bool) or self.speed not in cat.limits.realtime_speed:
+            out.append(Problem("speed", self.speed, f"must be between {cat.limits.realtime_speed} for realtime"))
         mot = self.max_output_tokens
-        if mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= cat.realtime_max_output_tokens):
-            out.append(Problem("max_output_tokens", mot, f'must be 1–{cat.realtime_max_output_tokens} or "inf"'))
+        if mot != "inf" and not (isinstance(mot, int) and 1 <= mot <= cat.limits.realtime_max_output_tokens):
+            out.append(Problem("max_output_tokens", mot, f'must be 1–{cat.limits.realtime_max_output_tokens} or "inf"'))
         for i, tool in enumerate(self.tools):
             if tool.get("type") == "mcp":
                 url = str(tool.get("server_url", ""))
@@ -403,7 +405,7 @@ class RealtimeSessionSpec(_SpecBase):
         """The ``session`` object for ``session.update`` (GA shape)."""
         fmt_in: dict[str, Any] = {"type": self.input_format}
         fmt_out: dict[str, Any] = {"type": self.output_format}
-        rate = get_catalog().realtime["pcm_rate"]
+        rate = get_catalog().realtime.pcm_rate
         if self.input_format == "audio/pcm":
             fmt_in["rate"] = rate
         if self.output_format == "audio/pcm":
@@ -465,12 +467,10 @@ class RealtimeTranscriptionSpec(_SpecBase):
     noise_reduction: str = ""
     #: "server_vad", "semantic_vad" or "none" (the client commits)
     turn_detection: str = "server_vad"
-    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["threshold"])
-    prefix_padding_ms: int = field(
-        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["prefix_padding_ms"]
-    )
+    vad_threshold: float = field(default_factory=lambda: get_catalog().realtime.server_vad_defaults.threshold)
+    prefix_padding_ms: int = field(default_factory=lambda: get_catalog().realtime.server_vad_defaults.prefix_padding_ms)
     silence_duration_ms: int = field(
-        default_factory=lambda: get_catalog().realtime["server_vad_defaults"]["silence_duration_ms"]
+        default_factory=lambda: get_catalog().realtime.server_vad_defaults.silence_duration_ms
     )
     eagerness: str = "auto"
     include_logprobs: bool = False
@@ -483,8 +483,8 @@ class RealtimeTranscriptionSpec(_SpecBase):
         out = [
             p
             for p in (
-                _one_of("model", self.model, rt["transcription_models"]),
-                _one_of("turn_detection", self.turn_detection, rt["turn_detection"]),
+                _one_of("model", self.model, rt.transcription_models),
+                _one_of("turn_detection", self.turn_detection, rt.turn_detection),
             )
             if p is not None
         ]
@@ -492,8 +492,8 @@ class RealtimeTranscriptionSpec(_SpecBase):
             out.append(Problem("language", self.language, "must be an ISO-639-1 code such as 'en', or empty to detect"))
         if not _is_unicode(self.prompt):
             out.append(Problem("prompt", self.prompt[:40], "contains invalid Unicode"))
-        if self.noise_reduction and self.noise_reduction not in rt["noise_reduction"]:
-            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt["noise_reduction"], ""]))
+        if self.noise_reduction and self.noise_reduction not in rt.noise_reduction:
+            out.append(_one_of("noise_reduction", self.noise_reduction, [*rt.noise_reduction, ""]))
         if self.turn_detection == "server_vad":
             if not 0.0 <= self.vad_threshold <= 1.0:
                 out.append(Problem("vad_threshold", self.vad_threshold, "must be between 0 and 1"))
@@ -501,8 +501,8 @@ class RealtimeTranscriptionSpec(_SpecBase):
                 out.append(Problem("prefix_padding_ms", self.prefix_padding_ms, "must be between 0 and 10000"))
             if not 0 <= self.silence_duration_ms <= 10_000:
                 out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
-        if self.turn_detection == "semantic_vad" and self.eagerness not in rt["semantic_eagerness"]:
-            out.append(_one_of("eagerness", self.eagerness, rt["semantic_eagerness"]))
+        if self.turn_detection == "semantic_vad" and self.eagerness not in rt.semantic_eagerness:
+            out.append(_one_of("eagerness", self.eagerness, rt.semantic_eagerness))
         return out
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -532,7 +532,7 @@ class RealtimeTranscriptionSpec(_SpecBase):
             "type": "transcription",
             "audio": {
                 "input": {
-                    "format": {"type": "audio/pcm", "rate": get_catalog().realtime["pcm_rate"]},
+                    "format": {"type": "audio/pcm", "rate": get_catalog().realtime.pcm_rate},
                     "transcription": transcription,
                     "noise_reduction": {"type": self.noise_reduction} if self.noise_reduction else None,
                     "turn_detection": turn,
@@ -629,7 +629,7 @@ class ChatAudioSpec(_SpecBase):
         return out
 
     def _history_problems(self, cat: Catalog) -> list[Problem]:
-        limit = int(cat.raw["limits"]["audio_chat_turns_max"])
+        limit = int(cat.limits.audio_chat_turns_max)
         out: list[Problem] = []
         users = sum(1 for turn in self.history if turn.get("role") == "user") + 1
         if users > limit:
@@ -641,7 +641,7 @@ class ChatAudioSpec(_SpecBase):
                 if not str(turn.get("text") or "").strip() and not turn.get("audio"):
                     out.append(Problem(where, turn, "a user turn needs text, audio or both"))
                 if turn.get("audio"):
-                    out.extend(_input_audio_problems(turn["audio"], f"{where}.audio", cat.chat_audio["input_formats"]))
+                    out.extend(_input_audio_problems(turn["audio"], f"{where}.audio", cat.chat_audio.input_formats))
             elif role == "assistant":
                 if not turn.get("audio_id") and not str(turn.get("text") or "").strip():
                     out.append(Problem(where, turn, "an assistant turn needs the audio_id of a spoken reply, or text"))
@@ -695,7 +695,7 @@ class ChatAudioSpec(_SpecBase):
         if "audio" in self.modalities:
             kw["audio"] = {"voice": self.voice, "format": self.audio_format}
         kw["messages"] = self.messages()
-        for name in get_catalog().chat_audio["parameters"]:
+        for name in get_catalog().chat_audio.parameters:
             if getattr(self, name) is not None:
                 kw[name] = getattr(self, name)
         if self.stream:

@@ -414,9 +414,9 @@ def _detector(td: dict[str, Any] | None) -> TurnDetector | None:
         return None
     rt = get_catalog().realtime
     if td["type"] == "semantic_vad":
-        d = rt["server_vad_defaults"]
-        silence = int(rt["semantic_vad_wait_ms"]["medium"]["complete"])
-        return TurnDetector(threshold=d["threshold"], prefix_padding_ms=d["prefix_padding_ms"], silence_ms=silence)
+        d = rt.server_vad_defaults
+        silence = int(rt.semantic_vad_wait_ms["medium"].complete)
+        return TurnDetector(threshold=d.threshold, prefix_padding_ms=d.prefix_padding_ms, silence_ms=silence)
     return TurnDetector(
         threshold=td["threshold"], prefix_padding_ms=td["prefix_padding_ms"], silence_ms=td["silence_duration_ms"]
     )
@@ -828,13 +828,13 @@ class ChainedPipeline:
         self.client = client
         self.chat_model = chat_model
         self.speech_model = speech_model
-        self.session: dict[str, Any] = cfg.default_session(cat.realtime["default_model"])
-        self.conversation = _Conversation(cat.realtime_items_max)
+        self.session: dict[str, Any] = cfg.default_session(cat.realtime.default_model)
+        self.conversation = _Conversation(cat.limits.realtime_items_max)
         self.conversation_id = new_id("conv")
         self.timings: list[dict[str, Any]] = []
-        self._input = _Input(cat.realtime_buffer_max_seconds)
+        self._input = _Input(cat.limits.realtime_buffer_max_seconds)
         self._input.configure(self._turn_detection())
-        self._outbox = _Outbox(cat.realtime_outbox_max_events)
+        self._outbox = _Outbox(cat.limits.realtime_outbox_max_events)
         self._lock = asyncio.Lock()  # client events are handled one at a time, in order
         self._tasks: set[asyncio.Task[Any]] = set()
         self._response: _Response | None = None

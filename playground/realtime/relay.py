@@ -116,7 +116,7 @@ class RelayTickets:
         #: each browser session's latest live transcription audio (PCM16, 24 kHz, mono)
         self._recordings: OrderedDict[str, bytearray] = OrderedDict()
         self._lock = threading.Lock()
-        self.limit = limit or get_catalog().browser_sessions_max
+        self.limit = limit or get_catalog().limits.browser_sessions_max
 
     def mint(
         self,
@@ -146,11 +146,11 @@ class RelayTickets:
         """A fresh recording for ``owner``'s live session; it replaces their previous one."""
         buffer = bytearray()
         if owner:
-            limits = get_catalog().raw["limits"]
+            limits = get_catalog().limits
             with self._lock:
                 self._recordings.pop(owner, None)
                 self._recordings[owner] = buffer
-                while len(self._recordings) > int(limits["live_recordings_max"]):
+                while len(self._recordings) > limits.live_recordings_max:
                     self._recordings.popitem(last=False)
         return buffer
 
@@ -220,7 +220,7 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
             )
             await ws.close(code=1008)
             return
-        limit = get_catalog().realtime_event_max_bytes
+        limit = get_catalog().limits.realtime_event_max_bytes
         pcm_in = ticket.session.get("audio", {}).get("input", {}).get("format", {}).get("type") == "audio/pcm"
         keep = tickets.start_recording(ticket.owner) if ticket.mode == "transcription" and pcm_in else None
         try:
@@ -249,7 +249,7 @@ def _upstream(ticket: RelayTicket) -> Any:
     if ticket.mode == "chained":
         from playground.realtime.chained import ChainedPipeline
 
-        speech_model = get_catalog().realtime["chained"]["speech_model"]
+        speech_model = get_catalog().realtime.chained.speech_model
         return ChainedPipeline(client, chat_model=ticket.chat_model, speech_model=speech_model)
     return client.realtime.connect(model=ticket.model)
 
@@ -270,7 +270,7 @@ def tool_calls(event: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _keep_audio(keep: bytearray, event: dict[str, Any]) -> None:
     """Add an append's audio to the kept recording, up to the catalog's length."""
-    room = int(get_catalog().raw["limits"]["live_recording_max_seconds"]) * _PCM_RATE * 2 - len(keep)
+    room = int(get_catalog().limits.live_recording_max_seconds) * _PCM_RATE * 2 - len(keep)
     data = event.get("audio")
     if room <= 0 or not isinstance(data, str):
         return

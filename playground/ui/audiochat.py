@@ -83,7 +83,7 @@ class AudioChatParts:
 
 def _sampling(name: str, value: float | None) -> float | int | None:
     """A sampling parameter as sent: None (not sent) when it is left at its default."""
-    bounds = get_catalog().chat_audio["parameters"][name]
+    bounds = get_catalog().chat_audio.parameters[name]
     if value is None or float(value) == float(bounds["default"]):
         return None
     return int(value) if isinstance(bounds["default"], int) else float(value)
@@ -212,11 +212,11 @@ def keep_user_audio(source: str, folder: Path, n: int) -> tuple[str, float]:
     """A recording or upload as ``turn-N.wav`` (24 kHz mono PCM16) in the conversation's folder,
     so every turn's file has a plain name the code panel can read; and its length."""
     cat = get_catalog()
-    limit = float(cat.raw["limits"]["audio_chat_input_max_seconds"])
+    limit = float(cat.limits.audio_chat_input_max_seconds)
     path = Path(source)
-    if path.stat().st_size > cat.upload_max_bytes:
-        raise gr.Error(f"That clip is over {cat.upload_max_bytes // 2**20} MB: record or upload a shorter one.")
-    rate = cat.realtime["pcm_rate"]
+    if path.stat().st_size > cat.limits.upload_max_bytes:
+        raise gr.Error(f"That clip is over {cat.limits.upload_max_bytes // 2**20} MB: record or upload a shorter one.")
+    rate = cat.realtime.pcm_rate
     try:
         samples = decode_mono(str(path), rate, max_seconds=limit)
     except AudioTooLongError:

@@ -413,7 +413,7 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
                     voice = gr.Dropdown(defaults, value=defaults[(i * 3) % len(defaults)], label="Voice")
                     vibe = gr.Dropdown(vibe_names, value=NO_VIBE, label="Vibe")
                     instructions = gr.Textbox(label="Instructions", lines=3, max_lines=8)
-                    speed = gr.Slider(cat.speed.min, cat.speed.max, value=1.0, step=0.05, label="Speed")
+                    speed = gr.Slider(cat.limits.speed.min, cat.limits.speed.max, value=1.0, step=0.05, label="Speed")
                     model = gr.Dropdown(list(cat.speech_models), value=cat.speech_defaults["model"], label="Model")
                     fmt = gr.Dropdown(list(cat.speech_formats), value=cat.speech_defaults["format"], label="Format")
                     provider = gr.Dropdown(providers, value=providers[0], label="Provider")

@@ -228,7 +228,8 @@ async def run_stt_compare(
 def create_compare_stt_tab() -> None:
     """Builds the "Transcription models" panel (inside Compare)."""
     cat = get_catalog()
-    langs = [("Auto-detect", ""), *[(code, code) for code in cat.raw["transcription"]["languages"]]]
+    mb = cat.limits.upload_max_bytes >> 20
+    langs = [("Auto-detect", ""), *[(code, code) for code in cat.transcription.languages]]
     models = list(cat.transcription_models)
     defaults = default_models()
     with gr.Row(equal_height=False):
@@ -236,7 +237,7 @@ def create_compare_stt_tab() -> None:
             audio = gr.Audio(
                 sources=["upload", "microphone"],
                 type="filepath",
-                label=f"Recording ({', '.join(cat.transcription_input_formats)}; ≤ {cat.upload_max_bytes // 2**20} MB)",
+                label=f"Recording ({', '.join(cat.transcription_input_formats)}; ≤ {mb} MB)",
                 elem_id="pg-cstt-audio",
             )
             with gr.Row():

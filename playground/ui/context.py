@@ -61,13 +61,15 @@ class UIContext:
         cat = get_catalog()
         builtin = load_vibes(builtin_vibes_dir(), voices=cat.voice_ids)
         ctx = cls(
-            sessions=SessionProviders(provider, local, limit=cat.browser_sessions_max),
+            sessions=SessionProviders(provider, local, limit=cat.limits.browser_sessions_max),
             vibe_store=VibeStore(data / "vibes", voices=cat.voice_ids, reserved=[v.name for v in builtin]),
             votes=VoteStore(data / "votes.jsonl"),
             streams=SpeechStreams(),
             builtin_vibes=builtin,
             data_dir=data,
-            history=HistoryStore(data / "history", max_bytes=cat.history_max_bytes, max_runs=cat.history_max_runs),
+            history=HistoryStore(
+                data / "history", max_bytes=cat.limits.history_max_bytes, max_runs=cat.limits.history_max_runs
+            ),
         )
         ctx.prune_outputs()
         return ctx

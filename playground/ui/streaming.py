@@ -145,7 +145,7 @@ class SpeechStreams:
     """In-flight and recent speech runs, keyed by unguessable tokens; at most ``limit`` kept."""
 
     def __init__(self, limit: int | None = None) -> None:
-        self.limit = limit or get_catalog().recent_runs_max
+        self.limit = limit or get_catalog().limits.recent_runs_max
         self._items: dict[str, PendingSpeech] = {}
         self._lock = threading.Condition()
 

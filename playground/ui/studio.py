@@ -70,7 +70,7 @@ PLAYER_HTML = """
 
 
 def clamped_speed(speed: float | None) -> float:
-    r = get_catalog().speed
+    r = get_catalog().limits.speed
     value = r.default if speed is None else float(speed)
     return min(max(value, r.min), r.max)
 
@@ -118,14 +118,14 @@ def update_code(
         codes[0],
         codes[1],
         codes[2],
-        _count("Script", script, cat.speech_input_max_chars),
-        _count("Instructions", instructions, cat.instructions_max_chars),
+        _count("Script", script, cat.limits.speech_input_max_chars),
+        _count("Instructions", instructions, cat.limits.instructions_max_chars),
     )
 
 
 def clamp_speed(speed: float | None) -> tuple[Any, str]:
     """Hold a typed speed to the API's range, and say so instead of clamping silently."""
-    r = get_catalog().speed
+    r = get_catalog().limits.speed
     if speed is None:
         return gr.update(value=r.default), ""
     value = clamped_speed(speed)
@@ -362,7 +362,7 @@ def create_studio_tab() -> StudioParts:
                         elem_id="pg-instructions",
                         placeholder="Affect, tone, pacing, emotion, pronunciation, pauses… or pick a vibe.",
                     )
-                    instructions_count = gr.HTML(_count("Instructions", "", cat.instructions_max_chars))
+                    instructions_count = gr.HTML(_count("Instructions", "", cat.limits.instructions_max_chars))
                 with gr.Column(scale=1, min_width=260):
                     script = gr.Textbox(
                         value=DEFAULT_SCRIPT,
@@ -372,7 +372,7 @@ def create_studio_tab() -> StudioParts:
                         elem_id="pg-script",
                         placeholder="What the voice says.",
                     )
-                    script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.speech_input_max_chars))
+                    script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.limits.speech_input_max_chars))
             with gr.Row(equal_height=True, elem_id="pg-controls"):
                 model = gr.Dropdown(
                     list(cat.speech_models),
@@ -389,9 +389,9 @@ def create_studio_tab() -> StudioParts:
                     min_width=150,
                 )
                 speed = range_slider(
-                    cat.speed.min,
-                    cat.speed.max,
-                    value=cat.speed.default,
+                    cat.limits.speed.min,
+                    cat.limits.speed.max,
+                    value=cat.limits.speed.default,
                     step=0.05,
                     label="Speed",
                     elem_id="pg-speed",

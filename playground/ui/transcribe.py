@@ -471,7 +471,7 @@ def use_live_recording(request: gr.Request = None) -> tuple[Any, str, Any]:
     """The last live recording of this browser session as a WAV file for file transcription."""
     owner = getattr(request, "session_hash", None) or "anonymous"
     pcm = get_context().relay.recording(owner)
-    rate = get_catalog().realtime["pcm_rate"]
+    rate = get_catalog().realtime.pcm_rate
     if not pcm:
         return gr.update(), "Nothing recorded live yet: press Record in Live mode first.", gr.update()
     path = get_context().output_path(f"live-{int(time.time())}.wav")
@@ -486,7 +486,8 @@ def use_live_recording(request: gr.Request = None) -> tuple[Any, str, Any]:
 
 def create_transcribe_tab() -> TranscribeParts:
     cat = get_catalog()
-    langs = [("Auto-detect", ""), *[(code, code) for code in cat.raw["transcription"]["languages"]]]
+    mb = cat.limits.upload_max_bytes >> 20
+    langs = [("Auto-detect", ""), *[(code, code) for code in cat.transcription.languages]]
     models = list(cat.transcription_models)
     default = cat.transcription_default_model
     first = cat.transcription_models[default]
@@ -498,7 +499,7 @@ def create_transcribe_tab() -> TranscribeParts:
                 audio = gr.Audio(
                     sources=["upload", "microphone"],
                     type="filepath",
-                    label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {cat.upload_max_bytes // 2**20} MB)",
+                    label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {mb} MB)",
                     elem_id="pg-tr-audio",
                 )
                 with gr.Row():
@@ -555,25 +556,25 @@ def create_transcribe_tab() -> TranscribeParts:
                         code_curl = gr.Code(language="shell", show_label=False, lines=10)
 
     rt = cat.realtime
-    defaults = rt["server_vad_defaults"]
+    defaults = rt.server_vad_defaults
     with gr.Column(visible=False) as live_view:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=380, elem_id="pg-lt-settings"):
                 with gr.Row():
                     live_model = gr.Dropdown(
-                        rt["transcription_models"], value=default, label="Transcription model", elem_id="pg-lt-model"
+                        rt.transcription_models, value=default, label="Transcription model", elem_id="pg-lt-model"
                     )
                     live_language = gr.Dropdown(langs, value="en", label="Language", elem_id="pg-lt-language")
                 live_prompt = gr.Textbox(label="Prompt (vocabulary, spelling)", lines=1, max_lines=3)
                 live_noise = gr.Radio(LIVE_NOISE, value="", label="Noise reduction", elem_id="pg-lt-noise")
                 live_turn = gr.Radio(LIVE_TURNS, value="server_vad", label="Turn detection", elem_id="pg-lt-turn")
                 with gr.Row() as live_vad:
-                    live_threshold = gr.Slider(0.1, 0.95, value=defaults["threshold"], step=0.05, label="Threshold")
+                    live_threshold = gr.Slider(0.1, 0.95, value=defaults.threshold, step=0.05, label="Threshold")
                     live_silence = gr.Slider(
-                        100, 2000, value=defaults["silence_duration_ms"], step=50, label="Silence (ms)"
+                        100, 2000, value=defaults.silence_duration_ms, step=50, label="Silence (ms)"
                     )
-                    live_prefix = gr.Slider(0, 1000, value=defaults["prefix_padding_ms"], step=50, label="Prefix (ms)")
-                live_eagerness = gr.Radio(rt["semantic_eagerness"], value="auto", label="Eagerness", visible=False)
+                    live_prefix = gr.Slider(0, 1000, value=defaults.prefix_padding_ms, step=50, label="Prefix (ms)")
+                live_eagerness = gr.Radio(rt.semantic_eagerness, value="auto", label="Eagerness", visible=False)
                 with gr.Row():
                     record = gr.Button("Record", variant="primary", elem_id="pg-lt-record")
                     stop = gr.Button("Stop", elem_id="pg-lt-stop")

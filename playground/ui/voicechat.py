@@ -19,6 +19,7 @@ import gradio as gr
 
 from playground.core.catalog import get_catalog
 from playground.core.errors import Problem, SpecError
+from playground.core.lifecycle import picker_choices
 from playground.core.snippets import render
 from playground.core.specs import RealtimeSessionSpec
 from playground.realtime.tools import demo_tools
@@ -215,7 +216,7 @@ def connect_config(mode_label: str, chat_model: str, *values: Any, request: gr.R
         spec, results = session_spec(*values)
     except SpecError as e:
         return json.dumps({"error": f"Fix the settings first: {e}"})
-    if mode == "chained" and chat_model not in get_catalog().realtime["chained"]["chat_models"]:
+    if mode == "chained" and get_catalog().model_entry(chat_model) not in get_catalog().chat_models.values():
         return json.dumps({"error": f"Unknown chat model {chat_model!r}."})
     ctx = get_context()
     owner = getattr(request, "session_hash", None) or "anonymous"
@@ -250,15 +251,17 @@ def create_voicechat_tab() -> VoiceChatParts:
         with gr.Column(scale=2, min_width=340, elem_id="pg-rt-settings"):
             mode = gr.Radio(list(MODES), value=next(iter(MODES)), label="Mode", elem_id="pg-rt-mode")
             with gr.Row():
-                model = gr.Dropdown(list(cat.realtime_models), value=rt["default_model"], label="Realtime model")
+                model = gr.Dropdown(
+                    picker_choices(list(cat.realtime_models)), value=rt.default_model, label="Realtime model"
+                )
                 chat_model = gr.Dropdown(
-                    rt["chained"]["chat_models"],
-                    value=rt["chained"]["chat_models"][0],
+                    picker_choices(list(cat.chat_models)),
+                    value=cat.chat.default_model,
                     label="Chat model (chained)",
                     interactive=False,
                 )
             with gr.Row():
-                voice = gr.Dropdown(rt["voices"], value=rt["default_voice"], label="Voice", elem_id="pg-rt-voice")
+                voice = gr.Dropdown(rt.voices, value=rt.default_voice, label="Voice", elem_id="pg-rt-voice")
                 vibe = gr.Dropdown([v.name for v in ctx.all_vibes()], value=None, label="Vibe (fills instructions)")
             instructions = gr.Textbox(
                 label="Instructions",
@@ -267,17 +270,19 @@ def create_voicechat_tab() -> VoiceChatParts:
                 placeholder="e.g. You are a friendly barista. Keep answers to two sentences.",
                 elem_id="pg-rt-instructions",
             )
-            speed = gr.Slider(cat.realtime_speed.min, cat.realtime_speed.max, value=1.0, step=0.05, label="Speed")
+            speed = gr.Slider(
+                cat.limits.realtime_speed.min, cat.limits.realtime_speed.max, value=1.0, step=0.05, label="Speed"
+            )
             turn = gr.Radio(TURNS, value="server_vad", label="Turn detection", elem_id="pg-rt-turn")
-            defaults = rt["server_vad_defaults"]
+            defaults = rt.server_vad_defaults
             with gr.Row() as vad_row:
-                threshold = gr.Slider(0.1, 0.95, value=defaults["threshold"], step=0.05, label="Threshold")
-                silence = gr.Slider(100, 2000, value=defaults["silence_duration_ms"], step=50, label="Silence (ms)")
-                prefix = gr.Slider(0, 1000, value=defaults["prefix_padding_ms"], step=50, label="Prefix (ms)")
-            eagerness = gr.Radio(rt["semantic_eagerness"], value="auto", label="Eagerness", visible=False)
+                threshold = gr.Slider(0.1, 0.95, value=defaults.threshold, step=0.05, label="Threshold")
+                silence = gr.Slider(100, 2000, value=defaults.silence_duration_ms, step=50, label="Silence (ms)")
+                prefix = gr.Slider(0, 1000, value=defaults.prefix_padding_ms, step=50, label="Prefix (ms)")
+            eagerness = gr.Radio(rt.semantic_eagerness, value="auto", label="Eagerness", visible=False)
             with gr.Row():
                 transcription = gr.Dropdown(
-                    [("off", ""), *[(m, m) for m in rt["transcription_models"]]],
+                    [("off", ""), *[(m, m) for m in rt.transcription_models]],
                     value="gpt-4o-mini-transcribe",
                     label="Input transcription",
                 )

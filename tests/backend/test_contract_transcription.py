@@ -212,7 +212,7 @@ def test_audio_longer_than_the_limit_is_refused_with_the_limit(client, tmp_path)
     """A 25-minute-plus upload (8 kHz 8-bit WAV, under the 25 MiB cap) gets a 400 naming the limit."""
     import soundfile as sf
 
-    limit = get_catalog().audio_max_seconds
+    limit = get_catalog().limits.audio_max_seconds
     path = tmp_path / "long.wav"
     sf.write(path, np.zeros((limit + 5) * 8000, np.float32), 8000, subtype="PCM_U8")
     with pytest.raises(openai.BadRequestError) as e:

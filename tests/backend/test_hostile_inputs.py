@@ -183,9 +183,9 @@ NOT_FOUND = (404,)
 NOT_ALLOWED = (405,)
 TOO_LARGE = (413,)
 UNAUTHORIZED = (401,)
-JSON_MAX = CAT.json_body_max_bytes
-CHAT_MAX = CAT.chat_body_max_bytes
-UPLOAD_MAX = CAT.upload_max_bytes
+JSON_MAX = CAT.limits.json_body_max_bytes
+CHAT_MAX = CAT.limits.chat_body_max_bytes
+UPLOAD_MAX = CAT.limits.upload_max_bytes
 FILE_HEAD = (
     part("model", "whisper-1")
     + (f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n\r\n').encode()
@@ -223,7 +223,7 @@ SPEECH_CASES = [
     post_json("speech/missing-input", SPEECH, speech_without("input")),
     post_json("speech/input-empty", SPEECH, speech(input="")),
     post_json("speech/input-whitespace", SPEECH, speech(input=" \n\t ")),
-    post_json("speech/input-over-max-chars", SPEECH, speech(input="a" * (CAT.speech_input_max_chars + 1))),
+    post_json("speech/input-over-max-chars", SPEECH, speech(input="a" * (CAT.limits.speech_input_max_chars + 1))),
     # invalid JSON
     post_json("speech/json-truncated", SPEECH, speech()[:-12]),
     post_json("speech/json-trailing-garbage", SPEECH, speech() + b"}}garbage"),

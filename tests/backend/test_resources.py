@@ -34,7 +34,7 @@ def _envelope(response: httpx.Response) -> dict:
 
 def test_oversized_chat_is_refused_from_its_declared_length(backend_url):
     """A 40 MB body is answered with 413 after its headers; the body is never sent or read."""
-    limit = get_catalog().chat_body_max_bytes
+    limit = get_catalog().limits.chat_body_max_bytes
     host, port = backend_url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=10)
     try:
@@ -52,7 +52,7 @@ def test_oversized_chat_is_refused_from_its_declared_length(backend_url):
 
 def test_oversized_chunked_upload_is_cut_off_while_streaming(backend_url):
     """No Content-Length: the body is counted as it arrives and refused once over the limit."""
-    limit = get_catalog().upload_max_bytes
+    limit = get_catalog().limits.upload_max_bytes
     sent = 0
 
     def chunks():

@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, text_field
-from playground.core.catalog import get_catalog
+from playground.core.catalog import LocalRealtime, RealtimeSection, get_catalog
 
 __all__ = [
     "LOGPROBS",
@@ -66,23 +66,23 @@ LOGPROBS = "item.input_audio_transcription.logprobs"
 _RESPONSE_STEERING = ("create_response", "interrupt_response", "idle_timeout_ms")
 
 
-def _rt() -> dict[str, Any]:
+def _rt() -> RealtimeSection:
     return get_catalog().realtime
 
 
-def _local_rt() -> dict[str, Any]:
-    return get_catalog().raw["local"]["realtime"]
+def _local_rt() -> LocalRealtime:
+    return get_catalog().local.realtime
 
 
 def default_turn_detection(kind: str = "server_vad") -> dict[str, Any]:
     if kind == "semantic_vad":
         return {"type": "semantic_vad", "eagerness": "auto", "create_response": True, "interrupt_response": True}
-    d = _rt()["server_vad_defaults"]
+    d = _rt().server_vad_defaults
     return {
         "type": "server_vad",
-        "threshold": float(d["threshold"]),
-        "prefix_padding_ms": int(d["prefix_padding_ms"]),
-        "silence_duration_ms": int(d["silence_duration_ms"]),
+        "threshold": d.threshold,
+        "prefix_padding_ms": d.prefix_padding_ms,
+        "silence_duration_ms": d.silence_duration_ms,
         "idle_timeout_ms": None,
         "create_response": True,
         "interrupt_response": True,
@@ -90,12 +90,12 @@ def default_turn_detection(kind: str = "server_vad") -> dict[str, Any]:
 
 
 def _pcm() -> dict[str, Any]:
-    return {"type": "audio/pcm", "rate": int(_rt()["pcm_rate"])}
+    return {"type": "audio/pcm", "rate": int(_rt().pcm_rate)}
 
 
 def default_session(model: str) -> dict[str, Any]:
     """What ``session.created`` reports: everything a client may change, at its default."""
-    minutes = get_catalog().realtime_session_minutes
+    minutes = get_catalog().limits.realtime_session_minutes
     return {
         "type": "realtime",
         "object": "realtime.session",
@@ -103,7 +103,7 @@ def default_session(model: str) -> dict[str, Any]:
         "model": model,
         "expires_at": int(time.time()) + minutes * 60,
         "output_modalities": ["audio"],
-        "instructions": str(_local_rt()["default_instructions"]).strip(),
+        "instructions": str(_local_rt().default_instructions).strip(),
         "audio": {
             "input": {
                 "format": _pcm(),
@@ -111,7 +111,7 @@ def default_session(model: str) -> dict[str, Any]:
                 "noise_reduction": None,
                 "turn_detection": default_turn_detection(),
             },
-            "output": {"format": _pcm(), "voice": _rt()["default_voice"], "speed": 1.0},
+            "output": {"format": _pcm(), "voice": _rt().default_voice, "speed": 1.0},
         },
         "tools": [],
         "tool_choice": "auto",
@@ -130,7 +130,7 @@ def default_transcription_session() -> dict[str, Any]:
     Transcription is on from the start (the catalog's realtime ``hearing`` model), so a
     client that only appends audio already gets text.
     """
-    minutes = get_catalog().realtime_session_minutes
+    minutes = get_catalog().limits.realtime_session_minutes
     return {
         "type": "transcription",
         "object": "realtime.transcription_session",
@@ -139,7 +139,7 @@ def default_transcription_session() -> dict[str, Any]:
         "audio": {
             "input": {
                 "format": _pcm(),
-                "transcription": {"model": str(_local_rt()["hearing"]), "language": None, "prompt": ""},
+                "transcription": {"model": str(_local_rt().hearing), "language": None, "prompt": ""},
                 "noise_reduction": None,
                 "turn_detection": _without_steering(default_turn_detection()),
             }
@@ -206,11 +206,11 @@ def _one_of(value: Any, options: list[str] | tuple[str, ...], param: str) -> str
 def _format(value: Any, param: str) -> dict[str, Any]:
     fmt = _obj(value, param)
     _unknown(fmt, ("type", "rate"), param)
-    kind = _one_of(fmt.get("type"), list(_rt()["audio_formats"]), f"{param}.type")
+    kind = _one_of(fmt.get("type"), list(_rt().audio_formats), f"{param}.type")
     if kind == "audio/pcm":
-        rate = fmt.get("rate", _rt()["pcm_rate"])
-        if rate != _rt()["pcm_rate"]:
-            raise _fail(f"{param}.rate", f"audio/pcm is {_rt()['pcm_rate']} Hz only; got {rate!r}.")
+        rate = fmt.get("rate", _rt().pcm_rate)
+        if rate != _rt().pcm_rate:
+            raise _fail(f"{param}.rate", f"audio/pcm is {_rt().pcm_rate} Hz only; got {rate!r}.")
         return _pcm()
     if "rate" in fmt:
         raise _fail(f"{param}.rate", f"{kind} has a fixed rate (8000 Hz); leave 'rate' out.")
@@ -226,7 +226,7 @@ def _modalities(value: Any, param: str) -> list[str]:
 def _max_tokens(value: Any, param: str) -> int | str:
     if value == "inf":
         return "inf"
-    return _int(value, param, 1, get_catalog().realtime_max_output_tokens)
+    return _int(value, param, 1, get_catalog().limits.realtime_max_output_tokens)
 
 
 def _transcription(value: Any, param: str) -> dict[str, Any] | None:
@@ -234,7 +234,7 @@ def _transcription(value: Any, param: str) -> dict[str, Any] | None:
         return None
     t = _obj(value, param)
     _unknown(t, ("model", "language", "prompt"), param)
-    out: dict[str, Any] = {"model": _one_of(t.get("model"), list(_rt()["transcription_models"]), f"{param}.model")}
+    out: dict[str, Any] = {"model": _one_of(t.get("model"), list(_rt().transcription_models), f"{param}.model")}
     if t.get("language") is not None:
         lang = _str(t["language"], f"{param}.language")
         if not _ISO_639_1.match(lang):
@@ -250,7 +250,7 @@ def _noise_reduction(value: Any, param: str) -> dict[str, Any] | None:
         return None
     n = _obj(value, param)
     _unknown(n, ("type",), param)
-    return {"type": _one_of(n.get("type"), list(_rt()["noise_reduction"]), f"{param}.type")}
+    return {"type": _one_of(n.get("type"), list(_rt().noise_reduction), f"{param}.type")}
 
 
 def _turn_detection(value: Any, param: str) -> dict[str, Any] | None:
@@ -272,7 +272,7 @@ def _turn_detection(value: Any, param: str) -> dict[str, Any] | None:
     else:
         _unknown(td, ("type", "eagerness", "create_response", "interrupt_response"), param)
         if "eagerness" in td:
-            out["eagerness"] = _one_of(td["eagerness"], list(_rt()["semantic_eagerness"]), f"{param}.eagerness")
+            out["eagerness"] = _one_of(td["eagerness"], list(_rt().semantic_eagerness), f"{param}.eagerness")
     for key in ("create_response", "interrupt_response"):
         if key in td:
             out[key] = _bool(td[key], f"{param}.{key}")
@@ -283,11 +283,11 @@ def _voice(value: Any, param: str) -> str:
     if isinstance(value, dict):
         raise RealtimeError(
             f"Invalid '{param}': custom voices are not available on the local backend; "
-            f"use one of: {', '.join(_rt()['voices'])}.",
+            f"use one of: {', '.join(_rt().voices)}.",
             param=param,
             code="unsupported_value",
         )
-    return _one_of(value, list(_rt()["voices"]), param)
+    return _one_of(value, list(_rt().voices), param)
 
 
 def _tools(value: Any, param: str) -> list[dict[str, Any]]:
@@ -425,7 +425,7 @@ def update_session(current: dict[str, Any], update: Any, *, voice_locked: bool) 
                     )
                 cur["voice"] = voice
             if "speed" in a_out:
-                rng = get_catalog().realtime_speed
+                rng = get_catalog().limits.realtime_speed
                 cur["speed"] = _number(a_out["speed"], "session.audio.output.speed", rng.min, rng.max)
     return new
 

@@ -119,8 +119,8 @@ class Conversation:
         self._entries: dict[str, Entry] = {}
         self._order: list[str] = []
         cat = get_catalog()
-        self.max_items = cat.realtime_items_max
-        self.max_audio_samples = cat.realtime_kept_audio_seconds * RATE
+        self.max_items = cat.limits.realtime_items_max
+        self.max_audio_samples = cat.limits.realtime_kept_audio_seconds * RATE
 
     def __len__(self) -> int:
         return len(self._order)

@@ -194,7 +194,7 @@ class Response:
                 await asyncio.shield(entry.transcript)
         self.timing["heard"] = time.perf_counter()
         self.timing["stt_seconds"] = self.session.last_stt_seconds
-        instructions = p["instructions"] or str(get_catalog().raw["local"]["realtime"]["default_instructions"])
+        instructions = p["instructions"] or str(get_catalog().local.realtime.default_instructions)
         messages = llm_messages(instructions, self.context)
         if self.note:
             messages.append({"role": "system", "content": self.note})
@@ -300,7 +300,7 @@ class Response:
         said: list[str] = []
         self._open.append(lambda: self._close_part(ids, content, said, spoken))
 
-        cap = get_catalog().raw["local"]["realtime"]["reply_max_tokens"]
+        cap = get_catalog().local.realtime.reply_max_tokens
         mot = p["max_output_tokens"]
         max_tokens = min(cap, mot) if isinstance(mot, int) else cap
         llm = self.session.engines.llm()
@@ -366,7 +366,7 @@ class Voice:
         self.prosody = parse_instructions(p["instructions"] or "")
         self.encoder = OutputEncoder(p["format"]["type"])
         per_second = bytes_per_second(p["format"]["type"])
-        ms = int(get_catalog().raw["local"]["realtime"]["audio_delta_ms"])
+        ms = int(get_catalog().local.realtime.audio_delta_ms)
         self.delta_bytes = max(2, per_second * ms // 1000 // 2 * 2)
         self.pcm: list[np.ndarray] = []
         self.samples = 0

@@ -171,7 +171,7 @@ class RealtimeHub:
 
     @property
     def full(self) -> bool:
-        return len(self.sessions) >= get_catalog().realtime_sessions_max
+        return len(self.sessions) >= get_catalog().limits.realtime_sessions_max
 
 
 class RealtimeSession:
@@ -326,10 +326,8 @@ class RealtimeSession:
                 silence_ms=td["silence_duration_ms"],
             )
         else:
-            d = get_catalog().realtime["server_vad_defaults"]
-            self._detector = TurnDetector(
-                threshold=d["threshold"], prefix_padding_ms=d["prefix_padding_ms"], silence_ms=None
-            )
+            d = get_catalog().realtime.server_vad_defaults
+            self._detector = TurnDetector(threshold=d.threshold, prefix_padding_ms=d.prefix_padding_ms, silence_ms=None)
         self._detector.floor_ms = self.track24.end_ms
 
     # -- input audio ----------------------------------------------------------------
@@ -345,7 +343,7 @@ class RealtimeSession:
                 "Invalid 'audio': the string is not valid base64.", param="audio", code="invalid_base64"
             ) from None
         samples = await run_in_threadpool(self._decoder.decode, raw)
-        limit = get_catalog().realtime_buffer_max_seconds * RATE
+        limit = get_catalog().limits.realtime_buffer_max_seconds * RATE
         if self.track24.end - self.track24.base + self._queued_samples + len(samples) > limit:
             raise RealtimeError(
                 f"The input audio buffer is full ({limit // RATE} s of uncommitted audio); commit or clear it, "
@@ -413,7 +411,7 @@ class RealtimeSession:
         if self._interim is not None and not self._interim.done():
             return
         end = self.track16.end_ms
-        if end - self._live_mark < int(get_catalog().raw["local"]["realtime"]["live_interim_ms"]):
+        if end - self._live_mark < int(get_catalog().local.realtime.live_interim_ms):
             return
         self._live_mark = end
         self._interim = self._spawn(self._interim_decode(live, self.track16.slice_ms(self._turn_start, end)))
@@ -461,10 +459,10 @@ class RealtimeSession:
             self._spec = _Speculation(turn.at_ms, task, hearing)
             if td["type"] == "semantic_vad" and self._detector is not None:
                 pieces = await asyncio.shield(task)
-                waits = get_catalog().realtime["semantic_vad_wait_ms"]
+                waits = get_catalog().realtime.semantic_vad_wait_ms
                 eagerness = "medium" if td["eagerness"] == "auto" else td["eagerness"]
                 verdict = "complete" if finished_thought(" ".join(p.text for p in pieces)) else "incomplete"
-                self._detector.set_silence(int(waits[eagerness][verdict]))
+                self._detector.set_silence(getattr(waits[eagerness], verdict))
         elif isinstance(turn, Resumed):
             self._spec = None
             if td["type"] == "semantic_vad" and self._detector is not None:
@@ -505,7 +503,7 @@ class RealtimeSession:
         tr = a_in["transcription"] or {}
         # a conversation's local voices and LLM are English; a transcription session detects the language
         language = tr.get("language") or (None if self.transcribe_only else "en")
-        default = get_catalog().raw["local"]["realtime"]["hearing"]
+        default = get_catalog().local.realtime.hearing
         engine = self.engines.stt(stt_model_for(tr.get("model") or default, language))
         logprobs = cfg.LOGPROBS in (self.config.get("include") or ())
         options = STTOptions(language=language, prompt=tr.get("prompt") or None, word_timestamps=logprobs)
@@ -692,7 +690,7 @@ class RealtimeSession:
                 ) from None
             decoder = InputDecoder(self.config["audio"]["input"]["format"]["type"])
             x24 = await run_in_threadpool(decoder.decode, raw)
-            if len(x24) > get_catalog().realtime_buffer_max_seconds * RATE:
+            if len(x24) > get_catalog().limits.realtime_buffer_max_seconds * RATE:
                 raise RealtimeError("Invalid 'item.content.audio': the audio is too long.", param="item.content.audio")
             entry.audio = (np.clip(x24, -1.0, 1.0) * 32767.0).astype(np.int16)
             x16 = await run_in_threadpool(soxr.resample, x24, RATE, 16000)

@@ -127,9 +127,9 @@ class SpokenReplies:
     """Spoken replies by ``audio.id``: at most ``limit`` kept (oldest dropped), each until it expires."""
 
     def __init__(self, limit: int | None = None, ttl_s: int | None = None) -> None:
-        limits = get_catalog().raw["limits"]
-        self.limit = limit or int(limits["chat_audio_replies_kept"])
-        self.ttl_s = ttl_s or int(limits["chat_audio_reply_ttl_seconds"])
+        limits = get_catalog().limits
+        self.limit = limit or limits.chat_audio_replies_kept
+        self.ttl_s = ttl_s or limits.chat_audio_reply_ttl_seconds
         self._items: OrderedDict[str, SpokenReply] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -161,7 +161,7 @@ def spoken_replies(app: Any) -> SpokenReplies:
 
 
 def _audio_tokens(seconds: float, speaker: str) -> int:
-    rate = get_catalog().chat_audio.get("audio_tokens_per_second", {}).get(speaker, 0)
+    rate = getattr(get_catalog().chat_audio.audio_tokens_per_second, speaker)
     return round(seconds * rate)
 
 
@@ -191,7 +191,7 @@ def _check_part(part: Any, where: str) -> None:
         )
     if kind == "input_audio":
         audio_in = part.get("input_audio")
-        formats = get_catalog().chat_audio["input_formats"]
+        formats = get_catalog().chat_audio.input_formats
         if not isinstance(audio_in, dict) or not isinstance(audio_in.get("data"), str):
             raise APIError(
                 f"Invalid '{where}.input_audio': expected an object with base64 'data' and a 'format'.",
@@ -278,7 +278,7 @@ class HeardParts:
     resends every spoken user turn with each request, and hearing it once is enough."""
 
     def __init__(self, limit: int | None = None) -> None:
-        self.limit = limit or int(get_catalog().raw["limits"]["chat_heard_kept"])
+        self.limit = limit or int(get_catalog().limits.chat_heard_kept)
         self._items: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -313,11 +313,11 @@ async def _transcribe_part(request: Request, part: dict[str, Any], where: str) -
     known = heard.get(key)
     if known is not None:
         return known
-    engine = request.app.state.engines.stt(stt_model_for(get_catalog().raw["local"]["hearing"], None))
+    engine = request.app.state.engines.stt(stt_model_for(get_catalog().local.hearing, None))
     try:
         raw = base64.b64decode(data, validate=True)
         samples = await run_in_threadpool(
-            audio.decode_mono, raw, engine.sample_rate, max_seconds=get_catalog().audio_max_seconds
+            audio.decode_mono, raw, engine.sample_rate, max_seconds=get_catalog().limits.audio_max_seconds
         )
     except (binascii.Error, TypeError, ValueError) as e:  # AudioDecodeError is a ValueError
         raise APIError(f"Invalid audio in '{where}': {e}", param=where, code="invalid_value") from e
@@ -400,7 +400,7 @@ def _usage(last: ChatDelta, audio_in: int = 0, audio_out: int = 0) -> dict[str, 
 async def create_chat_completion(body: ChatBody, request: Request) -> Response:
     _validate(body)
     messages, audio_in = await _plain_messages(request, body.messages)
-    max_tokens = min(body.max_completion_tokens or body.max_tokens or 512, get_catalog().chat_max_tokens)
+    max_tokens = min(body.max_completion_tokens or body.max_tokens or 512, get_catalog().limits.chat_max_tokens)
     try:
         deltas = request.app.state.engines.llm().chat(messages, max_tokens=max_tokens, temperature=body.temperature)
     except EngineBusyError as e:

@@ -18,7 +18,7 @@ def _entries() -> dict[str, dict[str, Any]]:
     """Each API model name with what answers it locally (extra keys OpenAI clients ignore)."""
     cat = get_catalog()
     voices = {name: v.label for name, v in local_voices().items()}
-    local_stt = cat.raw["local"]["transcription"]
+    local_stt = cat.local.transcription
     out: dict[str, dict[str, Any]] = {}
 
     def add(mid: str, family: str, **extra: Any) -> None:

@@ -85,9 +85,9 @@ async def realtime(ws: WebSocket) -> None:
         return
     transcription = intent == "transcription"
     # a transcription session needs no model; one that names a model must name a known one
-    if transcription and model is not None and model not in cat.realtime["transcription_models"]:
+    if transcription and model is not None and model not in cat.realtime.transcription_models:
         if cat.canonical_realtime_model(model) is None:
-            known = ", ".join([*cat.realtime_models, *cat.realtime["transcription_models"]])
+            known = ", ".join([*cat.realtime_models, *cat.realtime.transcription_models])
             await _refuse(
                 ws,
                 RealtimeError(
@@ -112,7 +112,7 @@ async def realtime(ws: WebSocket) -> None:
         await _refuse(
             ws,
             RealtimeError(
-                f"Too many realtime sessions are open ({cat.realtime_sessions_max}); close one and retry.",
+                f"Too many realtime sessions are open ({cat.limits.realtime_sessions_max}); close one and retry.",
                 code="session_limit_reached",
                 type="rate_limit_exceeded",
             ),
@@ -120,7 +120,7 @@ async def realtime(ws: WebSocket) -> None:
         )
         return
     await ws.accept()
-    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=cat.realtime_outbox_max_events)
+    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=cat.limits.realtime_outbox_max_events)
     overflow = asyncio.Event()
 
     def emit(event: dict[str, Any]) -> None:
@@ -135,9 +135,9 @@ async def realtime(ws: WebSocket) -> None:
     writer = asyncio.create_task(_write(ws, outbox))
     try:
         session.start()
-        lifetime = ws.app.state.settings.realtime_session_seconds or cat.realtime_session_minutes * 60
+        lifetime = ws.app.state.settings.realtime_session_seconds or cat.limits.realtime_session_minutes * 60
         async with asyncio.timeout(lifetime):
-            reader = asyncio.create_task(_read(ws, session, cat.realtime_event_max_bytes))
+            reader = asyncio.create_task(_read(ws, session, cat.limits.realtime_event_max_bytes))
             stalled = asyncio.create_task(overflow.wait())
             try:
                 await asyncio.wait({reader, stalled}, return_when=asyncio.FIRST_COMPLETED)

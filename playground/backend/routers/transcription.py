@@ -66,14 +66,14 @@ FORM_FIELDS = frozenset(
 
 
 def _too_large() -> APIError:
-    mib = get_catalog().upload_max_bytes / 2**20
+    mib = get_catalog().limits.upload_max_bytes / 2**20
     return APIError(
         f"Maximum content size limit ({mib:g} MiB) exceeded.", status=413, param="file", code="file_too_large"
     )
 
 
 async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
-    limit = get_catalog().upload_max_bytes
+    limit = get_catalog().limits.upload_max_bytes
     if "multipart/form-data" not in request.headers.get("content-type", ""):
         raise APIError("Expected a multipart/form-data body with a 'file' field.", param="file", code="invalid_value")
     try:
@@ -170,10 +170,12 @@ async def _decode(upload: UploadFile, rate: int) -> np.ndarray:
         raise APIError("The audio file is empty.", param="file", code="invalid_value")
     await upload.seek(0)
     try:
-        samples = await run_in_threadpool(audio.decode_mono, upload.file, rate, max_seconds=cat.audio_max_seconds)
+        samples = await run_in_threadpool(
+            audio.decode_mono, upload.file, rate, max_seconds=cat.limits.audio_max_seconds
+        )
     except audio.AudioTooLongError as e:
         raise APIError(
-            f"Audio is longer than the limit of {cat.audio_max_seconds} seconds; split it into shorter files.",
+            f"Audio is longer than the limit of {cat.limits.audio_max_seconds} seconds; split it into shorter files.",
             param="file",
             code="audio_too_long",
         ) from e
