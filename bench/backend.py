@@ -27,7 +27,12 @@ from bench.common import JFK, bench_cache, median, row
 from bench.long_audio import long_recording
 from playground.backend.app import create_standalone_app
 from playground.core import audio
+from playground.core.catalog import get_catalog
 from playground.serving import BackgroundServer, free_port
+
+CAT = get_catalog()
+#: the default file transcription model (local Whisper base)
+STT = CAT.transcription_default_model
 
 RUNS = 5
 
@@ -96,10 +101,10 @@ def long_upload(minutes: float = 10.0) -> tuple[float, float, float]:
     proc, url = _served_backend()
     try:
         client = OpenAI(base_url=url + "/v1", api_key="local", max_retries=0, timeout=1800)
-        client.audio.transcriptions.create(file=("jfk.flac", JFK.read_bytes()), model="whisper-1")  # model loaded
+        client.audio.transcriptions.create(file=("jfk.flac", JFK.read_bytes()), model=STT)  # model loaded
         before = _peak_rss_mib(proc.pid)
         t0 = time.perf_counter()
-        client.audio.transcriptions.create(file=("long.ogg", data), model="whisper-1")
+        client.audio.transcriptions.create(file=("long.ogg", data), model=STT)
         rtf = (time.perf_counter() - t0) / (minutes * 60)
         return len(data) / 2**20, _peak_rss_mib(proc.pid) - before, rtf
     finally:
@@ -116,14 +121,14 @@ def stalled_chat() -> tuple[float, float]:
 
         def one() -> float:
             t0 = time.perf_counter()
-            client.chat.completions.create(model="gpt-4o-mini", messages=ask, max_tokens=16, temperature=0)
+            client.chat.completions.create(model=CAT.chat.default_model, messages=ask, max_tokens=16, temperature=0)
             return time.perf_counter() - t0
 
         one()  # warm-up
         alone = median([one() for _ in range(3)])
         body = json.dumps(
             {
-                "model": "gpt-audio-mini",
+                "model": CAT.chat_audio.default_model,
                 "messages": [{"role": "user", "content": "Tell me about lighthouses."}],
                 "max_tokens": 64,
                 "stream": True,
@@ -155,7 +160,8 @@ def main() -> None:
     rows: list[str] = []
     with BackgroundServer(create_standalone_app()) as url:
         client = OpenAI(base_url=url + "/v1", api_key="local", max_retries=0, timeout=600)
-        for model, language, local in (("whisper-1", None, "base"), ("gpt-4o-mini-transcribe", "en", "tiny.en")):
+        # gpt-4o-mini-transcribe (shuts down 2027-02-26) is the file model mapped to tiny.en for English
+        for model, language, local in ((STT, None, "base"), ("gpt-4o-mini-transcribe", "en", "tiny.en")):
             _stt_rtf(client, model, language)  # warm-up
             rtf = median([_stt_rtf(client, model, language) for _ in range(3)])
             rows.append(
@@ -174,7 +180,7 @@ def main() -> None:
     rows.append(row("peak memory (bench process incl. all engines)", peak_mib, "MiB", None))
     size, added, rtf = long_upload()
     rows.append(row(f"10-minute Opus upload ({size:.2f} MiB): server peak memory added", added, "MiB", 400))
-    rows.append(row("transcription real-time factor, base (whisper-1), that 10-minute upload", rtf, "×", 0.15))
+    rows.append(row(f"transcription real-time factor, base ({STT}), that 10-minute upload", rtf, "×", 0.15))
     alone, during = stalled_chat()
     rows.append(row("short chat latency alone", alone * 1000, "ms", None, fmt=".0f"))
     rows.append(

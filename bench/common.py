@@ -11,6 +11,7 @@ from pathlib import Path
 from openai import OpenAI
 
 from playground.core import audio
+from playground.core.catalog import get_catalog
 
 __all__ = ["JFK", "TWO_SENTENCES", "bench_cache", "median", "row", "speech_rtf", "speech_ttfb_ms"]
 
@@ -46,7 +47,7 @@ def speech_ttfb_ms(client: OpenAI, voice: str, fmt: str, text: str = TWO_SENTENC
     """Request start to the first audio byte of a streamed reply."""
     t0 = time.perf_counter()
     with client.audio.speech.with_streaming_response.create(
-        model="gpt-4o-mini-tts", voice=voice, input=text, response_format=fmt
+        model=get_catalog().speech_defaults["model"], voice=voice, input=text, response_format=fmt
     ) as response:
         first = None
         for chunk in response.iter_bytes():
@@ -58,6 +59,8 @@ def speech_ttfb_ms(client: OpenAI, voice: str, fmt: str, text: str = TWO_SENTENC
 def speech_rtf(client: OpenAI, voice: str, text: str = PARAGRAPH) -> float:
     """Wall time of a whole reply / seconds of audio it holds."""
     t0 = time.perf_counter()
-    data = client.audio.speech.create(model="gpt-4o-mini-tts", voice=voice, input=text, response_format="pcm").read()
+    data = client.audio.speech.create(
+        model=get_catalog().speech_defaults["model"], voice=voice, input=text, response_format="pcm"
+    ).read()
     elapsed = time.perf_counter() - t0
     return elapsed / audio.decode(data, "pcm").duration

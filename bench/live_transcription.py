@@ -27,12 +27,13 @@ from bench.common import bench_cache, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
 from playground.core import audio
+from playground.core.catalog import get_catalog
 from playground.serving import BackgroundServer
 
 RATE = 24000
 FRAME = RATE // 25  # 40 ms
 SILENCE_MS = 500
-MODEL = "gpt-4o-mini-transcribe"
+MODEL = get_catalog().realtime.default_transcription_model
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "speech"
 
 

@@ -30,7 +30,10 @@ from bench.common import bench_cache, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
 from playground.core import audio
+from playground.core.catalog import get_catalog
 from playground.serving import BackgroundServer
+
+CAT = get_catalog()
 
 RATE = 24000
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "speech"
@@ -53,7 +56,9 @@ def _utterances(client: OpenAI) -> list[np.ndarray]:
     channels = [audio.resample(stereo.samples[:, c], stereo.sample_rate, RATE) for c in range(2)]
     out = [jfk[int(0.2 * RATE) : int(3.4 * RATE)], jfk[int(3.4 * RATE) :], *channels]
     for q in QUESTIONS:
-        pcm = client.audio.speech.create(model="gpt-4o-mini-tts", voice="echo", input=q, response_format="pcm").read()
+        pcm = client.audio.speech.create(
+            model=CAT.speech_defaults["model"], voice="echo", input=q, response_format="pcm"
+        ).read()
         out.append(np.frombuffer(pcm, "<i2").astype(np.float32) / 32768)
     return out
 
@@ -77,9 +82,12 @@ async def _send(conn: Any, samples: np.ndarray, stop: asyncio.Event) -> None:
 async def _conversation(url: str, utterances: list[np.ndarray]) -> list[dict[str, float]]:
     client = AsyncOpenAI(base_url=url + "/v1", api_key="local", max_retries=0)
     turns = []
-    async with client.realtime.connect(model="gpt-realtime") as conn:
+    async with client.realtime.connect(model=CAT.realtime.default_model) as conn:
         await conn.session.update(
-            session={"type": "realtime", "audio": {"input": {"transcription": {"model": "gpt-4o-mini-transcribe"}}}}
+            session={
+                "type": "realtime",
+                "audio": {"input": {"transcription": {"model": CAT.realtime.default_transcription_model}}},
+            }
         )
         for n in range(TURNS):
             speech = utterances[n % len(utterances)]
@@ -115,12 +123,12 @@ def _chained(client: OpenAI, speech: np.ndarray) -> tuple[float, float, float, f
     sf.write(buf, speech, RATE, format="WAV", subtype="PCM_16")
     t0 = time.perf_counter()
     text = client.audio.transcriptions.create(
-        model="gpt-4o-mini-transcribe", file=("turn.wav", buf.getvalue(), "audio/wav"), language="en"
+        model=CAT.transcription_default_model, file=("turn.wav", buf.getvalue(), "audio/wav"), language="en"
     ).text
     t1 = time.perf_counter()
     reply = ""
     stream = client.chat.completions.create(
-        model="gpt-4o-mini",
+        model=CAT.chat.default_model,
         messages=[{"role": "system", "content": "Answer in one short sentence."}, {"role": "user", "content": text}],
         max_tokens=60,
         stream=True,
@@ -132,7 +140,7 @@ def _chained(client: OpenAI, speech: np.ndarray) -> tuple[float, float, float, f
     stream.close()
     t2 = time.perf_counter()
     with client.audio.speech.with_streaming_response.create(
-        model="gpt-4o-mini-tts", voice="marin", input=reply or "Okay.", response_format="pcm"
+        model=CAT.realtime.chained.speech_model, voice="marin", input=reply or "Okay.", response_format="pcm"
     ) as response:
         for chunk in response.iter_bytes():
             if chunk:

@@ -44,6 +44,7 @@ from playground.backend.app import create_backend_app, warm_up
 from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core import audio
+from playground.core.catalog import get_catalog
 from playground.core.specs import RealtimeSessionSpec
 from playground.realtime.relay import RelayTickets, create_relay_router
 from playground.serving import BackgroundServer, free_port
@@ -211,12 +212,15 @@ def main() -> None:
         _wait_warm(backend)
         provider = embedded_provider(url)
         ws_url = url.replace("http", "ws")
-        session = RealtimeSessionSpec(transcription_model="gpt-4o-mini-transcribe").to_session()
+        realtime_model = get_catalog().realtime.default_model
+        session = RealtimeSessionSpec(
+            transcription_model=get_catalog().realtime.default_transcription_model
+        ).to_session()
 
         def relay_url() -> str:
-            return f"{ws_url}/relay/realtime?ticket={tickets.mint(provider, 'gpt-realtime', session)}"
+            return f"{ws_url}/relay/realtime?ticket={tickets.mint(provider, realtime_model, session)}"
 
-        direct, relayed = asyncio.run(_overhead(f"{ws_url}/v1/realtime?model=gpt-realtime", relay_url()))
+        direct, relayed = asyncio.run(_overhead(f"{ws_url}/v1/realtime?model={realtime_model}", relay_url()))
         turns, tried = asyncio.run(_turns(relay_url(), phrases))
 
     relay_seconds = time.perf_counter() - started

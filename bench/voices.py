@@ -46,17 +46,19 @@ def main() -> None:
     with BackgroundServer(create_standalone_app()) as url:
         client = OpenAI(base_url=url + "/v1", api_key="local", max_retries=0, timeout=600)
         for name in voices:  # warm-up: every engine loads once
-            client.audio.speech.create(model="gpt-4o-mini-tts", voice=name, input="Warm up.").read()
+            client.audio.speech.create(
+                model=get_catalog().speech_defaults["model"], voice=name, input="Warm up."
+            ).read()
         for name, voice in voices.items():
             pcm = median([speech_ttfb_ms(client, name, "pcm") for _ in range(RUNS)])
             mp3 = median([speech_ttfb_ms(client, name, "mp3") for _ in range(RUNS)])
             rtf = median([speech_rtf(client, name) for _ in range(3)])
             data = client.audio.speech.create(
-                model="gpt-4o-mini-tts", voice=name, input=ROUND_TRIP, response_format="pcm"
+                model=get_catalog().speech_defaults["model"], voice=name, input=ROUND_TRIP, response_format="pcm"
             ).read()
             samples = audio.decode(data, "pcm").samples
             heard = client.audio.transcriptions.create(
-                file=("speech.wav", _wav(samples, rate)), model="whisper-1", language="en"
+                file=("speech.wav", _wav(samples, rate)), model=get_catalog().round_trip_model, language="en"
             ).text
             wer = word_error_rate(ROUND_TRIP, heard)
             prints.append(measure(name, samples, rate))

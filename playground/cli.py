@@ -13,11 +13,28 @@ from pathlib import Path
 from playground import __version__
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
+from playground.core.lifecycle import code_warning, describe
 from playground.core.snippets import LANGUAGES, render
 
 __all__ = ["main"]
 
 DEFAULT_PORT = 7860
+
+
+def _model_help(models: object, default: str) -> str:
+    """Each model with its lifecycle ("shuts down 2027-01-06, in 30 days → …"), the default marked."""
+    out = []
+    for mid in models:  # type: ignore[attr-defined]
+        note = describe(mid)
+        out.append(f"{mid}{' (default)' if mid == default else ''}{f' [{note}]' if note else ''}")
+    return "; ".join(out).replace("%", "%%")
+
+
+def _warn_lifecycle(model: str) -> None:
+    """One line on stderr when the model is deprecated (or retired)."""
+    warning = code_warning(model)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     tts = sub.add_parser("tts", help="text to speech, one shot")
     tts.add_argument("text", help=f"what to say (at most {cat.limits.speech_input_max_chars} characters)")
     tts.add_argument("--voice", default=cat.speech_defaults["voice"], help=", ".join(cat.voice_ids))
-    tts.add_argument("--model", default=cat.speech_defaults["model"], help=", ".join(cat.speech_models))
+    tts.add_argument(
+        "--model",
+        default=cat.speech_defaults["model"],
+        help=_model_help(cat.speech_models, cat.speech_defaults["model"]),
+    )
     tts.add_argument("--instructions", default="", help="style: tone, pace, emotion… (not for tts-1*)")
     tts.add_argument("--speed", type=float, default=1.0, help=f"{cat.limits.speed} (default 1.0)")
     tts.add_argument("--format", default=cat.speech_defaults["format"], help=", ".join(cat.speech_formats))
@@ -51,10 +72,16 @@ def _parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("transcribe", help="speech to text, one shot")
     tr.add_argument("file", help=f"audio file ({', '.join(cat.transcription_input_formats)})")
-    tr.add_argument("--model", default=cat.transcription_default_model, help=", ".join(cat.transcription_models))
+    tr.add_argument(
+        "--model",
+        default=cat.transcription_default_model,
+        help=_model_help(cat.file_transcription_models, cat.transcription_default_model),
+    )
     tr.add_argument("--format", default="json", help=", ".join(cat.transcription_response_formats))
     tr.add_argument("--language", default="", help="ISO-639-1 code, e.g. en")
     tr.add_argument("--prompt", default="", help="vocabulary hints, e.g. product names")
+    tr.add_argument("--keywords", default="", help="comma-separated words or phrases to guide the transcript")
+    tr.add_argument("--languages", default="", help="comma-separated possible languages (ISO-639-1), e.g. en,de")
     tr.add_argument("--temperature", type=float, default=None)
     tr.add_argument("--timestamps", default="", help="word,segment (verbose_json only)")
     tr.add_argument("--stream", action="store_true", help="stream text deltas (not whisper-1)")
@@ -97,6 +124,7 @@ def _cmd_tts(args: argparse.Namespace) -> int:
         response_format=args.format,
         stream_format=args.stream_format,
     ).validate()
+    _warn_lifecycle(spec.model)
     out = args.output or Path(spec.file_name)
     with _runner_for_cli() as (runner, snippet_url):
         if args.show_code:
@@ -110,7 +138,7 @@ def _cmd_tts(args: argparse.Namespace) -> int:
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:
-    from playground.core.specs import TranscriptionSpec
+    from playground.core.specs import TranscriptionSpec, split_list
 
     grains = tuple(g.strip() for g in args.timestamps.split(",") if g.strip())
     spec = TranscriptionSpec(
@@ -123,7 +151,10 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
         response_format=args.format,
         timestamp_granularities=grains,
         stream=args.stream,
+        keywords=split_list(args.keywords),
+        languages=split_list(args.languages),
     ).validate()
+    _warn_lifecycle(spec.model)
     with _runner_for_cli() as (runner, snippet_url):
         if args.show_code:
             print(render(spec, args.show_code, base_url=snippet_url))

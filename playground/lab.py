@@ -127,7 +127,7 @@ class MiniStudio:
         return SpeechSpec(
             input=self.script.value,
             voice=self.voice.value,
-            model="gpt-4o-mini-tts",
+            model=get_catalog().speech_defaults["model"],
             instructions=self.instructions.value.strip(),
             speed=float(self.speed.value),
             response_format="wav",
@@ -300,7 +300,8 @@ def _round_trip_wer(result: SpeechResult) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / result.spec.file_name
         path.write_bytes(result.audio)
-        heard = Runner(provider()).transcribe(TranscriptionSpec(file=str(path), model="whisper-1", language="en"))
+        spec = TranscriptionSpec(file=str(path), model=get_catalog().round_trip_model, language="en")
+        heard = Runner(provider()).transcribe(spec)
     return word_error_rate(result.spec.input, heard.text)
 
 

@@ -49,6 +49,9 @@ def test_catalog_has_the_contract_facts():
 
 def test_aliases_resolve_to_their_model():
     cat = get_catalog()
+    assert cat.realtime_model("gpt-realtime-mini-2025-10-06").id == "gpt-realtime-mini"
+    assert cat.model_entry("gpt-5.4-mini-2026-03-17").id == "gpt-5.4-mini"
+    assert cat.price("gpt-realtime-2.1-mini")["audio_output_per_1m_tokens"] == 20.0
     assert cat.speech_model("gpt-4o-mini-tts-2025-12-15").id == "gpt-4o-mini-tts"
     assert cat.price("gpt-4o-mini-tts-2025-12-15") == cat.price("gpt-4o-mini-tts")
     assert cat.canonical_realtime_model("gpt-realtime-2025-08-28") == "gpt-realtime"
@@ -87,6 +90,24 @@ def test_missing_file_is_a_clear_error(tmp_path):
         (lambda d: d["local"]["voices"].pop("alloy"), r"local.voices: no local voice for \['alloy'\]"),
         (lambda d: d["local"]["voices"]["ash"].pop("engine"), r"local.voices.ash.engine: missing"),
         (lambda d: d["local"]["transcription"].pop("whisper-1"), r"no local model for \['whisper-1'\]"),
+        (
+            lambda d: d["realtime"]["models"]["gpt-realtime"].update(shutdown="soon"),
+            r"realtime.models.gpt-realtime.shutdown: expected date \(YYYY-MM-DD\), got 'soon'",
+        ),
+        (
+            lambda d: d["realtime"]["models"]["gpt-realtime"].update(replacement="gpt-9"),
+            r"realtime.models.gpt-realtime.replacement: 'gpt-9' is not defined",
+        ),
+        (lambda d: d["chat"]["models"]["gpt-4o"].update(retired=True), r"chat.models.gpt-4o.retired: unknown key"),
+        (lambda d: d["chat"].update(default_model="gpt-9"), r"chat.default_model: 'gpt-9' is not defined"),
+        (
+            lambda d: d["realtime"].update(transcription_models=["gpt-9-transcribe"]),
+            r"realtime.transcription_models: 'gpt-9-transcribe' is not a defined transcription model",
+        ),
+        (
+            lambda d: d["transcription"].update(default_model="gpt-live-transcribe"),
+            r"transcription.default_model: 'gpt-live-transcribe' is not a defined transcription model",
+        ),
     ],
 )
 def test_malformed_catalog_names_the_bad_key(tmp_path, mutate, message):

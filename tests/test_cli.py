@@ -95,3 +95,30 @@ def test_transcribe_missing_file(tmp_path):
 def test_app_py_help(tmp_path):
     proc = subprocess.run([sys.executable, str(REPO / "app.py"), "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "--port" in proc.stdout
+
+
+def test_model_help_shows_the_lifecycle(tmp_path):
+    proc = cli(["tts", "--help"], {"PLAYGROUND_TODAY": "2026-12-07", "COLUMNS": "300"}, tmp_path)
+    assert proc.returncode == 0
+    assert "gpt-4o-mini-tts (default) [shuts down 2027-01-06, in 30 days → gpt-realtime-2.1-mini]" in proc.stdout
+    tr = cli(["transcribe", "--help"], {"PLAYGROUND_TODAY": "2026-12-07", "COLUMNS": "300"}, tmp_path)
+    assert "gpt-transcribe (default);" in tr.stdout and "whisper-1 [shuts down 2027-02-26" in tr.stdout
+    assert "gpt-live-transcribe" not in tr.stdout  # realtime only: not a file transcription model
+
+
+def test_a_deprecated_model_warns_on_stderr(recorder, tmp_path):
+    env = {"OPENAI_BASE_URL": recorder.base_url, "OPENAI_API_KEY": SECRET_KEY, "PLAYGROUND_TODAY": "2026-12-07"}
+    proc = cli(["tts", "Hi.", "--model", "tts-1", "--format", "mp3", "-o", "a.mp3"], env, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: tts-1 shuts down on 2027-01-06; move to gpt-realtime-2.1-mini."]
+    (tmp_path / "clip.wav").write_bytes(_tone_wav())
+    ok = cli(["transcribe", "clip.wav"], env, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "warning:" not in ok.stderr  # gpt-transcribe is current
+
+
+def _tone_wav() -> bytes:
+    from tests.support.recording_server import tone, wav_bytes
+
+    return wav_bytes(tone(0.4))

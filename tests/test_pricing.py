@@ -56,3 +56,24 @@ def test_a_chat_completion_is_priced_per_text_and_audio_tokens():
     # a usage without details is all text; an unknown model has no price
     assert chat_token_split({"prompt_tokens": 7, "completion_tokens": 3})["text_in"] == 7
     assert estimate_chat_audio_cost("no-such-model", usage) is None
+
+
+def test_the_2026_models_are_priced_from_the_catalog_or_shown_as_n_a():
+    from playground.core.pricing import estimate_transcription_cost, format_cost
+
+    usage = {"input_token_details": {"text_tokens": 1000, "audio_tokens": 0}, "output_token_details": {}}
+    cat = get_catalog()
+    for model in ("gpt-realtime-2.1-mini", "gpt-realtime-2.1"):
+        expected = 1000 * cat.price(model)["text_input_per_1m_tokens"] / 1e6
+        assert estimate_realtime_cost(model, usage) == pytest.approx(expected)
+    # a dated snapshot is priced as its model
+    assert estimate_realtime_cost("gpt-realtime-2025-08-28", usage) == estimate_realtime_cost("gpt-realtime", usage)
+    per_minute = cat.price("gpt-transcribe").get("per_minute_estimate")
+    got = estimate_transcription_cost("gpt-transcribe", duration_s=60)
+    assert got == (pytest.approx(per_minute) if per_minute is not None else None)
+    # a model the catalog has no price for: no estimate, shown as n/a (never an error)
+    chat = estimate_chat_audio_cost("gpt-audio-1.5", {"prompt_tokens": 10, "completion_tokens": 5})
+    assert chat is None or chat > 0
+    unpriced = estimate_transcription_cost("gpt-live-transcribe", duration_s=60)
+    assert unpriced is None or unpriced > 0
+    assert format_cost(None) == "n/a"

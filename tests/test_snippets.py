@@ -28,6 +28,7 @@ import soundfile as sf
 from playground.client.providers import Provider
 from playground.client.runner import Runner
 from playground.core.audio import resample, to_mono
+from playground.core.snippets import LANGUAGES as LANGS
 from playground.core.snippets import render, render_all
 from playground.core.specs import (
     ChatAudioSpec,
@@ -79,6 +80,15 @@ def transcription_specs(audio: str) -> list[TranscriptionSpec]:
             chunking_strategy={"type": "server_vad", "threshold": 0.4},
         ),
         TranscriptionSpec(file=audio, model="gpt-4o-mini-transcribe", chunking_strategy="auto", temperature=0.0),
+        # the 2026 fields: keywords and possible languages (gpt-transcribe), known speakers (diarize)
+        TranscriptionSpec(file=audio, keywords=("Kennedy", "ask not"), languages=("en", "de"), prompt="JFK"),
+        TranscriptionSpec(
+            file=audio,
+            model="gpt-4o-transcribe-diarize",
+            response_format="diarized_json",
+            known_speaker_names=("president",),
+            known_speaker_references=("data:audio/wav;base64,UklGRiQAAABXQVZF",),
+        ),
     ]
 
 
@@ -253,6 +263,20 @@ REALTIME_TOOL = {
 }
 
 
+#: a session with the 2026 fields: reasoning, parallel tool calls, noise strength, truncation,
+#: input transcription delay (gpt-realtime-whisper)
+REALTIME_2026 = dict(
+    reasoning_effort="low",
+    parallel_tool_calls=False,
+    noise_reduction="near_field",
+    noise_reduction_strength=0.6,
+    truncation="retention_ratio",
+    retention_ratio=0.75,
+    transcription_model="gpt-realtime-whisper",
+    transcription_delay="minimal",
+)
+
+
 def test_realtime_snippets_send_the_session(recorder, workdir):
     spec = RealtimeSessionSpec(
         instructions="Answer in one sentence.",
@@ -261,11 +285,17 @@ def test_realtime_snippets_send_the_session(recorder, workdir):
         turn_detection="semantic_vad",
         eagerness="high",
         speed=1.2,
+        **REALTIME_2026,
     )
+    session = spec.to_session()
+    assert session["reasoning"] == {"effort": "low"} and session["parallel_tool_calls"] is False
+    assert session["truncation"] == {"type": "retention_ratio", "retention_ratio": 0.75}
+    assert session["audio"]["input"]["noise_reduction"] == {"type": "near_field", "strength": 0.6}
+    assert session["audio"]["input"]["transcription"]["delay"] == "minimal"
     proc = run_python(render(spec, "python", base_url=recorder.base_url), workdir)
     assert "Hello!" in proc.stdout
     ws = one_request(recorder, "/realtime")
-    assert ws.query == {"model": "gpt-realtime"}
+    assert ws.query == {"model": "gpt-realtime-2.1-mini"}
     assert ws.authorization == f"Bearer {SECRET_KEY}"
     assert [e["type"] for e in ws.events] == ["session.update", "conversation.item.create", "response.create"]
     assert ws.events[0]["session"] == spec.to_session()
@@ -338,7 +368,7 @@ def test_realtime_replay_script_streams_the_wav_to_the_session(recorder, workdir
     proc = run_python(render(manual, "python", base_url=recorder.base_url, file_path="talk.wav"), workdir)
     assert "assistant: Hello!" in proc.stdout and "[response completed]" in proc.stdout, proc.stdout
     ws = one_request(recorder, "/realtime")
-    assert ws.query == {"model": "gpt-realtime"} and ws.authorization == f"Bearer {SECRET_KEY}"
+    assert ws.query == {"model": "gpt-realtime-2.1-mini"} and ws.authorization == f"Bearer {SECRET_KEY}"
     assert ws.events[0] == {"type": "session.update", "session": manual.to_session()}
     assert {e["type"] for e in ws.events[1:-2]} == {"input_audio_buffer.append"}
     assert [e["type"] for e in ws.events[-2:]] == ["input_audio_buffer.commit", "response.create"]
@@ -392,6 +422,8 @@ LIVE_SPECS = [
     RealtimeTranscriptionSpec(language="en", prompt="Kennedy", noise_reduction="near_field", silence_duration_ms=700),
     RealtimeTranscriptionSpec(model="whisper-1", turn_detection="semantic_vad", eagerness="low", include_logprobs=True),
     RealtimeTranscriptionSpec(turn_detection="none"),
+    RealtimeTranscriptionSpec(keywords=("Kennedy",), languages=("en",)),
+    RealtimeTranscriptionSpec(model="gpt-realtime-whisper", delay="high"),
 ]
 
 
@@ -584,6 +616,7 @@ def test_realtime_js_snippet_sends_the_session(node, tls_recorder, recorder, wor
         turn_detection="semantic_vad",
         eagerness="high",
         speed=1.2,
+        **REALTIME_2026,
     )
     base_url, cert = tls_recorder
     code = render(spec, "js", base_url=base_url)
@@ -591,7 +624,7 @@ def test_realtime_js_snippet_sends_the_session(node, tls_recorder, recorder, wor
     proc = run_js(node, code, workdir, NODE_EXTRA_CA_CERTS=str(cert))
     assert "Hello!" in proc.stdout, proc.stderr  # the snippet only logs errors, so check what it printed
     ws = one_request(recorder, "/realtime")
-    assert ws.query == {"model": "gpt-realtime"}
+    assert ws.query == {"model": "gpt-realtime-2.1-mini"}
     assert ws.authorization == f"Bearer {SECRET_KEY}"
     assert [e["type"] for e in ws.events] == ["session.update", "conversation.item.create", "response.create"]
     assert ws.events[0]["session"] == spec.to_session()
@@ -675,3 +708,77 @@ def test_the_realtime_replay_script_reproduces_a_conversation(backend_url, tmp_p
     (tmp_path / "conversation.wav").write_bytes(b"RIFF")  # a bad file: a readable exit, not a traceback
     bad = subprocess.run(command, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "conversation.wav: not a readable WAV file" in bad.stderr, bad.stderr
+
+
+# ------------------------------------------------------------------ model lifecycle
+
+
+@pytest.fixture
+def december_2026(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_TODAY", "2026-12-07")
+
+
+def _first_line(code: str) -> str:
+    return code.splitlines()[0]
+
+
+def test_code_for_a_deprecated_model_opens_with_one_warning_line(december_2026):
+    speech = SpeechSpec(input="hi")  # gpt-4o-mini-tts: every speech model shuts down on 2027-01-06
+    warning = "gpt-4o-mini-tts shuts down on 2027-01-06; move to gpt-realtime-2.1-mini."
+    codes = render_all(speech)
+    assert _first_line(codes["python"]) == f"# {warning}"
+    assert _first_line(codes["curl"]) == f"# {warning}"
+    assert _first_line(codes["js"]) == f"// {warning}"
+    for code in codes.values():
+        assert code.count("shuts down") == 1
+    old = TranscriptionSpec(file="a.wav", model="gpt-4o-mini-transcribe")
+    for lang in LANGS:
+        assert "gpt-4o-mini-transcribe shuts down on 2027-02-26; move to gpt-transcribe." in _first_line(
+            render(old, lang)
+        )
+    chat = ChatAudioSpec(prompt="hi", model="gpt-audio-mini")
+    assert "gpt-audio-mini shuts down on 2027-01-20; move to gpt-audio-1.5." in _first_line(render(chat, "python"))
+    live = RealtimeTranscriptionSpec(model="whisper-1")
+    assert _first_line(render(live, "js")).startswith("// whisper-1 shuts down on 2027-02-26")
+
+
+def test_no_warning_for_current_models(december_2026):
+    for spec in (
+        TranscriptionSpec(file="a.wav"),
+        RealtimeSessionSpec(),
+        RealtimeTranscriptionSpec(),
+        ChatAudioSpec(prompt="hi"),
+    ):
+        for lang, code in render_all(spec).items():
+            assert "shuts down" not in code and "shut down" not in code, (spec.kind, lang)
+    assert _first_line(render(TranscriptionSpec(file="a.wav"), "python")) == "from openai import OpenAI"
+
+
+def test_realtime_warning_names_the_session_transcription_and_chained_chat_models(december_2026):
+    spec = RealtimeSessionSpec(model="gpt-realtime", transcription_model="gpt-4o-mini-transcribe")
+    for lang in LANGS:
+        line = _first_line(render(spec, lang))
+        assert "gpt-realtime shuts down on 2027-01-20; move to gpt-realtime-2.1." in line
+        assert "gpt-4o-mini-transcribe shuts down on 2027-02-26" in line
+        assert render(spec, lang).splitlines()[1].lstrip("#/ ")[:3] != "gpt"  # one line, not one per model
+    chained = render(RealtimeSessionSpec(), "python", file_path="conversation.wav", chat_model="gpt-4o-mini")
+    assert _first_line(chained) == "# gpt-4o-mini shuts down on 2027-01-14; move to gpt-5.4-mini."
+    assert "shuts down" not in render(RealtimeSessionSpec(), "python", chat_model="gpt-5.4-mini")
+
+
+def test_a_retired_model_says_so(monkeypatch):
+    monkeypatch.setenv("PLAYGROUND_TODAY", "2027-03-01")
+    line = _first_line(render(SpeechSpec(input="hi", model="tts-1"), "curl"))
+    assert line == "# tts-1 was shut down on 2027-01-06; move to gpt-realtime-2.1-mini."
+
+
+def test_warned_scripts_still_run(december_2026, runner, recorder, workdir):
+    """A comment line above the code changes nothing it sends."""
+    spec = TranscriptionSpec(file=str(workdir / "jfk.flac"), model="whisper-1", response_format="text")
+    runner.transcribe(spec)
+    expected = one_request(recorder, spec.endpoint)
+    for lang, run in (("python", run_python), ("curl", run_curl)):
+        code = render(spec, lang, base_url=recorder.base_url)
+        assert _first_line(code).startswith("# whisper-1 shuts down on 2027-02-26")
+        run(code, workdir)
+        assert sorted(one_request(recorder, spec.endpoint).form) == sorted(expected.form)

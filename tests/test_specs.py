@@ -12,6 +12,7 @@ from playground.core.errors import SpecError
 from playground.core.specs import (
     ChatAudioSpec,
     RealtimeSessionSpec,
+    RealtimeTranscriptionSpec,
     SpeechSpec,
     TranscriptionSpec,
     spec_from_dict,
@@ -116,7 +117,7 @@ def wav(tmp_path) -> str:
 def test_transcription_defaults_valid(wav):
     spec = TranscriptionSpec(file=wav)
     assert spec.problems() == []
-    assert spec.to_kwargs() == {"model": "gpt-4o-mini-transcribe", "response_format": "json"}
+    assert spec.to_kwargs() == {"model": "gpt-transcribe", "response_format": "json"}
     assert spec.endpoint == "/audio/transcriptions"
 
 
@@ -215,7 +216,9 @@ def test_realtime_default_session_shape():
     spec = RealtimeSessionSpec(instructions="Be brief.")
     assert spec.problems() == []
     session = spec.to_session()
-    assert session["type"] == "realtime" and session["model"] == "gpt-realtime"
+    assert session["type"] == "realtime" and session["model"] == "gpt-realtime-2.1-mini"
+    assert session["audio"]["input"]["transcription"] == {"model": "gpt-live-transcribe"}
+    assert "reasoning" not in session and "truncation" not in session and "parallel_tool_calls" not in session
     assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
     assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
     assert session["audio"]["output"] == {
@@ -354,3 +357,108 @@ def test_spec_from_dict_rejects_unknown_fields():
         spec_from_dict({"kind": "speech", "input": "x", "pitch": 3})
     with pytest.raises(SpecError, match="speech, transcription"):
         spec_from_dict({"kind": "video"})
+
+
+# ------------------------------------------------------------ the 2026 request fields
+
+
+def test_file_transcription_keywords_and_languages_only_where_the_model_takes_them(wav):
+    spec = TranscriptionSpec(file=wav, keywords=("Acme", "Zyx Corp"), languages=("en", "de"))
+    assert spec.problems() == []
+    kw = spec.to_kwargs()
+    assert kw["keywords"] == ["Acme", "Zyx Corp"] and kw["languages"] == ["en", "de"]
+    assert "keywords" not in TranscriptionSpec(file=wav).to_kwargs()
+    old = TranscriptionSpec(file=wav, model="gpt-4o-mini-transcribe", keywords=("Acme",), languages=("en",))
+    fields = {p.field: p.message for p in old.problems()}
+    assert "gpt-transcribe" in fields["keywords"] and "gpt-live-transcribe" not in fields["keywords"]
+    assert "languages" in fields
+    bad = {p.field for p in TranscriptionSpec(file=wav, languages=("english",), keywords=("",)).problems()}
+    assert bad == {"languages", "keywords"}
+
+
+def test_known_speakers_only_for_the_diarize_model(wav):
+    ref = "data:audio/wav;base64,UklGRg=="
+    spec = TranscriptionSpec(
+        file=wav,
+        model="gpt-4o-transcribe-diarize",
+        response_format="diarized_json",
+        known_speaker_names=("agent",),
+        known_speaker_references=(ref,),
+    )
+    assert spec.problems() == []
+    assert spec.to_kwargs()["known_speaker_names"] == ["agent"]
+    assert spec.to_kwargs()["known_speaker_references"] == [ref]
+    wrong = TranscriptionSpec(file=wav, known_speaker_names=("agent",), known_speaker_references=(ref,))
+    assert [p.field for p in wrong.problems()] == ["known_speaker_names"]
+    unpaired = TranscriptionSpec(
+        file=wav, model="gpt-4o-transcribe-diarize", response_format="diarized_json", known_speaker_names=("a", "b")
+    )
+    assert [p.field for p in unpaired.problems()] == ["known_speaker_references"]
+
+
+def test_realtime_reasoning_truncation_and_noise_strength():
+    spec = RealtimeSessionSpec(
+        reasoning_effort="xhigh",
+        parallel_tool_calls=False,
+        noise_reduction="far_field",
+        noise_reduction_strength=0.4,
+        truncation="retention_ratio",
+        retention_ratio=0.8,
+    )
+    assert spec.problems() == []
+    session = spec.to_session()
+    assert session["reasoning"] == {"effort": "xhigh"}
+    assert session["parallel_tool_calls"] is False
+    assert session["audio"]["input"]["noise_reduction"] == {"type": "far_field", "strength": 0.4}
+    assert session["truncation"] == {"type": "retention_ratio", "retention_ratio": 0.8}
+    assert RealtimeSessionSpec(truncation="disabled").to_session()["truncation"] == "disabled"
+    problems = {
+        p.field
+        for p in RealtimeSessionSpec(
+            model="gpt-realtime-1.5", reasoning_effort="high", parallel_tool_calls=True
+        ).problems()
+    }
+    assert problems == {"reasoning_effort", "parallel_tool_calls"}
+    assert [p.field for p in RealtimeSessionSpec(reasoning_effort="max").problems()] == ["reasoning_effort"]
+    assert [p.field for p in RealtimeSessionSpec(truncation="retention_ratio", retention_ratio=1.5).problems()] == [
+        "retention_ratio"
+    ]
+    assert [p.field for p in RealtimeSessionSpec(noise_reduction_strength=0.5).problems()] == [
+        "noise_reduction_strength"
+    ]
+
+
+def test_realtime_input_transcription_delay_keywords_and_custom_voice():
+    spec = RealtimeSessionSpec(
+        voice="voice_abc123", transcription_model="gpt-realtime-whisper", transcription_delay="high"
+    )
+    assert spec.problems() == []
+    session = spec.to_session()
+    assert session["audio"]["input"]["transcription"] == {"model": "gpt-realtime-whisper", "delay": "high"}
+    assert session["audio"]["output"]["voice"] == {"id": "voice_abc123"}
+    kw = RealtimeSessionSpec(transcription_keywords=("Acme",), transcription_languages=("en",)).to_session()
+    assert kw["audio"]["input"]["transcription"] == {
+        "model": "gpt-live-transcribe",
+        "keywords": ["Acme"],
+        "languages": ["en"],
+    }
+    assert [p.field for p in RealtimeSessionSpec(transcription_delay="low").problems()] == ["transcription_delay"]
+
+
+def test_live_transcription_spec_fields():
+    spec = RealtimeTranscriptionSpec(model="gpt-realtime-whisper", delay="minimal")
+    assert spec.problems() == []
+    assert spec.to_session()["audio"]["input"]["transcription"] == {"model": "gpt-realtime-whisper", "delay": "minimal"}
+    default = RealtimeTranscriptionSpec(keywords=("Acme",), languages=("en", "fr"))
+    assert default.model == "gpt-live-transcribe" and default.problems() == []
+    tr = default.to_session()["audio"]["input"]["transcription"]
+    assert tr == {"model": "gpt-live-transcribe", "keywords": ["Acme"], "languages": ["en", "fr"]}
+    assert [p.field for p in RealtimeTranscriptionSpec(model="whisper-1", keywords=("x",)).problems()] == ["keywords"]
+    back = spec_from_dict(default.to_dict())
+    assert back == default
+
+
+def test_chat_audio_custom_voice(wav):
+    spec = ChatAudioSpec(prompt="Hi", voice="voice_xyz")
+    assert spec.problems() == []
+    assert spec.to_kwargs()["audio"]["voice"] == {"id": "voice_xyz"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["DENOISE_CHAINS", "denoise", "time_stretch"]
+__all__ = ["DENOISE_CHAINS", "denoise", "denoise_chain", "time_stretch"]
 
 #: one atempo stage accepts tempos in this range; larger changes chain stages
 _ATEMPO_RANGE = (0.5, 2.0)
@@ -48,12 +48,33 @@ DENOISE_CHAINS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def denoise(samples: np.ndarray, rate: int, kind: str) -> np.ndarray:
-    """Reduce steady background noise with FFmpeg's ``afftdn``; the length is kept."""
+#: afftdn's range for the amount of reduction (dB)
+_NR_RANGE = (0.01, 97.0)
+
+
+def denoise_chain(kind: str, strength: float = 1.0) -> list[tuple[str, str]]:
+    """The filter chain for ``kind`` with its reduction (``afftdn``'s ``nr``, in dB) scaled by
+    ``strength`` (the realtime ``noise_reduction.strength``; 1 = the chain as listed)."""
+    out = []
+    for name, args in DENOISE_CHAINS[kind]:
+        if name == "afftdn":
+            opts = dict(part.split("=", 1) for part in args.split(":"))
+            nr = min(max(float(opts["nr"]) * strength, _NR_RANGE[0]), _NR_RANGE[1])
+            opts["nr"] = f"{nr:g}"
+            args = ":".join(f"{k}={v}" for k, v in opts.items())
+        out.append((name, args))
+    return out
+
+
+def denoise(samples: np.ndarray, rate: int, kind: str, strength: float = 1.0) -> np.ndarray:
+    """Reduce steady background noise with FFmpeg's ``afftdn``; the length is kept.
+
+    ``strength`` scales the amount of reduction (2 = twice the dB of ``DENOISE_CHAINS``).
+    """
     x = np.ascontiguousarray(samples, dtype=np.float32).reshape(-1)
     if len(x) == 0:
         return x
-    y = _run_filters(x, rate, DENOISE_CHAINS[kind])
+    y = _run_filters(x, rate, denoise_chain(kind, strength))
     return y[: len(x)] if len(y) >= len(x) else np.concatenate([y, np.zeros(len(x) - len(y), np.float32)])
 
 

@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-__all__ = ["APIError", "engine_failure", "error_body", "install_error_handlers", "spec_error"]
+__all__ = ["APIError", "custom_voice_message", "engine_failure", "error_body", "install_error_handlers", "spec_error"]
 
 log = logging.getLogger(__name__)
 
@@ -124,3 +124,19 @@ def spec_error(problems: list) -> APIError:
             code="model_not_found",
         )
     return APIError(message, status=400, param=first.field, code="invalid_value")
+
+
+def custom_voice_message(voice: object, param: str, voices: int) -> str | None:
+    """The refusal of a custom voice (``{"id": "voice_..."}`` or a bare ``voice_...`` id), or None.
+
+    Custom voices live in an OpenAI account, so the local backend names the field and says
+    so, rather than calling the voice unknown. ``voices``: how many built-in voices it speaks.
+    """
+    vid = voice.get("id") if isinstance(voice, dict) else voice
+    if not isinstance(voice, dict) and not (isinstance(vid, str) and vid.startswith("voice_")):
+        return None
+    shown = vid if isinstance(vid, str) and vid.startswith("voice_") else "voice_…"
+    return (
+        f"Invalid '{param}': custom voices ({_text(shown)}) live in your OpenAI account; "
+        f"the local backend speaks the {voices} built-in voices only."
+    )

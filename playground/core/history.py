@@ -10,6 +10,7 @@ a warning and a new one is started, so a bad file never stops the app.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import sqlite3
@@ -22,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from playground.core.lifecycle import lifecycle
 
 __all__ = ["HistoryStore", "Run"]
 
@@ -65,6 +68,20 @@ class Run:
     #: the audio file's path, when the run has audio
     audio: Path | None
     bytes: int
+
+    def lifecycle_status(self, on: dt.date | None = None) -> str:
+        """The run model's status now: current, deprecated or retired (from the clock, never stored)."""
+        life = lifecycle(self.model, on=on) if self.model else None
+        return life.status if life is not None else "current"
+
+    def lifecycle_note(self, on: dt.date | None = None) -> str:
+        """A note for a deprecated (⚠ shuts down 2027-01-06) or retired (⛔ shut down …) model; "" else."""
+        life = lifecycle(self.model, on=on) if self.model else None
+        if life is None or life.status == "current":
+            return ""
+        if life.status == "retired":
+            return f"⛔ shut down {life.shutdown_date}"
+        return f"⚠ shuts down {life.shutdown_date}"
 
 
 class HistoryStore:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from playground.core.catalog import get_catalog
+from playground.core.lifecycle import code_warning
 from playground.core.specs import (
     ChatAudioSpec,
     RealtimeSessionSpec,
@@ -24,7 +25,7 @@ from playground.core.specs import (
     TranscriptionSpec,
 )
 
-__all__ = ["LANGUAGES", "Language", "render", "render_all"]
+__all__ = ["LANGUAGES", "Language", "lifecycle_warning", "render", "render_all"]
 
 Language = Literal["python", "js", "curl"]
 LANGUAGES: tuple[Language, ...] = ("python", "js", "curl")
@@ -341,11 +342,17 @@ def form_fields(spec: TranscriptionSpec) -> list[tuple[str, str]]:
     return out
 
 
+def _curl_form_flag(value: str) -> str:
+    """``-F`` reads ``@file``, ``<file`` and ``;type=`` in a value; ``--form-string`` sends it as is
+    (a data: URL has a ``;``, a prompt may start with ``@``)."""
+    return "--form-string" if ";" in value or value.startswith(("@", "<")) else "-F"
+
+
 def _transcription_curl(spec: TranscriptionSpec, base_url: str | None, file_path: str | None) -> str:
     url = (base_url or OPENAI_BASE) + spec.endpoint
     parts = [f"curl {shlex.quote(url)}", _curl_auth(base_url)]
     parts.append("-F " + shlex.quote(f"file=@{_file_label(spec, file_path)}"))
-    parts += ["-F " + shlex.quote(f"{k}={v}") for k, v in form_fields(spec)]
+    parts += [f"{_curl_form_flag(v)} " + shlex.quote(f"{k}={v}") for k, v in form_fields(spec)]
     if spec.stream:
         parts.append("--no-buffer")
     return " \\\n  ".join(parts) + "\n"
@@ -985,6 +992,20 @@ def _realtime_transcription_curl(spec: RealtimeTranscriptionSpec, base_url: str 
 # -------------------------------------------------------------------------- entry
 
 
+def _spec_models(spec: Spec) -> list[str]:
+    models = [spec.model]
+    if isinstance(spec, RealtimeSessionSpec) and spec.transcription_model:
+        models.append(spec.transcription_model)
+    return models
+
+
+def lifecycle_warning(spec: Spec, *, chat_model: str | None = None) -> str:
+    """One sentence per deprecated (or retired) model the code uses, on one line; "" when all are current."""
+    models = [*_spec_models(spec), *([chat_model] if chat_model else [])]
+    warnings = [w for w in dict.fromkeys(code_warning(m) for m in dict.fromkeys(models)) if w]
+    return " ".join(warnings)
+
+
 def render(
     spec: Spec,
     language: Language,
@@ -992,15 +1013,26 @@ def render(
     base_url: str | None = None,
     streaming: bool = True,
     file_path: str | None = None,
+    chat_model: str | None = None,
 ) -> str:
     """Code that reproduces ``spec``.
 
     ``base_url`` None means OpenAI (no base_url line; the key comes from
     ``OPENAI_API_KEY``). ``file_path`` overrides the input file name shown (default:
     the file's base name). ``streaming`` picks the streaming variant for speech.
+    ``chat_model`` (the chained pipeline's) only adds to the lifecycle warning: a
+    deprecated model puts one comment line with its shutdown date above the code.
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of: {', '.join(LANGUAGES)}")
+    code = _render(spec, language, base_url=base_url, streaming=streaming, file_path=file_path)
+    warning = lifecycle_warning(spec, chat_model=chat_model)
+    if not warning:
+        return code
+    return f"{'//' if language == 'js' else '#'} {warning}\n{code}"
+
+
+def _render(spec: Spec, language: Language, *, base_url: str | None, streaming: bool, file_path: str | None) -> str:
     if isinstance(spec, SpeechSpec):
         if language == "python":
             return _speech_python(spec, base_url, streaming)

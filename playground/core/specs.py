@@ -27,9 +27,72 @@ __all__ = [
     "TranscriptionSpec",
     "chat_output_problems",
     "spec_from_dict",
+    "split_list",
 ]
 
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
+#: realtime ``reasoning.effort`` and transcription ``delay`` levels
+EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
+DELAYS = EFFORTS
+TRUNCATIONS = ("auto", "disabled", "retention_ratio")
+KEYWORDS_MAX = 100
+KEYWORD_MAX_CHARS = 100
+KNOWN_SPEAKERS_MAX = 4
+
+
+def _custom_voice(voice: str) -> bool:
+    """A custom voice id (``voice_…``), sent as ``{"id": ...}``."""
+    return isinstance(voice, str) and voice.startswith("voice_") and len(voice) > len("voice_")
+
+
+def _voice_value(voice: str) -> str | dict[str, str]:
+    return {"id": voice} if _custom_voice(voice) else voice
+
+
+def _list_problems(name: str, values: Any, *, limit: int, max_chars: int | None = None) -> list[Problem]:
+    if not isinstance(values, list | tuple) or not all(isinstance(v, str) for v in values):
+        return [Problem(name, values, "must be a list of strings")]
+    if len(values) > limit:
+        return [Problem(name, len(values), f"at most {limit} entries")]
+    for v in values:
+        if not v.strip():
+            return [Problem(name, list(values), "entries must not be empty")]
+        if max_chars is not None and len(v) > max_chars:
+            return [Problem(name, v[:40], f"each entry at most {max_chars} characters")]
+        if not _is_unicode(v):
+            return [Problem(name, v[:40], "contains invalid Unicode")]
+    return []
+
+
+def _transcription_field_problems(
+    model: Any, keywords: tuple[str, ...], languages: tuple[str, ...], *, prefix: str = "", file: bool = False
+) -> list[Problem]:
+    """``keywords`` / ``languages``: only for models whose catalog entry takes them."""
+    out: list[Problem] = []
+    cat = get_catalog()
+    table = cat.file_transcription_models if file else cat.transcription_models
+    for name, values, flag in (("keywords", keywords, "keywords"), ("languages", languages, "languages")):
+        if not values:
+            continue
+        if model is not None and not getattr(model, flag):
+            takers = [m.id for m in table.values() if getattr(m, flag)]
+            out.append(Problem(prefix + name, list(values), f"not supported by {model.id}; use {', '.join(takers)}"))
+            continue
+        if name == "keywords":
+            out.extend(_list_problems(prefix + name, values, limit=KEYWORDS_MAX, max_chars=KEYWORD_MAX_CHARS))
+        else:
+            found = _list_problems(prefix + name, values, limit=len(cat.transcription.languages) or 100)
+            if not found:
+                bad = [v for v in values if not _ISO_639_1.match(v)]
+                if bad:
+                    found = [Problem(prefix + name, bad, "must be ISO-639-1 codes such as en, de, fr")]
+            out.extend(found)
+    return out
+
+
+def split_list(text: str | None) -> tuple[str, ...]:
+    """A comma- or newline-separated box as a tuple of trimmed, non-empty entries."""
+    return tuple(v.strip() for v in re.split(r"[,\n]", text or "") if v.strip())
 
 
 def _is_unicode(text: str) -> bool:
@@ -112,7 +175,7 @@ class SpeechSpec(_SpecBase):
         model = cat.speech_model(self.model)
         if model is None:
             out.append(_one_of("model", self.model, list(cat.speech_models)))
-        if not self.voice.startswith("voice_") and self.voice not in cat.speech_voices:
+        if not _custom_voice(self.voice) and self.voice not in cat.speech_voices:
             out.append(
                 Problem("voice", self.voice, f"must be one of: {', '.join(cat.voice_ids)} (or a custom voice_… id)")
             )
@@ -149,7 +212,7 @@ class SpeechSpec(_SpecBase):
     def to_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {
             "model": self.model,
-            "voice": {"id": self.voice} if self.voice.startswith("voice_") else self.voice,
+            "voice": _voice_value(self.voice),
             "input": self.input,
         }
         if self.instructions:
@@ -199,6 +262,13 @@ class TranscriptionSpec(_SpecBase):
     stream: bool = False
     #: "auto" or {"type": "server_vad", ...}; None = server default
     chunking_strategy: str | dict[str, Any] | None = None
+    #: words or phrases to guide the transcript (models with ``keywords: true``)
+    keywords: tuple[str, ...] = ()
+    #: possible languages, ISO-639-1 (models with ``languages: true``)
+    languages: tuple[str, ...] = ()
+    #: speaker names and their 2–10 s samples as data URLs (models with ``known_speakers: true``)
+    known_speaker_names: tuple[str, ...] = ()
+    known_speaker_references: tuple[str, ...] = ()
 
     kind = "transcription"
 
@@ -265,6 +335,32 @@ class TranscriptionSpec(_SpecBase):
         cs = self.chunking_strategy
         if cs is not None and cs != "auto" and not (isinstance(cs, dict) and cs.get("type") == "server_vad"):
             out.append(Problem("chunking_strategy", cs, 'must be "auto" or {"type": "server_vad", ...}'))
+        if self.task == "translate":
+            for name in ("keywords", "languages", "known_speaker_names", "known_speaker_references"):
+                if getattr(self, name):
+                    out.append(Problem(name, list(getattr(self, name)), "not supported by translations"))
+            return out
+        out.extend(_transcription_field_problems(model, self.keywords, self.languages, file=True))
+        out.extend(self._known_speaker_problems(cat, model))
+        return out
+
+    def _known_speaker_problems(self, cat: Catalog, model: Any) -> list[Problem]:
+        names, refs = self.known_speaker_names, self.known_speaker_references
+        if not names and not refs:
+            return []
+        if model is not None and not model.known_speakers:
+            takers = [m.id for m in cat.transcription_models.values() if m.known_speakers]
+            return [
+                Problem("known_speaker_names", list(names), f"not supported by {model.id}; use {', '.join(takers)}")
+            ]
+        out = _list_problems("known_speaker_names", names, limit=KNOWN_SPEAKERS_MAX, max_chars=64)
+        if len(names) != len(refs):
+            out.append(
+                Problem("known_speaker_references", len(refs), f"give one reference per name ({len(names)} names)")
+            )
+        for i, ref in enumerate(refs):
+            if not isinstance(ref, str) or not ref.startswith("data:"):
+                out.append(Problem(f"known_speaker_references[{i}]", str(ref)[:40], "must be a data: URL of audio"))
         return out
 
     def _file_problems(self, cat: Catalog) -> list[Problem]:
@@ -298,6 +394,14 @@ class TranscriptionSpec(_SpecBase):
             kw["include"] = ["logprobs"]
         if self.chunking_strategy is not None:
             kw["chunking_strategy"] = self.chunking_strategy
+        if self.keywords:
+            kw["keywords"] = list(self.keywords)
+        if self.languages:
+            kw["languages"] = list(self.languages)
+        if self.known_speaker_names:
+            kw["known_speaker_names"] = list(self.known_speaker_names)
+        if self.known_speaker_references:
+            kw["known_speaker_references"] = list(self.known_speaker_references)
         if self.stream:
             kw["stream"] = True
         return kw
@@ -323,10 +427,17 @@ class RealtimeSessionSpec(_SpecBase):
     input_format: str = "audio/pcm"
     output_format: str = "audio/pcm"
     #: model that transcribes the user's audio; empty = no input transcription
-    transcription_model: str = "gpt-4o-mini-transcribe"
+    transcription_model: str = _default("realtime", "default_transcription_model")
     transcription_language: str = ""
+    #: input transcription's keywords / possible languages (models that take them)
+    transcription_keywords: tuple[str, ...] = ()
+    transcription_languages: tuple[str, ...] = ()
+    #: input transcription's delay, minimal..xhigh (models with ``delay: true``); "" = default
+    transcription_delay: str = ""
     #: "near_field", "far_field" or "" (off)
     noise_reduction: str = ""
+    #: 0–1 noise suppression strength (with noise_reduction on); None = server default
+    noise_reduction_strength: float | None = None
     #: "server_vad", "semantic_vad" or "none" (manual commit)
     turn_detection: str = "server_vad"
     vad_threshold: float = field(default_factory=lambda: get_catalog().realtime.server_vad_defaults.threshold)
@@ -344,6 +455,14 @@ class RealtimeSessionSpec(_SpecBase):
     tool_choice: str = "auto"
     #: 1–4096, or "inf"
     max_output_tokens: int | str = "inf"
+    #: minimal..xhigh, reasoning models only; "" = the model's default
+    reasoning_effort: str = ""
+    #: None = server default
+    parallel_tool_calls: bool | None = None
+    #: "" (server default), "auto", "disabled" or "retention_ratio"
+    truncation: str = ""
+    #: 0–1, the share of the conversation kept (truncation "retention_ratio")
+    retention_ratio: float | None = None
 
     kind = "realtime"
     endpoint = "/realtime"
@@ -355,7 +474,7 @@ class RealtimeSessionSpec(_SpecBase):
         if cat.canonical_realtime_model(self.model) is None:
             out.append(_one_of("model", self.model, list(cat.realtime_models)))
         for p in (
-            _one_of("voice", self.voice, rt.voices),
+            None if _custom_voice(self.voice) else _one_of("voice", self.voice, rt.voices),
             _one_of("input_format", self.input_format, rt.audio_formats),
             _one_of("output_format", self.output_format, rt.audio_formats),
             _one_of("turn_detection", self.turn_detection, rt.turn_detection),
@@ -371,6 +490,22 @@ class RealtimeSessionSpec(_SpecBase):
             out.append(Problem("transcription_language", self.transcription_language, "must be an ISO-639-1 code"))
         if self.noise_reduction and self.noise_reduction not in rt.noise_reduction:
             out.append(_one_of("noise_reduction", self.noise_reduction, [*rt.noise_reduction, ""]))
+        out.extend(_strength_problems(self.noise_reduction, self.noise_reduction_strength))
+        if self.transcription_model:
+            out.extend(
+                _live_transcription_problems(
+                    cat,
+                    self.transcription_model,
+                    self.transcription_keywords,
+                    self.transcription_languages,
+                    self.transcription_delay,
+                    prefix="transcription_",
+                )
+            )
+        else:
+            for name in ("transcription_keywords", "transcription_languages", "transcription_delay"):
+                if getattr(self, name):
+                    out.append(Problem(name, getattr(self, name), "needs an input transcription model"))
         if self.turn_detection == "server_vad":
             if not 0.0 <= self.vad_threshold <= 1.0:
                 out.append(Problem("vad_threshold", self.vad_threshold, "must be between 0 and 1"))
@@ -380,6 +515,7 @@ class RealtimeSessionSpec(_SpecBase):
                 out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
         if self.turn_detection == "semantic_vad" and self.eagerness not in rt.semantic_eagerness:
             out.append(_one_of("eagerness", self.eagerness, rt.semantic_eagerness))
+        out.extend(self._reasoning_problems(cat))
         if isinstance(self.speed, bool) or self.speed not in cat.limits.realtime_speed:
             out.append(Problem("speed", self.speed, f"must be between {cat.limits.realtime_speed} for realtime"))
         mot = self.max_output_tokens
@@ -396,6 +532,42 @@ class RealtimeSessionSpec(_SpecBase):
             t.get("name") for t in self.tools
         }:
             out.append(Problem("tool_choice", self.tool_choice, "must be auto, none, required or a tool name"))
+        return out
+
+    def _reasoning_problems(self, cat: Catalog) -> list[Problem]:
+        out: list[Problem] = []
+        model = cat.realtime_model(self.model)
+        reasoning = [m.id for m in cat.realtime_models.values() if m.reasoning]
+        if self.reasoning_effort:
+            if self.reasoning_effort not in EFFORTS:
+                out.append(_one_of("reasoning_effort", self.reasoning_effort, [*EFFORTS, ""]))
+            elif model is not None and not model.reasoning:
+                out.append(
+                    Problem(
+                        "reasoning_effort",
+                        self.reasoning_effort,
+                        f"not supported by {model.id}; use {', '.join(reasoning)}",
+                    )
+                )
+        if self.parallel_tool_calls is not None:
+            if not isinstance(self.parallel_tool_calls, bool):
+                out.append(Problem("parallel_tool_calls", self.parallel_tool_calls, "must be true or false"))
+            elif model is not None and not model.reasoning:
+                out.append(
+                    Problem(
+                        "parallel_tool_calls",
+                        self.parallel_tool_calls,
+                        f"not supported by {model.id}; use {', '.join(reasoning)}",
+                    )
+                )
+        if self.truncation and self.truncation not in TRUNCATIONS:
+            out.append(_one_of("truncation", self.truncation, [*TRUNCATIONS, ""]))
+        elif self.truncation == "retention_ratio":
+            r = self.retention_ratio
+            if r is None or isinstance(r, bool) or not isinstance(r, int | float) or not 0.0 <= r <= 1.0:
+                out.append(Problem("retention_ratio", r, "must be between 0 and 1"))
+        elif self.retention_ratio is not None:
+            out.append(Problem("retention_ratio", self.retention_ratio, 'needs truncation "retention_ratio"'))
         return out
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -415,8 +587,13 @@ class RealtimeSessionSpec(_SpecBase):
             tr: dict[str, Any] = {"model": self.transcription_model}
             if self.transcription_language:
                 tr["language"] = self.transcription_language
+            tr.update(
+                _live_transcription_fields(
+                    self.transcription_keywords, self.transcription_languages, self.transcription_delay
+                )
+            )
             audio_in["transcription"] = tr
-        audio_in["noise_reduction"] = {"type": self.noise_reduction} if self.noise_reduction else None
+        audio_in["noise_reduction"] = _noise_reduction(self.noise_reduction, self.noise_reduction_strength)
         if self.turn_detection == "server_vad":
             audio_in["turn_detection"] = {
                 "type": "server_vad",
@@ -441,7 +618,7 @@ class RealtimeSessionSpec(_SpecBase):
             "output_modalities": list(self.output_modalities),
             "audio": {
                 "input": audio_in,
-                "output": {"format": fmt_out, "voice": self.voice, "speed": self.speed},
+                "output": {"format": fmt_out, "voice": _voice_value(self.voice), "speed": self.speed},
             },
         }
         if self.instructions:
@@ -451,7 +628,66 @@ class RealtimeSessionSpec(_SpecBase):
             session["tool_choice"] = self.tool_choice
         if self.max_output_tokens != "inf":
             session["max_output_tokens"] = self.max_output_tokens
+        if self.reasoning_effort:
+            session["reasoning"] = {"effort": self.reasoning_effort}
+        if self.parallel_tool_calls is not None:
+            session["parallel_tool_calls"] = self.parallel_tool_calls
+        if self.truncation == "retention_ratio":
+            session["truncation"] = {"type": "retention_ratio", "retention_ratio": self.retention_ratio}
+        elif self.truncation:
+            session["truncation"] = self.truncation
         return session
+
+
+def _noise_reduction(kind: str, strength: float | None) -> dict[str, Any] | None:
+    if not kind:
+        return None
+    out: dict[str, Any] = {"type": kind}
+    if strength is not None:
+        out["strength"] = strength
+    return out
+
+
+def _strength_problems(kind: str, strength: float | None) -> list[Problem]:
+    if strength is None:
+        return []
+    if isinstance(strength, bool) or not isinstance(strength, int | float) or not 0.0 <= strength <= 1.0:
+        return [Problem("noise_reduction_strength", strength, "must be between 0 and 1")]
+    if not kind:
+        return [Problem("noise_reduction_strength", strength, "needs noise_reduction near_field or far_field")]
+    return []
+
+
+def _live_transcription_problems(
+    cat: Catalog,
+    model_id: str,
+    keywords: tuple[str, ...],
+    languages: tuple[str, ...],
+    delay: str,
+    *,
+    prefix: str = "",
+) -> list[Problem]:
+    """A realtime transcription's keywords, languages and delay, checked against its model."""
+    model = cat.transcription_model(model_id)
+    out = _transcription_field_problems(model, keywords, languages, prefix=prefix)
+    if delay:
+        if delay not in DELAYS:
+            out.append(_one_of(prefix + "delay", delay, [*DELAYS, ""]))
+        elif model is not None and not model.delay:
+            takers = [m.id for m in cat.transcription_models.values() if m.delay]
+            out.append(Problem(prefix + "delay", delay, f"not supported by {model.id}; use {', '.join(takers)}"))
+    return out
+
+
+def _live_transcription_fields(keywords: tuple[str, ...], languages: tuple[str, ...], delay: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if keywords:
+        out["keywords"] = list(keywords)
+    if languages:
+        out["languages"] = list(languages)
+    if delay:
+        out["delay"] = delay
+    return out
 
 
 @dataclass(frozen=True)
@@ -459,7 +695,7 @@ class RealtimeTranscriptionSpec(_SpecBase):
     """A realtime transcription session: ``connect(extra_query={"intent": "transcription"})``
     then ``session.update``; audio in, one transcript per VAD turn, no responses."""
 
-    model: str = _default("transcription", "default_model")
+    model: str = _default("realtime", "default_transcription_model")
     #: ISO-639-1, or "" to detect
     language: str = ""
     prompt: str = ""
@@ -474,12 +710,19 @@ class RealtimeTranscriptionSpec(_SpecBase):
     )
     eagerness: str = "auto"
     include_logprobs: bool = False
+    #: words or phrases to guide the transcript (models with ``keywords: true``)
+    keywords: tuple[str, ...] = ()
+    #: possible languages, ISO-639-1 (models with ``languages: true``)
+    languages: tuple[str, ...] = ()
+    #: minimal..xhigh: how long the model waits before emitting text (``delay: true``); "" = default
+    delay: str = ""
 
     kind = "realtime_transcription"
     endpoint = "/realtime"
 
     def problems(self, catalog: Catalog | None = None) -> list[Problem]:
-        rt = (catalog or get_catalog()).realtime
+        cat = catalog or get_catalog()
+        rt = cat.realtime
         out = [
             p
             for p in (
@@ -503,6 +746,7 @@ class RealtimeTranscriptionSpec(_SpecBase):
                 out.append(Problem("silence_duration_ms", self.silence_duration_ms, "must be between 0 and 10000"))
         if self.turn_detection == "semantic_vad" and self.eagerness not in rt.semantic_eagerness:
             out.append(_one_of("eagerness", self.eagerness, rt.semantic_eagerness))
+        out.extend(_live_transcription_problems(cat, self.model, self.keywords, self.languages, self.delay))
         return out
 
     def to_kwargs(self) -> dict[str, Any]:
@@ -516,6 +760,7 @@ class RealtimeTranscriptionSpec(_SpecBase):
             transcription["language"] = self.language
         if self.prompt:
             transcription["prompt"] = self.prompt
+        transcription.update(_live_transcription_fields(self.keywords, self.languages, self.delay))
         turn: dict[str, Any] | None
         if self.turn_detection == "server_vad":
             turn = {
@@ -567,8 +812,8 @@ def chat_output_problems(
     if "audio" in modalities:
         voice_field, format_field = fields
         for p in (
-            _one_of(voice_field, voice, chat["voices"]),
-            _one_of(format_field, audio_format, chat["formats"]),
+            _one_of(voice_field, voice, list(chat.voices)),
+            _one_of(format_field, audio_format, list(chat.formats)),
         ):
             if p is not None:
                 out.append(p)
@@ -613,18 +858,19 @@ class ChatAudioSpec(_SpecBase):
         out: list[Problem] = []
         if not self.prompt.strip() and not self.input_audio:
             out.append(Problem("prompt", self.prompt, "give a text prompt, an input audio file, or both"))
-        if self.model not in chat["models"]:
-            out.append(_one_of("model", self.model, list(chat["models"])))
-        out.extend(chat_output_problems(self.modalities, self.voice, self.audio_format, cat))
-        if self.stream and "audio" in self.modalities and self.audio_format not in chat["stream_formats"]:
-            allowed = ", ".join(chat["stream_formats"])
+        if self.model not in chat.models:
+            out.append(_one_of("model", self.model, list(chat.models)))
+        found = chat_output_problems(self.modalities, self.voice, self.audio_format, cat)
+        out.extend(p for p in found if not (p.field == "voice" and _custom_voice(self.voice)))
+        if self.stream and "audio" in self.modalities and self.audio_format not in chat.stream_formats:
+            allowed = ", ".join(chat.stream_formats)
             out.append(Problem("audio_format", self.audio_format, f"a streamed spoken reply must be {allowed}"))
         if self.input_audio:
-            out.extend(_input_audio_problems(self.input_audio, "input_audio", chat["input_formats"]))
-        for name, bounds in chat["parameters"].items():
+            out.extend(_input_audio_problems(self.input_audio, "input_audio", chat.input_formats))
+        for name, bounds in chat.parameters.items():
             value = getattr(self, name)
-            if value is not None and not bounds["min"] <= value <= bounds["max"]:
-                out.append(Problem(name, value, f"must be between {bounds['min']} and {bounds['max']}"))
+            if value is not None and value not in bounds:
+                out.append(Problem(name, value, f"must be between {bounds.min:g} and {bounds.max:g}"))
         out.extend(self._history_problems(cat))
         return out
 
@@ -693,7 +939,7 @@ class ChatAudioSpec(_SpecBase):
     def to_kwargs(self) -> dict[str, Any]:
         kw: dict[str, Any] = {"model": self.model, "modalities": list(self.modalities)}
         if "audio" in self.modalities:
-            kw["audio"] = {"voice": self.voice, "format": self.audio_format}
+            kw["audio"] = {"voice": _voice_value(self.voice), "format": self.audio_format}
         kw["messages"] = self.messages()
         for name in get_catalog().chat_audio.parameters:
             if getattr(self, name) is not None:
@@ -737,7 +983,10 @@ def spec_from_dict(data: dict[str, Any]) -> Spec:
     unknown = sorted(set(data) - names)
     if unknown:
         raise SpecError([Problem(k, data[k], f"unknown field for {kind}") for k in unknown])
-    for key in ("timestamp_granularities", "output_modalities", "modalities", "tools", "history"):
+    lists = ("timestamp_granularities", "output_modalities", "modalities", "tools", "history")
+    lists += ("keywords", "languages", "known_speaker_names", "known_speaker_references")
+    lists += ("transcription_keywords", "transcription_languages")
+    for key in lists:
         if key in data and isinstance(data[key], list):
             data[key] = tuple(data[key])
     return cls(**data)

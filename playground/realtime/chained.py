@@ -24,10 +24,12 @@ Where the chained pipeline differs from a speech-to-speech session, on purpose:
   semantic wait for a finished thought (600 ms), whatever the eagerness: a classic
   pipeline has no model that judges whether the user has finished.
 * The user's speech is always transcribed (``audio.input.transcription.model``, or
-  gpt-4o-mini-transcribe when the session sets none), since the chat model reads text;
+  the catalog's file model, gpt-transcribe, when the session sets none or names a
+  realtime-only one such as gpt-live-transcribe), since the chat model reads text;
   the transcription starts when the turn ends (no speculation while the silence runs),
   which is the classic pipeline's cost. ``noise_reduction`` filters the turn's audio
-  before it is sent.
+  (its ``strength`` scaling the reduction) before it is sent; ``keywords`` and
+  ``languages`` go with the transcription request.
 * The voice may change at any time (each sentence is a separate speech request).
 * Remote MCP tools cannot be called by a chat completion: they are left out of the
   session with an ``error`` naming them. Function tools go to the chat endpoint as
@@ -84,8 +86,9 @@ VAD_FRAME_MS = 32
 DELTA_SAMPLES = 960
 #: below this much audio a commit is refused, as OpenAI's is
 MIN_COMMIT_MS = 100
-#: hears the user when the session names no transcription model
-TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"
+#: hears the user when the session names no transcription model: the catalog's current file
+#: model (gpt-transcribe), which takes the session's keywords and languages
+TRANSCRIBE_MODEL = get_catalog().transcription_default_model
 #: while nobody speaks, audio older than this is dropped (beyond the next turn's padding)
 IDLE_KEEP_MS = 5000
 #: per-response timings kept in ``ChainedPipeline.timings``
@@ -102,14 +105,24 @@ def _ms(samples: int) -> int:
     return samples * 1000 // RATE
 
 
-def _wav(pcm: bytes, noise: str | None) -> bytes:
+def _wav(pcm: bytes, noise: str | None, strength: float = 1.0) -> bytes:
     """The turn as a WAV file for the transcription request (CPU work: call on a thread)."""
     samples = np.frombuffer(pcm, "<i2").astype(np.float32) / 32768.0
     if noise:
-        samples = denoise(samples, RATE, noise)
+        samples = denoise(samples, RATE, noise, strength)
     buf = io.BytesIO()
     sf.write(buf, samples, RATE, format="WAV", subtype="PCM_16")
     return buf.getvalue()
+
+
+def _file_model(model: str | None) -> str:
+    """The model a turn is transcribed with over ``/v1/audio/transcriptions``: the session's, or,
+    for a realtime-only one (gpt-live-transcribe, gpt-realtime-whisper: ``file: false``), the
+    catalog's file model; ``TRANSCRIBE_MODEL`` when the session names none."""
+    if not model:
+        return TRANSCRIBE_MODEL
+    entry = get_catalog().transcription_model(model)
+    return get_catalog().transcription_default_model if entry is not None and not entry.file else model
 
 
 def _require_pcm(fmt: dict[str, Any], param: str) -> None:
@@ -1029,12 +1042,14 @@ class ChainedPipeline:
         a_in = self.session["audio"]["input"]
         tr = a_in["transcription"] or {}
         noise = (a_in["noise_reduction"] or {}).get("type")
-        options = {k: tr[k] for k in ("language", "prompt") if tr.get(k)}
+        strength = float((a_in["noise_reduction"] or {}).get("strength") or 1.0)
+        model = _file_model(tr.get("model"))
+        options = {k: tr[k] for k in ("language", "prompt", "keywords", "languages") if tr.get(k)}
         try:
-            wav = await asyncio.to_thread(_wav, pcm, noise)
+            wav = await asyncio.to_thread(_wav, pcm, noise, strength)
             asked = time.perf_counter()
             result = await self.client.audio.transcriptions.create(
-                model=tr.get("model") or TRANSCRIBE_MODEL, file=("turn.wav", wav, "audio/wav"), **options
+                model=model, file=("turn.wav", wav, "audio/wav"), **options
             )
             entry.transcribe_ms = round((time.perf_counter() - asked) * 1000, 1)
         except asyncio.CancelledError:

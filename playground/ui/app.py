@@ -8,6 +8,7 @@ import gradio as gr
 
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
+from playground.core.lifecycle import describe, picker_choices
 from playground.ui.audiochat import chat_code, create_audiochat_tab
 from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
@@ -19,6 +20,28 @@ from playground.ui.transcribe import create_transcribe_tab, model_options, trans
 from playground.ui.voicechat import create_voicechat_tab, realtime_code
 
 __all__ = ["create_ui", "header_html"]
+
+
+def _models_line(title: str, models: Any) -> str:
+    """One surface's offered models, the deprecated ones with their date and replacement."""
+    names = [f"{mid} ({note})" if (note := describe(mid)) else mid for _, mid in picker_choices(list(models))]
+    return f"**{title}:** {', '.join(names)}  \n"
+
+
+def _models_summary() -> str:
+    """The models each tab offers today (retired ones left out, deprecated ones flagged)."""
+    cat = get_catalog()
+    return "".join(
+        _models_line(title, models)
+        for title, models in (
+            ("Speech models", cat.speech_models),
+            ("Transcription models", cat.file_transcription_models),
+            ("Live transcription models", cat.realtime.transcription_models),
+            ("Realtime models", cat.realtime_models),
+            ("Audio chat models", cat.chat_audio_models),
+            ("Chat models (chained pipeline)", cat.chat_models),
+        )
+    )
 
 
 def _about_markdown() -> str:
@@ -42,8 +65,7 @@ def _about_markdown() -> str:
         "turns; spoken replies streamed; earlier replies sent back by audio id), tokens and cost per turn, "
         "the exact request as code, and a zip of the whole conversation.\n\n"
         f"**Speech voices ({len(cat.voice_ids)}):** {', '.join(cat.voice_ids)}  \n"
-        f"**Speech models:** {', '.join(cat.speech_models)}  \n"
-        f"**Transcription models:** {', '.join(cat.transcription_models)}  \n"
+        f"{_models_summary()}"
         f"**Your data** (vibes, votes, voice previews): `{ctx.data_dir}`"
     )
 

@@ -35,6 +35,7 @@ from playground.core.pricing import chat_token_split, format_cost
 from playground.core.snippets import render
 from playground.core.specs import ChatAudioSpec, spec_from_dict
 from playground.ui.context import get_context
+from playground.ui.widgets import model_picker
 
 __all__ = [
     "OUTPUTS",
@@ -80,13 +81,16 @@ class AudioChatParts:
 
 # ----------------------------------------------------------------------- pure logic
 
+#: sampling parameters sent as whole numbers
+INTEGER_PARAMETERS = frozenset({"max_completion_tokens"})
+
 
 def _sampling(name: str, value: float | None) -> float | int | None:
     """A sampling parameter as sent: None (not sent) when it is left at its default."""
     bounds = get_catalog().chat_audio.parameters[name]
-    if value is None or float(value) == float(bounds["default"]):
+    if value is None or float(value) == bounds.default:
         return None
-    return int(value) if isinstance(bounds["default"], int) else float(value)
+    return int(value) if name in INTEGER_PARAMETERS else float(value)
 
 
 def conversation_history(conversation: list[dict[str, Any]], now: float | None = None) -> tuple[dict[str, str], ...]:
@@ -399,7 +403,7 @@ def export_conversation(conversation: list[dict[str, Any]], request: gr.Request 
 def create_audiochat_tab() -> AudioChatParts:
     cat = get_catalog()
     chat = cat.chat_audio
-    params = chat["parameters"]
+    params = chat.parameters
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=560):
             chatbot = gr.Chatbot(label="Conversation", height=430, elem_id="pg-ac-chat", buttons=["copy"])
@@ -421,27 +425,26 @@ def create_audiochat_tab() -> AudioChatParts:
             status = gr.Markdown(elem_id="pg-ac-status")
         with gr.Column(scale=2, min_width=400):
             with gr.Row():
-                model = gr.Dropdown(
-                    [(m.get("label", k), k) for k, m in chat["models"].items()],
-                    value=chat["default_model"],
-                    label="Model",
-                    elem_id="pg-ac-model",
-                )
+                model = model_picker(chat.models, chat.default_model, label="Model", elem_id="pg-ac-model")
                 output = gr.Radio(OUTPUTS, value="audio", label="Reply", elem_id="pg-ac-output")
             with gr.Row():
-                voice = gr.Dropdown(chat["voices"], value="alloy", label="Voice", elem_id="pg-ac-voice")
-                fmt = gr.Dropdown(chat["formats"], value="pcm16", label="Audio format", elem_id="pg-ac-format")
+                voice = gr.Dropdown(list(chat.voices), value="alloy", label="Voice", elem_id="pg-ac-voice")
+                fmt = gr.Dropdown(list(chat.formats), value="pcm16", label="Audio format", elem_id="pg-ac-format")
                 stream = gr.Checkbox(value=True, label="Stream (pcm16)", elem_id="pg-ac-stream")
             system = gr.Textbox(value=DEFAULT_SYSTEM, label="System prompt", lines=2, elem_id="pg-ac-system")
             with gr.Accordion("Sampling (left at the default: not sent)", open=False):
                 sliders = [
-                    gr.Slider(bounds["min"], bounds["max"], value=bounds["default"], step=0.05, label=_label(name))
+                    gr.Slider(bounds.min, bounds.max, value=bounds.default, step=0.05, label=_label(name))
                     for name, bounds in params.items()
                     if name != "max_completion_tokens"
                 ]
                 b = params["max_completion_tokens"]
                 max_tokens = gr.Number(
-                    value=b["default"], minimum=b["min"], maximum=b["max"], precision=0, label="Max completion tokens"
+                    value=int(b.default),
+                    minimum=int(b.min),
+                    maximum=int(b.max),
+                    precision=0,
+                    label="Max completion tokens",
                 )
             with gr.Tabs():
                 with gr.Tab("Python"):

@@ -40,6 +40,7 @@ from playground.ui.compare_stt import create_compare_stt_tab
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_compare_query
 from playground.ui.studio import DEFAULT_SCRIPT, speech_spec
+from playground.ui.widgets import model_choices, model_picker
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -282,14 +283,14 @@ def _combo_pool() -> list[tuple[str, str]]:
     return pairs
 
 
-async def blind_new_round(script: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+async def blind_new_round(script: str, model: str | None = None, request: gr.Request | None = None) -> tuple[Any, ...]:
     """Two random voice+vibe combinations speak the same script, labelled only A and B."""
     ctx = get_context()
     provider = ctx.provider_for(request)
     pool = _combo_pool()
     first = random.choice(pool)
     second = random.choice([p for p in pool if p != first])
-    model = get_catalog().speech_defaults["model"]
+    model = model or model_choices(get_catalog().speech_models, get_catalog().speech_defaults["model"])[1]
     variants = []
     for voice, vibe in (first, second):
         fmt = get_catalog().speech_defaults["format"]
@@ -414,7 +415,7 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
                     vibe = gr.Dropdown(vibe_names, value=NO_VIBE, label="Vibe")
                     instructions = gr.Textbox(label="Instructions", lines=3, max_lines=8)
                     speed = gr.Slider(cat.limits.speed.min, cat.limits.speed.max, value=1.0, step=0.05, label="Speed")
-                    model = gr.Dropdown(list(cat.speech_models), value=cat.speech_defaults["model"], label="Model")
+                    model = model_picker(cat.speech_models, cat.speech_defaults["model"], label="Model")
                     fmt = gr.Dropdown(list(cat.speech_formats), value=cat.speech_defaults["format"], label="Format")
                     provider = gr.Dropdown(providers, value=providers[0], label="Provider")
                     provider_pickers.append(provider)
@@ -454,7 +455,11 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
             "Two random voice + vibe combinations read the same script. Listen to both, vote, "
             "then see who they were. Votes stay on this machine and feed the leaderboard."
         )
-        blind_script = gr.Textbox(value=DEFAULT_SCRIPT, label="Script", lines=2, elem_id="pg-blind-script")
+        with gr.Row(equal_height=True):
+            blind_script = gr.Textbox(value=DEFAULT_SCRIPT, label="Script", lines=2, scale=4, elem_id="pg-blind-script")
+            blind_model = model_picker(
+                cat.speech_models, cat.speech_defaults["model"], label="Model", scale=1, elem_id="pg-blind-model"
+            )
         new_round = gr.Button("New round", variant="primary", elem_id="pg-blind-new")
         state = gr.Textbox(visible=False)
         with gr.Row():
@@ -474,7 +479,10 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
         )
         buttons = [vote_a, vote_tie, vote_b]
         new_round.click(
-            blind_new_round, blind_script, [audio_a, audio_b, state, note, *buttons], api_name="blind_new_round"
+            blind_new_round,
+            [blind_script, blind_model],
+            [audio_a, audio_b, state, note, *buttons],
+            api_name="blind_new_round",
         )
         for audio, side in ((audio_a, "a"), (audio_b, "b")):
             audio.play(partial(mark_played, side), state, [state, *buttons], api_name=f"played_{side}", queue=False)

@@ -35,6 +35,7 @@ from playground.ui.transcribe import (
     transcription_spec,
     use_studio_output,
 )
+from playground.ui.widgets import model_choices, model_picker
 
 __all__ = [
     "COLUMN_FIELDS",
@@ -71,12 +72,12 @@ def _columns(values: tuple[Any, ...]) -> list[_Column]:
 
 
 def default_models() -> list[str]:
-    """One different model per column, the catalog's default first, then the rest in catalog order."""
+    """One different model per column, the catalog's default first, then the rest in catalog order
+    (file transcription models the pickers offer: deprecated ones, never retired ones)."""
     cat = get_catalog()
-    ordered = [
-        cat.transcription_default_model,
-        *(m for m in cat.transcription_models if m != cat.transcription_default_model),
-    ]
+    offered = [mid for _, mid in model_choices(cat.file_transcription_models)[0]]
+    default = cat.transcription_default_model
+    ordered = [default, *(m for m in offered if m != default)] if default in offered else offered
     return [ordered[i % len(ordered)] for i in range(MAX_COLUMNS)]
 
 
@@ -96,7 +97,7 @@ def column_code(
 ) -> str:
     """The Python snippet of this column's request, with the clip's own file name."""
     return transcription_code(
-        path, "transcribe", model, language, prompt, temperature, "json", [], False, stream, request
+        path, "transcribe", model, language, prompt, temperature, "json", [], False, stream, request=request
     )[0]
 
 
@@ -230,7 +231,7 @@ def create_compare_stt_tab() -> None:
     cat = get_catalog()
     mb = cat.limits.upload_max_bytes >> 20
     langs = [("Auto-detect", ""), *[(code, code) for code in cat.transcription.languages]]
-    models = list(cat.transcription_models)
+    models = list(cat.file_transcription_models)
     defaults = default_models()
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=360):
@@ -260,7 +261,7 @@ def create_compare_stt_tab() -> None:
             with gr.Column(visible=i < 3, min_width=240, elem_classes="pg-variant") as col:
                 gr.Markdown(f"#### Column {i + 1}")
                 with gr.Row():
-                    model = gr.Dropdown(models, value=defaults[i], label="Model", elem_id=f"pg-cstt-model-{i}")
+                    model = model_picker(models, defaults[i], label="Model", elem_id=f"pg-cstt-model-{i}")
                     language = gr.Dropdown(langs, value="", label="Language", elem_id=f"pg-cstt-lang-{i}")
                 prompt = gr.Textbox(label="Prompt", lines=1, max_lines=3, elem_id=f"pg-cstt-prompt-{i}")
                 with gr.Row(equal_height=True):

@@ -17,6 +17,7 @@ import gradio as gr
 
 from playground.core.errors import PlaygroundError
 from playground.core.history import Run
+from playground.core.lifecycle import describe
 from playground.core.plots import run_trace_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
@@ -43,7 +44,9 @@ class HistoryParts:
 def _row(run: Run) -> list[Any]:
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created))
     text = run.text if len(run.text) <= 80 else run.text[:79] + "…"
-    return [when, run.kind, run.model, run.voice, text, format_cost(run.cost), run.id]
+    note = run.lifecycle_note()  # from the clock now: a run's model may have been retired since
+    model = f"{run.model} {note}" if note else run.model
+    return [when, run.kind, model, run.voice, text, format_cost(run.cost), run.id]
 
 
 def list_runs(kind: str | None, model: str | None, voice: str | None, search: str | None) -> tuple[Any, ...]:
@@ -85,6 +88,8 @@ def run_details(run_id: str) -> tuple[Any, ...]:
             code = f"# cannot render this run's code: {e}\n"
     t = run.timings
     parts = [f"**{html.escape(run.kind)}** · {html.escape(run.model)}"]
+    if describe(run.model):
+        parts[0] += f" ({html.escape(describe(run.model))})"
     if run.voice:
         parts.append(html.escape(run.voice))
     if "ttfb_ms" in t:

@@ -9,18 +9,23 @@ without changing anything.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
+import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
 import gradio as gr
 
 from playground.client.providers import Provider, redact
+from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
+from playground.core.lifecycle import lifecycle, today
 from playground.core.snippets import LOCAL_KEY
 from playground.ui.context import get_context
 
-__all__ = ["KINDS", "apply_provider", "header_html", "provider_from", "test_connection"]
+__all__ = ["KINDS", "ListedModel", "apply_provider", "header_html", "listed_models", "provider_from", "test_connection"]
 
 #: (label, kind) for the radio; kinds as in ``client.providers.ProviderKind``
 KINDS = [
@@ -31,6 +36,10 @@ KINDS = [
 _BADGE = {"openai": "OpenAI", "compatible": "Compatible server", "embedded": "Offline · local models"}
 #: how long "test connection" waits for the server
 _TEST_TIMEOUT_S = 15.0
+#: models listed by "test connection" (audio ones first)
+_TEST_SHOWN = 60
+#: names of audio models the catalog does not know (yet)
+_AUDIO_NAME = re.compile(r"tts|transcribe|whisper|realtime|audio|speech")
 
 
 def header_html(provider: Provider) -> str:
@@ -69,18 +78,103 @@ def provider_from(kind: str, key: str, base_url: str) -> Provider:
     raise SettingsError(f"Unknown provider kind {kind!r}; choose one of: {', '.join(k for _, k in KINDS)}")
 
 
+@dataclass(frozen=True)
+class ListedModel:
+    """One model a provider lists, with its shutdown date (the provider's, else the catalog's)."""
+
+    id: str
+    audio: bool
+    shutdown: dt.date | None
+    #: where the date came from: "provider", "catalog" or "" (none announced)
+    source: str
+    replacement: str | None
+
+    def status(self, on: dt.date) -> str:
+        if self.shutdown is None:
+            return "current"
+        return "retired" if on >= self.shutdown else "deprecated"
+
+    def note(self, on: dt.date) -> str:
+        status = self.status(on)
+        if status == "current":
+            return ""
+        arrow = f" → {self.replacement}" if self.replacement else ""
+        date = self.shutdown.isoformat() if self.shutdown else ""
+        origin = " (catalog date)" if self.source == "catalog" else ""
+        if status == "retired":
+            return f"⛔ retired: shut down {date}{arrow}{origin}"
+        days = (self.shutdown - on).days if self.shutdown else 0
+        return f"⚠ deprecated: shuts down {date}, in {days} day{'s' if days != 1 else ''}{arrow}{origin}"
+
+
+def _date(value: Any) -> dt.date | None:
+    """A provider's ``shutdown_date``: an ISO date (or timestamp), or a Unix time."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value, dt.UTC).date()
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def listed_models(models: Any) -> list[ListedModel]:
+    """The SDK's ``Model`` objects as ``ListedModel``: audio models first, then by name."""
+    cat = get_catalog()
+    audio_names = {
+        name
+        for table in (cat.speech_models, cat.transcription_models, cat.realtime_models, cat.chat_audio_models)
+        for entry in table.values()
+        for name in entry.names()
+    }
+    out = []
+    for m in models:
+        mid = str(m.id)
+        life = lifecycle(mid)
+        date, source = _date(getattr(m, "shutdown_date", None)), "provider"
+        if date is None and life is not None and life.shutdown is not None:
+            date, source = life.shutdown, "catalog"
+        out.append(
+            ListedModel(
+                id=mid,
+                audio=mid in audio_names or bool(_AUDIO_NAME.search(mid)),
+                shutdown=date,
+                source=source if date is not None else "",
+                replacement=life.replacement if life is not None else None,
+            )
+        )
+    return sorted(out, key=lambda x: (not x.audio, x.id))
+
+
+def _models_markdown(listed: list[ListedModel], on: dt.date) -> str:
+    lines = []
+    for m in listed[:_TEST_SHOWN]:
+        note = m.note(on)
+        lines.append(f"- `{html.escape(m.id)}`" + (f" — {html.escape(note)}" if note else ""))
+    if len(listed) > _TEST_SHOWN:
+        lines.append(f"- … and {len(listed) - _TEST_SHOWN} more")
+    return "\n".join(lines)
+
+
 def test_connection(kind: str, key: str, base_url: str) -> str:
-    """List the models the described server offers, without switching to it."""
+    """List the models the described server offers, without switching to it: audio models
+    first, each with its shutdown date (the provider's ``shutdown_date``, else the catalog's)."""
     try:
         provider = provider_from(kind, key, base_url)
         models = provider.client().with_options(timeout=_TEST_TIMEOUT_S, max_retries=0).models.list()
-        ids = sorted(m.id for m in models)
+        listed = listed_models(models)
     except PlaygroundError as e:
         return f"⚠️ {html.escape(str(e))}"
     except Exception as e:  # noqa: BLE001 - any SDK/network failure is a message for the user
         return f"⚠️ Could not list models: {html.escape(redact(f'{type(e).__name__}: {e}', key))}"
-    shown = ", ".join(f"`{html.escape(m)}`" for m in ids[:40]) + (" …" if len(ids) > 40 else "")
-    return f"✅ Connected to {html.escape(provider.public()['base_url'])}: {len(ids)} models. {shown}"
+    on = today()
+    audio = sum(m.audio for m in listed)
+    deprecated = sum(m.status(on) == "deprecated" for m in listed)
+    retired = sum(m.status(on) == "retired" for m in listed)
+    counts = f"{len(listed)} models ({audio} audio; {deprecated} deprecated, {retired} retired)"
+    where = html.escape(provider.public()["base_url"])
+    return f"✅ Connected to {where}: {counts}.\n\n{_models_markdown(listed, on)}"
 
 
 def apply_provider(kind: str, key: str, base_url: str, request: gr.Request | None = None) -> tuple[Any, ...]:

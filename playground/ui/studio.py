@@ -31,7 +31,7 @@ from playground.core.specs import SpeechSpec
 from playground.core.vibes import NAME_MAX, VibeExistsError, slugify
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_query
-from playground.ui.widgets import range_slider
+from playground.ui.widgets import model_picker, range_slider
 
 __all__ = [
     "PLAYER_HTML",
@@ -374,9 +374,9 @@ def create_studio_tab() -> StudioParts:
                     )
                     script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.limits.speech_input_max_chars))
             with gr.Row(equal_height=True, elem_id="pg-controls"):
-                model = gr.Dropdown(
-                    list(cat.speech_models),
-                    value=cat.speech_defaults["model"],
+                model = model_picker(
+                    cat.speech_models,
+                    cat.speech_defaults["model"],
                     label="Model",
                     elem_id="pg-model",
                     min_width=150,

@@ -42,17 +42,19 @@ from playground.core.errors import PlaygroundError, SpecError
 from playground.core.plots import waveform_figure, word_timeline_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import RealtimeTranscriptionSpec, TranscriptionSpec
+from playground.core.specs import DELAYS, RealtimeTranscriptionSpec, TranscriptionSpec, split_list
 from playground.core.subtitles import cue_text
 from playground.core.textmetrics import word_diff
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_query
+from playground.ui.widgets import model_choices, model_picker
 
 __all__ = [
     "TranscribeParts",
     "audio_loaded",
     "create_transcribe_tab",
     "diff_html",
+    "hint_options",
     "live_code",
     "live_connect",
     "live_spec",
@@ -116,6 +118,16 @@ def _model(model: str) -> Any:
     return get_catalog().transcription_model(model)
 
 
+def hint_options(model: str, task: str = "transcribe") -> tuple[Any, Any]:
+    """The keywords and possible-languages boxes: shown only for models that take them."""
+    info = _model(model)
+    ok = task == "transcribe" and info is not None
+    return (
+        gr.update(visible=bool(ok and info.keywords)),
+        gr.update(visible=bool(ok and info.languages)),
+    )
+
+
 def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, str]:
     """What the panel may offer for this model and task: (formats, granularities, logprobs,
     stream, why the rest is off)."""
@@ -165,8 +177,15 @@ def transcription_spec(
     grains: list[str] | None,
     logprobs: bool,
     stream: bool,
+    keywords: str | None = "",
+    languages: list[str] | None = None,
 ) -> TranscriptionSpec:
+    """The panel's values as a spec; keywords and languages only go to models that take them."""
+    info = _model(model)
+    hints = task == "transcribe" and info is not None
     return TranscriptionSpec(
+        keywords=split_list(keywords) if hints and info.keywords else (),
+        languages=tuple(languages or ()) if hints and info.languages else (),
         file=path or "",
         task=task,
         model=model,
@@ -298,6 +317,8 @@ def run_transcription(
     logprobs: bool,
     stream: bool,
     reference: str,
+    keywords: str | None = "",
+    languages: list[str] | None = None,
     request: gr.Request = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Yields (text, metrics, timeline, words, subtitle file, WER); the text grows while it streams."""
@@ -305,7 +326,9 @@ def run_transcription(
     if not path:
         yield ("", "⚠️ Load a file, record from the microphone, or use the Studio's last output first.", *nothing)
         return
-    spec = transcription_spec(path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream)
+    spec = transcription_spec(
+        path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream, keywords, languages
+    )
     try:
         spec.validate()
     except SpecError as e:
@@ -380,10 +403,14 @@ def transcription_code(
     grains: list[str] | None,
     logprobs: bool,
     stream: bool,
+    keywords: str | None = "",
+    languages: list[str] | None = None,
     request: gr.Request = None,
 ) -> list[str]:
     """Python / JavaScript / curl for exactly these settings, with the file's own name."""
-    spec = transcription_spec(path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream)
+    spec = transcription_spec(
+        path, task, model, language, prompt, temperature, fmt, grains, logprobs, stream, keywords, languages
+    )
     name = Path(path).name if path else "speech.mp3"
     problems = spec.problems(check_file=False)
     if problems:
@@ -406,9 +433,13 @@ def live_spec(
     silence_ms: float,
     prefix_ms: float,
     eagerness: str,
+    delay: str | None = "",
 ) -> RealtimeTranscriptionSpec:
-    """The live panel's values as a realtime transcription session (not validated)."""
+    """The live panel's values as a realtime transcription session (not validated); the
+    delay goes only to a model that takes one."""
+    info = _model(model)
     return RealtimeTranscriptionSpec(
+        delay=(delay or "") if info is not None and info.delay else "",
         model=model,
         language=language or "",
         prompt=(prompt or "").strip(),
@@ -431,10 +462,11 @@ def live_connect(
     silence_ms: float,
     prefix_ms: float,
     eagerness: str,
+    delay: str | None = "",
     request: gr.Request = None,
 ) -> str:
     """A one-time relay ticket for a live transcription session, for this browser session."""
-    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness)
+    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness, delay)
     problems = spec.problems()
     if problems:
         return json.dumps({"error": "Fix the settings first: " + "; ".join(str(p) for p in problems)})
@@ -455,10 +487,11 @@ def live_code(
     silence_ms: float,
     prefix_ms: float,
     eagerness: str,
+    delay: str | None = "",
     request: gr.Request = None,
 ) -> list[str]:
     """Python (a recording played into the same session) and JavaScript for the live settings."""
-    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness)
+    spec = live_spec(model, language, prompt, noise, turn, threshold, silence_ms, prefix_ms, eagerness, delay)
     problems = spec.problems()
     if problems:
         note = "# Fix the settings first: " + "; ".join(str(p) for p in problems) + "\n"
@@ -488,8 +521,7 @@ def create_transcribe_tab() -> TranscribeParts:
     cat = get_catalog()
     mb = cat.limits.upload_max_bytes >> 20
     langs = [("Auto-detect", ""), *[(code, code) for code in cat.transcription.languages]]
-    models = list(cat.transcription_models)
-    default = cat.transcription_default_model
+    choices, default = model_choices(cat.file_transcription_models, cat.transcription_default_model)
     first = cat.transcription_models[default]
     source = gr.Radio(SOURCES, value="file", label="Source", elem_id="pg-tr-source")
     with gr.Column(visible=True) as file_view:
@@ -507,9 +539,26 @@ def create_transcribe_tab() -> TranscribeParts:
                     audio_info = gr.Markdown(elem_id="pg-tr-info")
                 wave = gr.Plot(label="Waveform", elem_id="pg-tr-wave", show_label=False)
                 with gr.Row():
-                    model = gr.Dropdown(models, value=default, label="Model", elem_id="pg-tr-model")
+                    model = gr.Dropdown(choices, value=default, label="Model", elem_id="pg-tr-model")
                     language = gr.Dropdown(langs, value="", label="Language")
                 prompt = gr.Textbox(label="Prompt (vocabulary, spelling, style)", lines=1, max_lines=3)
+                with gr.Row():  # only for models that take them (gpt-transcribe)
+                    keywords = gr.Textbox(
+                        value="",
+                        label="Keywords (comma-separated names and terms)",
+                        lines=1,
+                        max_lines=3,
+                        visible=first.keywords,
+                        elem_id="pg-tr-keywords",
+                    )
+                    languages = gr.Dropdown(
+                        list(cat.transcription.languages),
+                        value=[],
+                        multiselect=True,
+                        label="Possible languages",
+                        visible=first.languages,
+                        elem_id="pg-tr-languages",
+                    )
                 with gr.Row():
                     # every format the API knows; the page narrows it to the model's on load and on change
                     fmt = gr.Radio(
@@ -561,10 +610,21 @@ def create_transcribe_tab() -> TranscribeParts:
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=380, elem_id="pg-lt-settings"):
                 with gr.Row():
-                    live_model = gr.Dropdown(
-                        rt.transcription_models, value=default, label="Transcription model", elem_id="pg-lt-model"
+                    live_model = model_picker(
+                        rt.transcription_models,
+                        rt.default_transcription_model,
+                        label="Transcription model",
+                        elem_id="pg-lt-model",
                     )
                     live_language = gr.Dropdown(langs, value="en", label="Language", elem_id="pg-lt-language")
+                    live_first = cat.transcription_model(live_model.value)
+                    live_delay = gr.Dropdown(
+                        [("default", ""), *[(d, d) for d in DELAYS]],
+                        value="",
+                        label="Delay (accuracy vs. latency)",
+                        visible=bool(live_first and live_first.delay),
+                        elem_id="pg-lt-delay",
+                    )
                 live_prompt = gr.Textbox(label="Prompt (vocabulary, spelling)", lines=1, max_lines=3)
                 live_noise = gr.Radio(LIVE_NOISE, value="", label="Noise reduction", elem_id="pg-lt-noise")
                 live_turn = gr.Radio(LIVE_TURNS, value="server_vad", label="Turn detection", elem_id="pg-lt-turn")
@@ -589,6 +649,7 @@ def create_transcribe_tab() -> TranscribeParts:
     live_ticket = gr.Textbox(visible=False)
 
     settings = [audio, task, model, language, prompt, temperature, fmt, grains, logprobs, stream]
+    hints = [keywords, languages]
     codes = [code_py, code_js, code_curl]
     options = [fmt, grains, logprobs, stream, why]
     share.click(partial(share_query, "transcribe"), settings[1:], share_link, api_name="share_transcription",
@@ -596,11 +657,12 @@ def create_transcribe_tab() -> TranscribeParts:
     audio.change(audio_loaded, audio, [wave, audio_info], api_name="load_audio", queue=False)
     studio_btn.click(use_studio_output, None, [audio, audio_info], api_name="use_studio_output", queue=False)
     gr.on([model.change, task.change], model_options, [model, task, fmt], options, queue=False)
+    gr.on([model.change, task.change], hint_options, [model, task], hints, queue=False)
     fmt.change(model_options, [model, task, fmt], options, queue=False)
-    gr.on([c.change for c in settings], transcription_code, settings, codes, queue=False)
+    gr.on([c.change for c in (*settings, *hints)], transcription_code, [*settings, *hints], codes, queue=False)
     go.click(
         run_transcription,
-        [*settings, reference],
+        [*settings, reference, *hints],
         [text, metrics, timeline, words, subtitle, wer],
         api_name="transcribe",
         concurrency_limit=4,
@@ -613,8 +675,11 @@ def create_transcribe_tab() -> TranscribeParts:
     )
     live_settings = [
         live_model, live_language, live_prompt, live_noise, live_turn,
-        live_threshold, live_silence, live_prefix, live_eagerness,
+        live_threshold, live_silence, live_prefix, live_eagerness, live_delay,
     ]  # fmt: skip
+    live_model.change(
+        lambda m: gr.update(visible=bool((info := _model(m)) and info.delay)), live_model, live_delay, queue=False
+    )
     live_turn.change(
         lambda t: (gr.update(visible=t == "server_vad"), gr.update(visible=t == "semantic_vad")),
         live_turn,

@@ -19,11 +19,11 @@ import gradio as gr
 
 from playground.core.catalog import get_catalog
 from playground.core.errors import Problem, SpecError
-from playground.core.lifecycle import picker_choices
 from playground.core.snippets import render
-from playground.core.specs import RealtimeSessionSpec
+from playground.core.specs import EFFORTS, RealtimeSessionSpec
 from playground.realtime.tools import demo_tools
 from playground.ui.context import get_context
+from playground.ui.widgets import model_choices, model_picker
 
 __all__ = [
     "CONSOLE_HTML",
@@ -33,6 +33,7 @@ __all__ = [
     "custom_tools",
     "live_config",
     "realtime_code",
+    "reasoning_options",
     "session_spec",
     "vibe_instructions",
 ]
@@ -41,6 +42,17 @@ __all__ = [
 MODES = {"Speech to speech": "realtime", "Chained pipeline (STT → chat → TTS)": "chained"}
 TURNS = [("Server VAD", "server_vad"), ("Semantic VAD", "semantic_vad"), ("Push to talk (manual)", "none")]
 NOISE = [("Off", ""), ("Near field", "near_field"), ("Far field", "far_field")]
+EFFORT = [("Model default", ""), *[(e, e) for e in EFFORTS]]
+PARALLEL = [("Server default", ""), ("On", "on"), ("Off", "off")]
+TRUNCATION = [
+    ("Server default", ""),
+    ("Auto", "auto"),
+    ("Disabled", "disabled"),
+    ("Keep a share (retention ratio)", "retention_ratio"),
+]
+#: noise suppression strength the API applies when none is sent
+DEFAULT_NOISE_STRENGTH = 1.0
+DEFAULT_RETENTION = 0.8
 #: the script in the code panel replays the conversation exported from this tab
 REPLAY_FILE = "conversation.wav"
 CUSTOM_TOOLS_MAX = 16
@@ -147,8 +159,17 @@ def session_spec(
     custom: str | None,
     mcp_url: str | None,
     mcp_label: str | None,
+    effort: str | None = "",
+    parallel: str | None = "",
+    noise_strength: float | None = DEFAULT_NOISE_STRENGTH,
+    truncation: str | None = "",
+    retention: float | None = DEFAULT_RETENTION,
 ) -> tuple[RealtimeSessionSpec, dict[str, str]]:
-    """The validated spec for the panel's values, and the custom tools' canned results."""
+    """The validated spec for the panel's values, and the custom tools' canned results.
+
+    Reasoning effort and parallel tool calls go only to reasoning models (the panel hides
+    them for the rest); noise strength only with noise reduction on, and only when moved
+    off the API's default; the retention ratio only with that truncation."""
     tools, results = custom_tools(custom)
     tools = [*demo_tools(list(demo or [])), *tools]
     if (mcp_url or "").strip():
@@ -160,7 +181,15 @@ def session_spec(
                 "require_approval": "never",
             }
         )
+    info = get_catalog().realtime_model(model)
+    reasoning = bool(info and info.reasoning)
+    strength = None if noise_strength is None or not noise else float(noise_strength)
     spec = RealtimeSessionSpec(
+        reasoning_effort=(effort or "") if reasoning else "",
+        parallel_tool_calls={"on": True, "off": False}.get(parallel or "") if reasoning else None,
+        noise_reduction_strength=None if strength == DEFAULT_NOISE_STRENGTH else strength,
+        truncation=truncation or "",
+        retention_ratio=float(retention) if truncation == "retention_ratio" and retention is not None else None,
         model=model,
         voice=voice,
         instructions=(instructions or "").strip(),
@@ -181,7 +210,7 @@ def session_spec(
 
 
 def _prices(model: str) -> dict[str, float]:
-    price = get_catalog().prices.get(model, {})
+    price = get_catalog().price(model)
     return {key.removesuffix("_per_1m_tokens"): value for key, value in price.items() if key.endswith("_per_1m_tokens")}
 
 
@@ -235,7 +264,15 @@ def realtime_code(mode_label: str, chat_model: str, *values: Any, request: gr.Re
     except SpecError as e:
         return f"# Fix the settings first: {e}\n"
     base_url = get_context().provider_for(request).snippet_base_url
-    return render(spec, "python", base_url=base_url, file_path=REPLAY_FILE)
+    chained = chat_model if MODES.get(mode_label) == "chained" else None
+    return render(spec, "python", base_url=base_url, file_path=REPLAY_FILE, chat_model=chained)
+
+
+def reasoning_options(model: str) -> tuple[Any, Any]:
+    """Reasoning effort and parallel tool calls: shown for reasoning models only."""
+    info = get_catalog().realtime_model(model)
+    shown = bool(info and info.reasoning)
+    return gr.update(visible=shown), gr.update(visible=shown)
 
 
 def vibe_instructions(name: str | None) -> Any:
@@ -251,14 +288,15 @@ def create_voicechat_tab() -> VoiceChatParts:
         with gr.Column(scale=2, min_width=340, elem_id="pg-rt-settings"):
             mode = gr.Radio(list(MODES), value=next(iter(MODES)), label="Mode", elem_id="pg-rt-mode")
             with gr.Row():
-                model = gr.Dropdown(
-                    picker_choices(list(cat.realtime_models)), value=rt.default_model, label="Realtime model"
+                model = model_picker(
+                    cat.realtime_models, rt.default_model, label="Realtime model", elem_id="pg-rt-model"
                 )
-                chat_model = gr.Dropdown(
-                    picker_choices(list(cat.chat_models)),
-                    value=cat.chat.default_model,
+                chat_model = model_picker(
+                    cat.chat_models,
+                    cat.chat.default_model,
                     label="Chat model (chained)",
                     interactive=False,
+                    elem_id="pg-rt-chat-model",
                 )
             with gr.Row():
                 voice = gr.Dropdown(rt.voices, value=rt.default_voice, label="Voice", elem_id="pg-rt-voice")
@@ -281,10 +319,12 @@ def create_voicechat_tab() -> VoiceChatParts:
                 prefix = gr.Slider(0, 1000, value=defaults.prefix_padding_ms, step=50, label="Prefix (ms)")
             eagerness = gr.Radio(rt.semantic_eagerness, value="auto", label="Eagerness", visible=False)
             with gr.Row():
+                tr_choices, tr_default = model_choices(rt.transcription_models, rt.default_transcription_model)
                 transcription = gr.Dropdown(
-                    [("off", ""), *[(m, m) for m in rt.transcription_models]],
-                    value="gpt-4o-mini-transcribe",
+                    [("off", ""), *tr_choices],
+                    value=tr_default,
                     label="Input transcription",
+                    elem_id="pg-rt-transcription",
                 )
                 noise = gr.Radio(NOISE, value="", label="Noise reduction")
             with gr.Row():
@@ -292,6 +332,42 @@ def create_voicechat_tab() -> VoiceChatParts:
                 interrupt = gr.Checkbox(
                     value=True, label="Interrupt when I speak", info="Off for noisy rooms", elem_id="pg-rt-interrupt"
                 )
+            first = cat.realtime_model(model.value)
+            with gr.Accordion("Reasoning, context and noise", open=False, elem_id="pg-rt-advanced"):
+                with gr.Row():
+                    effort = gr.Dropdown(
+                        EFFORT,
+                        value="",
+                        label="Reasoning effort",
+                        visible=bool(first and first.reasoning),
+                        elem_id="pg-rt-effort",
+                    )
+                    parallel = gr.Radio(
+                        PARALLEL,
+                        value="",
+                        label="Parallel tool calls",
+                        visible=bool(first and first.reasoning),
+                        elem_id="pg-rt-parallel",
+                    )
+                noise_strength = gr.Slider(
+                    0.0,
+                    1.0,
+                    value=DEFAULT_NOISE_STRENGTH,
+                    step=0.05,
+                    label="Noise suppression strength (with noise reduction on)",
+                    elem_id="pg-rt-noise-strength",
+                )
+                with gr.Row():
+                    truncation = gr.Dropdown(TRUNCATION, value="", label="Truncation", elem_id="pg-rt-truncation")
+                    retention = gr.Slider(
+                        0.0,
+                        1.0,
+                        value=DEFAULT_RETENTION,
+                        step=0.05,
+                        label="Retention ratio",
+                        visible=False,
+                        elem_id="pg-rt-retention",
+                    )
             with gr.Accordion("Tools", open=False, elem_id="pg-rt-tools"):
                 demo = gr.CheckboxGroup(
                     [t["name"] for t in demo_tools()],
@@ -323,6 +399,7 @@ def create_voicechat_tab() -> VoiceChatParts:
     settings = [
         model, voice, instructions, speed, turn, threshold, silence, prefix, eagerness,
         transcription, noise, output, interrupt, demo, custom, mcp_url, mcp_label,
+        effort, parallel, noise_strength, truncation, retention,
     ]  # fmt: skip
     inputs = [mode, chat_model, *settings]
     connect.click(connect_config, inputs, ticket, api_name="realtime_connect", queue=False).then(
@@ -342,9 +419,11 @@ def create_voicechat_tab() -> VoiceChatParts:
         [vad_row, eagerness],
         queue=False,
     )
+    model.change(reasoning_options, model, [effort, parallel], queue=False)
+    truncation.change(lambda t: gr.update(visible=t == "retention_ratio"), truncation, retention, queue=False)
     # typed text and dragged sliders apply when the user is done, not at every keystroke
     typed = (instructions, custom, mcp_url, mcp_label)
-    dragged = (speed, threshold, silence, prefix)
+    dragged = (speed, threshold, silence, prefix, noise_strength, retention)
     changes = [c.blur if c in typed else c.release if c in dragged else c.change for c in inputs]
     gr.on(changes, live_config, inputs, live, api_name="realtime_settings", queue=False).then(
         None, live, None, js="(c) => { window.pgRealtime && window.pgRealtime.update(c); return []; }"

@@ -3,11 +3,34 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Iterable
+from typing import Any
 
 import gradio as gr
 from gradio.components.number import Number
 
-__all__ = ["range_slider"]
+from playground.core.lifecycle import picker_choices
+
+__all__ = ["model_choices", "model_picker", "range_slider"]
+
+
+def model_choices(models: Iterable[str], value: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
+    """A picker's (label, id) choices by the catalog's lifecycle, and the value to show.
+
+    Deprecated models stay, their shutdown date and replacement in the label; retired and
+    ``offer: false`` ones are left out. A value no longer offered gives way to the first choice.
+    """
+    choices = picker_choices(list(models))
+    ids = [mid for _, mid in choices]
+    if value is not None and value not in ids and value != "":
+        value = ids[0] if ids else value
+    return choices, value
+
+
+def model_picker(models: Iterable[str], value: str | None, **kwargs: Any) -> gr.Dropdown:
+    """``gr.Dropdown`` over ``model_choices``: every model picker in the app is one of these."""
+    choices, value = model_choices(models, value)
+    return gr.Dropdown(choices, value=value, **kwargs)
 
 
 def _pass_through(self: gr.Slider, payload: float | None) -> float | None:

@@ -153,7 +153,7 @@ def test_concurrent_requests_do_not_interfere(backend_url, client):
     [
         ({"model": "tts-9"}, 404, "model", "does not exist"),
         ({"voice": "robot"}, 400, "voice", "alloy"),
-        ({"voice": {"id": "voice_123"}}, 400, "voice", "Custom voices"),
+        ({"voice": {"id": "voice_123"}}, 400, "voice", "custom voices (voice_123) live in your OpenAI account"),
         ({"input": ""}, 400, "input", "must not be empty"),
         ({"input": "x" * 4097}, 400, "input", "4096"),
         ({"speed": 5.0}, 400, "speed", "0.25 and 4"),

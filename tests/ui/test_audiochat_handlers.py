@@ -22,7 +22,7 @@ from playground.ui import audiochat
 
 pytestmark = pytest.mark.models
 
-DEFAULTS = {name: b["default"] for name, b in get_catalog().chat_audio.parameters.items()}
+DEFAULTS = {name: b.default for name, b in get_catalog().chat_audio.parameters.items()}
 SETTINGS = dict(
     model="gpt-audio-mini", output="audio", voice="alloy", fmt="pcm16", stream=True, system="Answer in one sentence."
 )

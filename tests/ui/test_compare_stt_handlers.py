@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from playground.client.providers import Provider
+from playground.core.catalog import get_catalog
 from playground.core.textmetrics import word_error_rate
 from playground.serving import BackgroundServer
 from playground.ui import compare_stt
@@ -164,6 +165,7 @@ def test_each_column_offers_streaming_only_where_its_model_streams(ctx):
     assert compare_stt.column_stream("whisper-1") == {"__type__": "update", "value": False, "interactive": False}
     assert compare_stt.column_stream("gpt-4o-transcribe")["interactive"] is True
     defaults = compare_stt.default_models()
-    assert len(set(defaults)) == compare_stt.MAX_COLUMNS and defaults[0] == "gpt-4o-mini-transcribe"
+    assert len(set(defaults)) == compare_stt.MAX_COLUMNS and defaults[0] == "gpt-transcribe"
+    assert set(defaults) <= set(get_catalog().file_transcription_models)
     code = compare_stt.column_code(str(Path("/tmp/meeting.m4a")), "whisper-1", "de", "", -0.05, False)
     assert 'open("meeting.m4a"' in code and 'language="de"' in code and "temperature" not in code

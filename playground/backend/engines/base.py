@@ -108,6 +108,8 @@ class Segment:
     temperature: float = 0.0
     tokens: list[int] = field(default_factory=list)
     words: list[Word] = field(default_factory=list)
+    #: who speaks (diarized output): "A", "B"… by channel; None: one voice
+    speaker: str | None = None
 
 
 @dataclass(slots=True)
@@ -124,6 +126,11 @@ class STTOptions:
     word_timestamps: bool = False
     #: "transcribe" or "translate" (to English)
     task: str = "transcribe"
+    #: words or phrases to listen for (the API's ``keywords``; Whisper's ``hotwords`` prompt)
+    keywords: tuple[str, ...] = ()
+    #: the languages the audio may be in (the API's ``languages``): detection picks the most
+    #: likely of these; one is used as ``language``
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -333,16 +333,25 @@ def _digest(features: np.ndarray) -> bytes:
     return hashlib.blake2b(np.ascontiguousarray(features).tobytes(), digest_size=16).digest()
 
 
-def _detect_language(model: WhisperModel, samples: np.ndarray) -> str:
-    """Most likely language of the first 30 s, from the window decoding will start with."""
+def _best_allowed(probabilities: list[tuple[str, float]], allowed: tuple[str, ...]) -> str:
+    """The most likely language among ``allowed`` (all of them when empty)."""
+    for code, _probability in probabilities:  # most likely first
+        if not allowed or code in allowed:
+            return code
+    return allowed[0]
+
+
+def _detect_language(model: WhisperModel, samples: np.ndarray, allowed: tuple[str, ...] = ()) -> str:
+    """Most likely language of the first 30 s (among ``allowed`` when given), from the window
+    decoding will start with."""
     from faster_whisper.audio import pad_or_trim
 
     fe = model.feature_extractor
     features = fe(samples)  # same call transcribe makes, so the same numbers
     first = pad_or_trim(features[:, : min(fe.nb_max_frames, features.shape[-1] - 1)])
     encoded = model.encode_and_park(first)
-    token, _probability = model.model.detect_language(encoded)[0][0]
-    return token[2:-2]  # "<|de|>" -> "de"
+    ranked = [(token[2:-2], p) for token, p in model.model.detect_language(encoded)[0]]  # "<|de|>" -> "de"
+    return _best_allowed(ranked, allowed)
 
 
 class WhisperSTT(STTEngine):
@@ -411,6 +420,8 @@ class WhisperSTT(STTEngine):
         if options.task not in ("transcribe", "translate"):
             raise ValueError(f"task must be 'transcribe' or 'translate', not {options.task!r}")
         language = options.language or None
+        if language is None and len(options.languages) == 1:
+            language = options.languages[0]
         if not self.multilingual:
             if options.task == "translate":
                 raise ValueError(f"Whisper {self.name} is English-only and cannot translate; use 'base'")
@@ -425,7 +436,10 @@ class WhisperSTT(STTEngine):
             and not self.vad_filter  # VAD trims the audio, so the windows would differ
             and samples.size <= _SHARED_ENCODE_MAX_SECONDS * self.sample_rate
         ):
-            language = _detect_language(model, samples)
+            language = _detect_language(model, samples, options.languages)
+        elif language is None and options.languages and self.multilingual:
+            _lang, _p, ranked = model.detect_language(samples, vad_filter=self.vad_filter)
+            language = _best_allowed(list(ranked), options.languages)
         segments, info = model.transcribe(
             samples,
             language=language,
@@ -435,6 +449,7 @@ class WhisperSTT(STTEngine):
             initial_prompt=options.prompt or None,
             word_timestamps=options.word_timestamps,
             vad_filter=self.vad_filter,
+            hotwords=" ".join(options.keywords) or None,
         )
         return STTResult(language=info.language, duration=info.duration, segments=_convert(segments))
 

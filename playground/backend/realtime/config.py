@@ -14,14 +14,20 @@ import re
 import time
 from typing import Any
 
+from playground.backend.errors import custom_voice_message
+from playground.backend.models_gate import realtime_refusal
 from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, text_field
 from playground.core.catalog import LocalRealtime, RealtimeSection, get_catalog
 
 __all__ = [
+    "DELAY_INTERIM_MS",
+    "EFFORT_TOKEN_SCALE",
     "LOGPROBS",
     "TOOL_NAME",
     "default_session",
     "default_transcription_session",
+    "interim_ms",
+    "reply_token_cap",
     "response_params",
     "update_session",
     "update_transcription_session",
@@ -30,7 +36,19 @@ __all__ = [
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ISO_639_1 = re.compile(r"^[a-z]{2}$")
 #: fields of OpenAI's session that change nothing locally: accepted and echoed back
-_ECHOED = ("tracing", "truncation", "include", "parallel_tool_calls")
+_ECHOED = ("tracing", "include")
+#: ``reasoning.effort`` levels, in order
+EFFORTS = ("minimal", "low", "medium", "high", "xhigh")
+#: locally, reasoning effort scales the reply's token budget (``local.realtime.reply_max_tokens``):
+#: the small LLM does not think, so more effort buys a longer answer and less a shorter one
+EFFORT_TOKEN_SCALE = {"minimal": 0.25, "low": 0.5, "medium": 1.0, "high": 1.5, "xhigh": 2.0}
+#: ``audio.input.transcription.delay`` (gpt-realtime-whisper) as the interim decode cadence:
+#: the longer the model may wait, the more speech each interim decode hears
+DELAY_INTERIM_MS = {"minimal": 500, "low": 1000, "medium": 1500, "high": 2000, "xhigh": 3000}
+#: the most keywords one transcription takes (Whisper's prompt holds ~224 tokens)
+KEYWORDS_MAX = 100
+#: the strongest ``noise_reduction.strength`` taken (the denoiser's reduction saturates past it)
+NOISE_STRENGTH_MAX = 4.0
 _SESSION_FIELDS = {
     "type",
     "model",
@@ -42,6 +60,8 @@ _SESSION_FIELDS = {
     "max_output_tokens",
     "prompt",
     "reasoning",
+    "truncation",
+    "parallel_tool_calls",
     *_ECHOED,
 }
 _RESPONSE_FIELDS = {
@@ -121,10 +141,11 @@ def default_session(model: str) -> dict[str, Any]:
         "include": None,
         "parallel_tool_calls": True,
         "prompt": None,
+        "reasoning": None,
     }
 
 
-def default_transcription_session() -> dict[str, Any]:
+def default_transcription_session(model: str | None = None) -> dict[str, Any]:
     """What ``session.created`` reports for ``?intent=transcription``: audio in, text out, no replies.
 
     Transcription is on from the start (the catalog's realtime ``hearing`` model), so a
@@ -139,13 +160,22 @@ def default_transcription_session() -> dict[str, Any]:
         "audio": {
             "input": {
                 "format": _pcm(),
-                "transcription": {"model": str(_local_rt().hearing), "language": None, "prompt": ""},
+                "transcription": {"model": _heard_by(model), "language": None, "prompt": ""},
                 "noise_reduction": None,
                 "turn_detection": _without_steering(default_turn_detection()),
             }
         },
         "include": None,
     }
+
+
+def _heard_by(model: str | None) -> str:
+    """A transcription session's first model: the one in the URL (``?model=gpt-realtime-whisper``)
+    when it is a realtime transcription model, else the catalog's realtime ``hearing``."""
+    entry = get_catalog().transcription_model(model) if model else None
+    if entry is not None and entry.id in _rt().transcription_models:
+        return str(model)
+    return str(_local_rt().hearing)
 
 
 def _without_steering(td: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -229,12 +259,52 @@ def _max_tokens(value: Any, param: str) -> int | str:
     return _int(value, param, 1, get_catalog().limits.realtime_max_output_tokens)
 
 
+def _transcription_model(value: Any, param: str) -> str:
+    """A realtime transcription model (or a dated snapshot of one), not retired."""
+    cat = get_catalog()
+    entry = cat.transcription_model(value) if isinstance(value, str) else None
+    if entry is None or entry.id not in _rt().transcription_models:
+        raise _fail(param, f"must be one of: {', '.join(_rt().transcription_models)}; got {value!r}.")
+    refusal = realtime_refusal(value, param)
+    if refusal is not None:
+        raise refusal
+    return str(value)
+
+
+def _words(value: Any, param: str, *, codes: bool = False) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(param, "expected an array of strings.", "invalid_type")
+    out = []
+    for i, v in enumerate(value):
+        v = _str(v, f"{param}[{i}]").strip()
+        if not v:
+            raise _fail(param, "an entry must not be empty.")
+        if codes and not _ISO_639_1.match(v):
+            raise _fail(param, f"must hold ISO-639-1 codes such as 'en'; got {v!r}.")
+        out.append(v)
+    if not codes and len(out) > KEYWORDS_MAX:
+        raise _fail(param, f"at most {KEYWORDS_MAX} keywords; got {len(out)}.")
+    return out
+
+
+def _unsupported(param: str, model: str, which: list[str]) -> RealtimeError:
+    return RealtimeError(
+        f"Unsupported parameter: '{param}' is not supported with {model}; models that take it: {', '.join(which)}.",
+        param=param,
+        code="unsupported_parameter",
+    )
+
+
 def _transcription(value: Any, param: str) -> dict[str, Any] | None:
+    """``audio.input.transcription``: model, language, prompt, and the 2026 fields ``keywords``,
+    ``languages`` (gpt-transcribe, gpt-live-transcribe) and ``delay`` (gpt-realtime-whisper),
+    each refused, naming it, for a model whose catalog entry does not take it."""
     if value is None:
         return None
     t = _obj(value, param)
-    _unknown(t, ("model", "language", "prompt"), param)
-    out: dict[str, Any] = {"model": _one_of(t.get("model"), list(_rt().transcription_models), f"{param}.model")}
+    _unknown(t, ("model", "language", "prompt", "keywords", "languages", "delay"), param)
+    model = _transcription_model(t.get("model"), f"{param}.model")
+    out: dict[str, Any] = {"model": model}
     if t.get("language") is not None:
         lang = _str(t["language"], f"{param}.language")
         if not _ISO_639_1.match(lang):
@@ -242,15 +312,97 @@ def _transcription(value: Any, param: str) -> dict[str, Any] | None:
         out["language"] = lang
     if t.get("prompt") is not None:
         out["prompt"] = _str(t["prompt"], f"{param}.prompt")
+    cat = get_catalog()
+    entry = cat.transcription_model(model)
+    assert entry is not None
+    takes = [cat.transcription_models[m] for m in _rt().transcription_models]
+    for key in ("keywords", "languages"):
+        if t.get(key) is None:
+            continue
+        if not getattr(entry, key):
+            raise _unsupported(f"{param}.{key}", model, [m.id for m in takes if getattr(m, key)])
+        out[key] = _words(t[key], f"{param}.{key}", codes=key == "languages")
+    if t.get("delay") is not None:
+        if not entry.delay:
+            raise _unsupported(f"{param}.delay", model, [m.id for m in takes if m.delay])
+        out["delay"] = _one_of(t["delay"], EFFORTS, f"{param}.delay")
     return out
 
 
-def _noise_reduction(value: Any, param: str) -> dict[str, Any] | None:
+def interim_ms(transcription: dict[str, Any] | None) -> int:
+    """How much new speech an interim decode of an open turn waits for: the catalog's
+    ``live_interim_ms``, or the session's ``delay`` (gpt-realtime-whisper) mapped onto it."""
+    delay = (transcription or {}).get("delay")
+    return DELAY_INTERIM_MS[delay] if delay else int(_local_rt().live_interim_ms)
+
+
+def _noise_reduction(value: Any, param: str, current: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """``noise_reduction``: a type and a ``strength`` (> 0; 1 when first enabled, kept when left out)."""
     if value is None:
         return None
     n = _obj(value, param)
-    _unknown(n, ("type",), param)
-    return {"type": _one_of(n.get("type"), list(_rt().noise_reduction), f"{param}.type")}
+    _unknown(n, ("type", "strength"), param)
+    out: dict[str, Any] = {"type": _one_of(n.get("type"), list(_rt().noise_reduction), f"{param}.type")}
+    if n.get("strength") is not None:
+        strength = n["strength"]
+        if isinstance(strength, bool) or not isinstance(strength, int | float) or strength != strength:
+            raise _fail(f"{param}.strength", "expected a number.", "invalid_type")
+        if not 0 < strength <= NOISE_STRENGTH_MAX:
+            why = f"must be greater than 0 and at most {NOISE_STRENGTH_MAX:g}; got {strength:g}."
+            raise _fail(f"{param}.strength", why)
+        out["strength"] = float(strength)
+    else:
+        out["strength"] = float((current or {}).get("strength") or 1.0)
+    return out
+
+
+def _reasoning(value: Any, model: str, param: str) -> dict[str, Any] | None:
+    """``reasoning: {effort}``, for a model whose catalog entry reasons (gpt-realtime-2 and later)."""
+    if value is None:
+        return None
+    r = _obj(value, param)
+    _unknown(r, ("effort",), param)
+    _reasoning_model(model, param)
+    if r.get("effort") is None:
+        return {"effort": None}
+    return {"effort": _one_of(r["effort"], EFFORTS, f"{param}.effort")}
+
+
+def _reasoning_model(model: str, param: str) -> None:
+    entry = get_catalog().realtime_model(model)
+    if entry is not None and not entry.reasoning:
+        which = [m.id for m in get_catalog().realtime_models.values() if m.reasoning]
+        raise _unsupported(param, model, which)
+
+
+def _truncation(value: Any, param: str) -> str | dict[str, Any]:
+    """``truncation``: "auto", "disabled" or ``{type: "retention_ratio", retention_ratio: 0..1,
+    token_limits: {post_instructions}}``."""
+    if value in ("auto", "disabled"):
+        return str(value)
+    if not isinstance(value, dict):
+        raise _fail(param, 'must be \'auto\', \'disabled\' or {"type": "retention_ratio", "retention_ratio": 0..1}.')
+    _unknown(value, ("type", "retention_ratio", "token_limits"), param)
+    _one_of(value.get("type"), ("retention_ratio",), f"{param}.type")
+    if "retention_ratio" not in value:
+        raise RealtimeError(
+            f"Missing required parameter: '{param}.retention_ratio'.",
+            param=f"{param}.retention_ratio",
+            code="missing_required_parameter",
+        )
+    out: dict[str, Any] = {
+        "type": "retention_ratio",
+        "retention_ratio": _number(value["retention_ratio"], f"{param}.retention_ratio", 0.0, 1.0),
+    }
+    if value.get("token_limits") is not None:
+        limits = _obj(value["token_limits"], f"{param}.token_limits")
+        _unknown(limits, ("post_instructions",), f"{param}.token_limits")
+        out["token_limits"] = {}
+        if limits.get("post_instructions") is not None:
+            out["token_limits"]["post_instructions"] = _int(
+                limits["post_instructions"], f"{param}.token_limits.post_instructions", 1, 10_000_000
+            )
+    return out
 
 
 def _turn_detection(value: Any, param: str) -> dict[str, Any] | None:
@@ -280,13 +432,9 @@ def _turn_detection(value: Any, param: str) -> dict[str, Any] | None:
 
 
 def _voice(value: Any, param: str) -> str:
-    if isinstance(value, dict):
-        raise RealtimeError(
-            f"Invalid '{param}': custom voices are not available on the local backend; "
-            f"use one of: {', '.join(_rt().voices)}.",
-            param=param,
-            code="unsupported_value",
-        )
+    custom = custom_voice_message(value, param, len(_rt().voices))
+    if custom is not None:
+        raise RealtimeError(f"{custom} Use one of: {', '.join(_rt().voices)}.", param=param, code="unsupported_value")
     return _one_of(value, list(_rt().voices), param)
 
 
@@ -373,6 +521,9 @@ def update_session(current: dict[str, Any], update: Any, *, voice_locked: bool) 
         model = _str(upd["model"], "session.model")
         if get_catalog().canonical_realtime_model(model) is None:
             raise _fail("session.model", f"must be one of: {', '.join(get_catalog().realtime_models)}.")
+        refusal = realtime_refusal(model, "session.model")
+        if refusal is not None:
+            raise refusal
         new["model"] = model
     if "instructions" in upd:
         new["instructions"] = _str(upd["instructions"], "session.instructions")
@@ -387,8 +538,19 @@ def update_session(current: dict[str, Any], update: Any, *, voice_locked: bool) 
     elif isinstance(new["tool_choice"], dict) and new["tool_choice"]["name"] not in {t["name"] for t in new["tools"]}:
         raise _fail("session.tool_choice.name", f"tool {new['tool_choice']['name']!r} is no longer configured.")
     _refuse_prompt(upd.get("prompt"), "session.prompt")
-    if upd.get("reasoning") is not None:
-        _obj(upd["reasoning"], "session.reasoning")  # accepted: the local model does not reason
+    if "reasoning" in upd:
+        new["reasoning"] = _reasoning(upd["reasoning"], new["model"], "session.reasoning")
+    elif new.get("reasoning") is not None and "model" in upd:
+        entry = get_catalog().realtime_model(new["model"])
+        if entry is not None and not entry.reasoning:
+            new["reasoning"] = None  # the new model does not reason: nothing to echo
+    if "parallel_tool_calls" in upd:
+        value = _bool(upd["parallel_tool_calls"], "session.parallel_tool_calls")
+        if not value:
+            _reasoning_model(new["model"], "session.parallel_tool_calls")
+        new["parallel_tool_calls"] = value
+    if "truncation" in upd:
+        new["truncation"] = _truncation(upd["truncation"], "session.truncation")
     for key in _ECHOED:
         if key in upd:
             new[key] = upd[key]
@@ -405,7 +567,7 @@ def update_session(current: dict[str, Any], update: Any, *, voice_locked: bool) 
                 cur["transcription"] = _transcription(a_in["transcription"], "session.audio.input.transcription")
             if "noise_reduction" in a_in:
                 cur["noise_reduction"] = _noise_reduction(
-                    a_in["noise_reduction"], "session.audio.input.noise_reduction"
+                    a_in["noise_reduction"], "session.audio.input.noise_reduction", cur["noise_reduction"]
                 )
             if "turn_detection" in a_in:
                 cur["turn_detection"] = _turn_detection(a_in["turn_detection"], "session.audio.input.turn_detection")
@@ -478,7 +640,9 @@ def update_transcription_session(current: dict[str, Any], update: Any) -> dict[s
                 )
             cur["transcription"] = {"language": None, "prompt": "", **tr}
         if "noise_reduction" in a_in:
-            cur["noise_reduction"] = _noise_reduction(a_in["noise_reduction"], "session.audio.input.noise_reduction")
+            cur["noise_reduction"] = _noise_reduction(
+                a_in["noise_reduction"], "session.audio.input.noise_reduction", cur["noise_reduction"]
+            )
         if "turn_detection" in a_in:
             td = _turn_detection(a_in["turn_detection"], "session.audio.input.turn_detection")
             cur["turn_detection"] = _without_steering(td)
@@ -499,6 +663,8 @@ def response_params(session: dict[str, Any], response: Any) -> dict[str, Any]:
         "conversation": "auto",
         "input": None,
         "metadata": None,
+        "reasoning": session.get("reasoning"),
+        "parallel_tool_calls": session.get("parallel_tool_calls", True),
     }
     if response is None:
         return out
@@ -515,6 +681,10 @@ def response_params(session: dict[str, Any], response: Any) -> dict[str, Any]:
     if "tool_choice" in r:
         out["tool_choice"] = _tool_choice(r["tool_choice"], out["tools"], "response.tool_choice")
     _refuse_prompt(r.get("prompt"), "response.prompt")
+    if "reasoning" in r:
+        out["reasoning"] = _reasoning(r["reasoning"], session.get("model", ""), "response.reasoning")
+    if "parallel_tool_calls" in r:
+        out["parallel_tool_calls"] = _bool(r["parallel_tool_calls"], "response.parallel_tool_calls")
     if "conversation" in r:
         out["conversation"] = _one_of(r["conversation"], ("auto", "none"), "response.conversation")
     if r.get("metadata") is not None:
@@ -536,3 +706,11 @@ def response_params(session: dict[str, Any], response: Any) -> dict[str, Any]:
         if "voice" in a_out:
             out["voice"] = _voice(a_out["voice"], "response.audio.output.voice")
     return out
+
+
+def reply_token_cap(params: dict[str, Any]) -> int:
+    """The most tokens a spoken or written reply may take: the catalog's ``reply_max_tokens``
+    scaled by the reasoning effort (the local model does not think; effort buys length)."""
+    effort = (params.get("reasoning") or {}).get("effort")
+    scale = EFFORT_TOKEN_SCALE.get(effort, 1.0) if effort else 1.0
+    return max(16, round(int(_local_rt().reply_max_tokens) * scale))

@@ -121,6 +121,13 @@ class Conversation:
         cat = get_catalog()
         self.max_items = cat.limits.realtime_items_max
         self.max_audio_samples = cat.limits.realtime_kept_audio_seconds * RATE
+        #: the session's ``truncation`` retention ratio: past ``max_items`` the oldest items go
+        #: until this fraction of ``max_items`` is left; None ("auto", "disabled"): one at a time
+        self.retention: float | None = None
+
+    def truncation(self, value: str | dict[str, Any] | None) -> None:
+        """Follow the session's ``truncation`` setting."""
+        self.retention = value.get("retention_ratio") if isinstance(value, dict) else None
 
     def __len__(self) -> int:
         return len(self._order)
@@ -157,8 +164,10 @@ class Conversation:
         before = self._order[at - 1] if at > 0 else None
         self._order.insert(at, entry.id)
         self._entries[entry.id] = entry
-        while len(self._order) > self.max_items:
-            self._entries.pop(self._order.pop(0))
+        if len(self._order) > self.max_items:
+            keep = self.max_items if self.retention is None else max(1, int(self.max_items * self.retention))
+            while len(self._order) > keep:
+                self._entries.pop(self._order.pop(0))
         self._bound_audio()
         return before
 

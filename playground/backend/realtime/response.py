@@ -25,6 +25,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from playground.backend.engines.base import ChatDelta, EngineBusyError
 from playground.backend.localmap import local_voice
+from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
 from playground.backend.realtime.conversation import Entry, llm_messages
 from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
@@ -300,7 +301,7 @@ class Response:
         said: list[str] = []
         self._open.append(lambda: self._close_part(ids, content, said, spoken))
 
-        cap = get_catalog().local.realtime.reply_max_tokens
+        cap = cfg.reply_token_cap(p)  # the catalog's reply_max_tokens, scaled by reasoning effort
         mot = p["max_output_tokens"]
         max_tokens = min(cap, mot) if isinstance(mot, int) else cap
         llm = self.session.engines.llm()

@@ -191,7 +191,7 @@ class RealtimeSession:
         self.hub = hub
         #: a transcription session: turns are transcribed and never answered
         self.transcribe_only = kind == "transcription"
-        self.config = cfg.default_transcription_session() if self.transcribe_only else cfg.default_session(model)
+        self.config = cfg.default_transcription_session(model) if self.transcribe_only else cfg.default_session(model)
         self.conversation = Conversation()
         self.conversation_id = new_id("conv")
         self._voice_locked = False
@@ -301,6 +301,7 @@ class RealtimeSession:
             self.config = cfg.update_transcription_session(before, event["session"])
         else:
             self.config = cfg.update_session(before, event["session"], voice_locked=self._voice_locked)
+        self.conversation.truncation(self.config.get("truncation"))
         fmt_in = self.config["audio"]["input"]["format"]["type"]
         if fmt_in != before["audio"]["input"]["format"]["type"]:
             self._decoder = InputDecoder(fmt_in)
@@ -411,7 +412,7 @@ class RealtimeSession:
         if self._interim is not None and not self._interim.done():
             return
         end = self.track16.end_ms
-        if end - self._live_mark < int(get_catalog().local.realtime.live_interim_ms):
+        if end - self._live_mark < cfg.interim_ms(self.config["audio"]["input"]["transcription"]):
             return
         self._live_mark = end
         self._interim = self._spawn(self._interim_decode(live, self.track16.slice_ms(self._turn_start, end)))
@@ -502,15 +503,26 @@ class RealtimeSession:
         a_in = self.config["audio"]["input"]
         tr = a_in["transcription"] or {}
         # a conversation's local voices and LLM are English; a transcription session detects the language
-        language = tr.get("language") or (None if self.transcribe_only else "en")
+        languages = tuple(tr.get("languages") or ())
+        if len(languages) == 1:
+            language = tr.get("language") or languages[0]
+        else:  # several candidates: detection picks among them (STTOptions.languages)
+            language = tr.get("language") or (None if self.transcribe_only or languages else "en")
         default = get_catalog().local.realtime.hearing
         engine = self.engines.stt(stt_model_for(tr.get("model") or default, language))
         logprobs = cfg.LOGPROBS in (self.config.get("include") or ())
-        options = STTOptions(language=language, prompt=tr.get("prompt") or None, word_timestamps=logprobs)
+        options = STTOptions(
+            language=language,
+            prompt=tr.get("prompt") or None,
+            word_timestamps=logprobs,
+            keywords=tuple(tr.get("keywords") or ()),
+            languages=languages,
+        )
         noise = (a_in["noise_reduction"] or {}).get("type")
+        strength = float((a_in["noise_reduction"] or {}).get("strength") or 1.0)
 
         def run() -> list[Piece]:
-            x = denoise(samples16, 16000, noise) if noise else samples16
+            x = denoise(samples16, 16000, noise, strength) if noise else samples16
             if len(x) < 1600:
                 return []
             pieces = []

@@ -44,8 +44,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
 from playground.backend.engines.base import ChatDelta, EngineBusyError, STTOptions
-from playground.backend.errors import APIError, engine_failure, spec_error
+from playground.backend.errors import APIError, custom_voice_message, engine_failure, spec_error
 from playground.backend.localmap import chat_models, local_voice, stt_model_for
+from playground.backend.models_gate import check_model
 from playground.backend.style import Prosody
 from playground.backend.synthesis import Synthesizer
 from playground.backend.text import SentenceBuffer
@@ -222,12 +223,17 @@ def _validate(body: ChatBody) -> None:
             param="model",
             code="model_not_found",
         )
+    check_model(body.model)
     if "audio" in body.modalities and body.audio is None:
         raise APIError(
             'The audio parameter is required when modalities includes "audio".',
             param="audio",
             code="missing_required_parameter",
         )
+    if body.audio is not None:
+        custom = custom_voice_message(body.audio.voice, "audio.voice", len(get_catalog().chat_audio.voices))
+        if custom is not None:
+            raise APIError(custom, param="audio.voice", code="invalid_value")
     voice = body.audio.voice if body.audio and isinstance(body.audio.voice, str) else None
     problems = chat_output_problems(
         body.modalities, voice, body.audio.format if body.audio else None, fields=("audio.voice", "audio.format")

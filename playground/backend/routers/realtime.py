@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from playground.backend.errors import error_body
+from playground.backend.models_gate import realtime_refusal, served
 from playground.backend.realtime.protocol import RealtimeError, error_event
 from playground.backend.realtime.session import RealtimeHub, RealtimeSession
 from playground.core.catalog import get_catalog
@@ -85,9 +86,10 @@ async def realtime(ws: WebSocket) -> None:
         return
     transcription = intent == "transcription"
     # a transcription session needs no model; one that names a model must name a known one
-    if transcription and model is not None and model not in cat.realtime.transcription_models:
+    heard = cat.transcription_model(model) if model else None
+    if transcription and model is not None and (heard is None or heard.id not in cat.realtime.transcription_models):
         if cat.canonical_realtime_model(model) is None:
-            known = ", ".join([*cat.realtime_models, *cat.realtime.transcription_models])
+            known = ", ".join(m for m in [*cat.realtime_models, *cat.realtime.transcription_models] if served(m))
             await _refuse(
                 ws,
                 RealtimeError(
@@ -99,13 +101,17 @@ async def realtime(ws: WebSocket) -> None:
             )
             return
     elif not transcription and (not model or cat.canonical_realtime_model(model) is None):
-        known = ", ".join(cat.realtime_models)
+        known = ", ".join(m for m in cat.realtime_models if served(m))
         message = (
             f"The model '{model}' does not exist or is not served here; known: {known}."
             if model
             else f"Missing required parameter: 'model' (in the URL, ?model=...); known: {known}."
         )
         await _refuse(ws, RealtimeError(message, param="model", code="model_not_found"), CLOSE_POLICY)
+        return
+    refusal = realtime_refusal(model) if model else None
+    if refusal is not None:  # a retired model: refused as an unknown one is, naming its date
+        await _refuse(ws, refusal, CLOSE_POLICY)
         return
     hub = hub_of(ws)
     if hub.full:

@@ -24,8 +24,9 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from playground.backend.errors import APIError, engine_failure, spec_error
+from playground.backend.errors import APIError, custom_voice_message, engine_failure, spec_error
 from playground.backend.localmap import local_voice
+from playground.backend.models_gate import check_model
 from playground.backend.style import Prosody, parse_instructions
 from playground.backend.synthesis import Synthesizer, audio_tokens
 from playground.core.catalog import get_catalog
@@ -51,9 +52,11 @@ class SpeechBody(BaseModel):
 
 
 def _spec(body: SpeechBody) -> SpeechSpec:
-    voice = body.voice
-    if isinstance(voice, dict):
-        voice = str(voice.get("id", ""))
+    check_model(body.model)
+    custom = custom_voice_message(body.voice, "voice", len(get_catalog().speech_voices))
+    if custom is not None:
+        raise APIError(custom, param="voice", code="invalid_value")
+    voice = str(body.voice)
     spec = SpeechSpec(
         input=body.input,
         voice=voice,
@@ -66,12 +69,6 @@ def _spec(body: SpeechBody) -> SpeechSpec:
     problems = spec.problems()
     if problems:
         raise spec_error(problems)
-    if spec.voice.startswith("voice_"):
-        raise APIError(
-            "Custom voices are not available on the local backend; use one of the built-in voices.",
-            param="voice",
-            code="invalid_value",
-        )
     return spec
 
 

@@ -17,10 +17,14 @@ time: a mono mix of overlapping speakers is what Whisper hears worst.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import dataclasses
+import functools
 import json
 import logging
 import math
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import PurePath
@@ -35,6 +39,7 @@ from starlette.datastructures import UploadFile
 from playground.backend.engines.base import Segment, STTOptions, STTResult
 from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import stt_model_for
+from playground.backend.models_gate import check_model
 from playground.backend.subtitles import LANGUAGE_NAMES, to_srt, to_vtt
 from playground.core import audio
 from playground.core.catalog import get_catalog
@@ -65,6 +70,21 @@ FORM_FIELDS = frozenset(
 )
 
 
+#: the fields that are arrays, sent as ``name[]=…`` repeated (or ``name=…``)
+LIST_FIELDS = (
+    "include",
+    "timestamp_granularities",
+    "keywords",
+    "languages",
+    "known_speaker_names",
+    "known_speaker_references",
+)
+#: OpenAI's limit on known speakers per request
+KNOWN_SPEAKERS_MAX = 4
+_ISO_639_1 = re.compile(r"^[a-z]{2}$")
+_DATA_URL = re.compile(r"^data:audio/[\w.+-]+(;[\w-]+=[\w.-]+)*;base64,(?P<data>[A-Za-z0-9+/=\s]+)$")
+
+
 def _too_large() -> APIError:
     mib = get_catalog().limits.upload_max_bytes / 2**20
     return APIError(
@@ -82,7 +102,8 @@ async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
         why = getattr(e, "detail", e)  # starlette's MultiPartException str() prefixes "400: "
         raise APIError(f"Could not parse the multipart form: {why}", param="file", code="invalid_value") from e
     upload: UploadFile | None = None
-    fields: dict[str, Any] = {"include": [], "timestamp_granularities": [], "chunking_strategy": None}
+    fields: dict[str, Any] = {name: [] for name in LIST_FIELDS}
+    fields["chunking_strategy"] = None
     chunking: dict[str, Any] = {}
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
@@ -92,7 +113,7 @@ async def _read_form(request: Request) -> tuple[UploadFile, dict[str, Any]]:
         name = key.partition("[")[0]
         if name not in FORM_FIELDS:
             raise APIError(f"Unrecognized request argument supplied: {key}", param=key, code="unknown_parameter")
-        if name in ("include", "timestamp_granularities"):  # ``include[]=a`` (the SDK) or ``include=a``
+        if name in LIST_FIELDS:  # ``include[]=a`` (the SDK) or ``include=a``
             fields[name].append(value)
         elif key.startswith("chunking_strategy["):
             chunking[key[len("chunking_strategy[") : -1]] = value
@@ -129,10 +150,132 @@ def _chunking(raw: Any) -> Any:
         ) from None
 
 
+def _unsupported(name: str, model: str, which: list[str]) -> APIError:
+    return APIError(
+        f"Unsupported parameter: '{name}' is not supported with {model}; models that take it: {', '.join(which)}.",
+        param=name,
+        code="unsupported_parameter",
+    )
+
+
+def _realtime_only(model: str) -> APIError:
+    """A model of realtime transcription only: it exists (``/v1/models`` lists it), this
+    endpoint does not take it. OpenAI answers a known model on the wrong endpoint with a
+    400 naming ``model`` (a 404 would say it does not exist at all)."""
+    files = [m for m, e in get_catalog().file_transcription_models.items() if e.shutdown is None] or list(
+        get_catalog().file_transcription_models
+    )
+    return APIError(
+        f"Invalid 'model': {model} transcribes realtime sessions only (connect to /v1/realtime with "
+        f"intent=transcription) and is not supported by this endpoint; for a file use {', '.join(files)}.",
+        param="model",
+        code="invalid_value",
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Extras:
+    """The 2026 fields: keywords, candidate languages, known speakers (checked per model)."""
+
+    keywords: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    speaker_names: tuple[str, ...] = ()
+
+
+def _extras(fields: dict[str, Any], model: str) -> Extras:
+    """``keywords[]``, ``languages[]``, ``known_speaker_names[]``/``known_speaker_references[]``:
+    each only for a model whose catalog entry takes it, else a 400 naming the field."""
+    cat = get_catalog()
+    entry = cat.transcription_model(model)
+    if entry is None:
+        return Extras()
+    tables = cat.file_transcription_models.values()
+    keywords = tuple(str(k).strip() for k in fields["keywords"])
+    if keywords:
+        if not entry.keywords:
+            raise _unsupported("keywords", model, [m.id for m in tables if m.keywords])
+        if any(not k for k in keywords):
+            raise APIError("Invalid 'keywords': a keyword must not be empty.", param="keywords", code="invalid_value")
+    languages = tuple(str(x).strip() for x in fields["languages"])
+    if languages:
+        if not entry.languages:
+            raise _unsupported("languages", model, [m.id for m in tables if m.languages])
+        for lang in languages:
+            if not _ISO_639_1.match(lang) or lang not in whisper_languages():
+                raise APIError(
+                    f"Invalid 'languages': {lang!r} is not an ISO-639-1 language code (such as 'en').",
+                    param="languages",
+                    code="invalid_value",
+                )
+    names = tuple(str(n) for n in fields["known_speaker_names"])
+    refs = [str(r) for r in fields["known_speaker_references"]]
+    if names or refs:
+        which = "known_speaker_names" if names else "known_speaker_references"
+        if not entry.known_speakers:
+            raise _unsupported(which, model, [m.id for m in tables if m.known_speakers])
+        if len(names) > KNOWN_SPEAKERS_MAX:
+            raise APIError(
+                f"Invalid 'known_speaker_names': at most {KNOWN_SPEAKERS_MAX} known speakers; got {len(names)}.",
+                param="known_speaker_names",
+                code="invalid_value",
+            )
+        if any(not n.strip() for n in names):
+            raise APIError(
+                "Invalid 'known_speaker_names': a name must not be empty.",
+                param="known_speaker_names",
+                code="invalid_value",
+            )
+        if len(refs) != len(names):
+            raise APIError(
+                f"Invalid 'known_speaker_references': one reference per known speaker name; got {len(refs)} "
+                f"references for {len(names)} names.",
+                param="known_speaker_references",
+                code="invalid_value",
+            )
+        for i, ref in enumerate(refs):
+            _check_reference(ref, i)
+    return Extras(keywords=keywords, languages=languages, speaker_names=tuple(n.strip() for n in names))
+
+
+@functools.cache
+def whisper_languages() -> frozenset[str]:
+    """The ISO-639-1 codes Whisper knows."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
+
+
+def _check_reference(ref: str, i: int) -> None:
+    """A known speaker's reference: a data URL of audio (``data:audio/wav;base64,…``). Locally its
+    shape is checked and it is not listened to: names go to speakers by first appearance."""
+    param = f"known_speaker_references[{i}]"
+    found = _DATA_URL.match(ref)
+    if found is None:
+        raise APIError(
+            f"Invalid '{param}': expected a data URL of audio such as 'data:audio/wav;base64,...'.",
+            param="known_speaker_references",
+            code="invalid_value",
+        )
+    try:
+        data = base64.b64decode("".join(found["data"].split()), validate=True)
+    except (ValueError, binascii.Error):
+        data = b""
+    if not data:
+        raise APIError(
+            f"Invalid '{param}': the data URL holds no valid base64 audio.",
+            param="known_speaker_references",
+            code="invalid_value",
+        )
+
+
 def _spec(fields: dict[str, Any], task: str) -> TranscriptionSpec:
     if not fields.get("model"):
         raise APIError("Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
     model = str(fields["model"])
+    check_model(model)
+    known = get_catalog().transcription_model(model)
+    if known is not None and not known.file:
+        raise _realtime_only(model)
     stream = str(fields.get("stream", "false")).lower() == "true"
     entry = get_catalog().transcription_model(model)
     if entry is not None and not entry.stream:
@@ -255,7 +398,23 @@ def within(segments: list[Segment], duration: float) -> list[Segment]:
     return out
 
 
-def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, duration: float) -> Response:
+def speaker_labels(segments: list[Segment], names: tuple[str, ...] = ()) -> list[str]:
+    """Each segment's speaker: "A", "B"… in order of first appearance, or the known speakers'
+    names given in that order (a speaker past the names keeps its letter)."""
+    order: dict[str, str] = {}
+    out = []
+    for s in segments:
+        key = s.speaker or "A"
+        if key not in order:
+            n = len(order)
+            order[key] = names[n] if n < len(names) else chr(ord("A") + n)
+        out.append(order[key])
+    return out
+
+
+def _render(
+    spec: TranscriptionSpec, segments: list[Segment], language: str, duration: float, extras: Extras = Extras()
+) -> Response:
     segments = within(segments, duration)
     text = " ".join(s.text.strip() for s in segments).strip()
     usage = {"type": "duration", "seconds": max(1, math.ceil(duration))}
@@ -306,9 +465,9 @@ def _render(spec: TranscriptionSpec, segments: list[Segment], language: str, dur
                     "start": s.start,
                     "end": s.end,
                     "text": s.text.strip(),
-                    "speaker": "A",
+                    "speaker": speaker,
                 }
-                for s in segments
+                for s, speaker in zip(segments, speaker_labels(segments, extras.speaker_names), strict=True)
             ],
             "usage": usage,
         }
@@ -351,7 +510,8 @@ async def _transcribe(engine: Any, samples: np.ndarray, channels: list[np.ndarra
     results = [await run_in_threadpool(engine.transcribe, ch, options) for ch in channels]
 
     def merge() -> list[Segment]:
-        segments = sorted((s for r in results for s in r.segments), key=lambda s: s.start)
+        each = [dataclasses.replace(s, speaker="AB"[i]) for i, r in enumerate(results) for s in r.segments]
+        segments = sorted(each, key=lambda s: s.start)
         for i, s in enumerate(segments):
             s.id = i
         return segments
@@ -363,7 +523,9 @@ async def _transcribe(engine: Any, samples: np.ndarray, channels: list[np.ndarra
 async def _handle(request: Request, task: str) -> Response:
     upload, fields = await _read_form(request)
     spec = _spec(fields, task)
-    local = stt_model_for(spec.model, spec.language or None, translate=task == "translate")
+    extras = _extras(fields, spec.model)
+    language = spec.language or (extras.languages[0] if len(extras.languages) == 1 else None)
+    local = stt_model_for(spec.model, language, translate=task == "translate")
     engine = request.app.state.engines.stt(local)  # no model loads until it transcribes
     samples = await _decode(upload, engine.sample_rate)
     channels = None
@@ -376,6 +538,8 @@ async def _handle(request: Request, task: str) -> Response:
         temperature=spec.temperature or 0.0,
         word_timestamps="word" in spec.timestamp_granularities or spec.include_logprobs,
         task=task,
+        keywords=extras.keywords,
+        languages=extras.languages,
     )
     try:
         result = await _transcribe(engine, samples, channels, options)
@@ -411,7 +575,7 @@ async def _handle(request: Request, task: str) -> Response:
     except Exception as e:
         log.exception("transcription failed")
         raise engine_failure("transcription engine") from e
-    return _render(spec, segments, result.language, duration)
+    return _render(spec, segments, result.language, duration, extras)
 
 
 @router.post("/audio/transcriptions")
