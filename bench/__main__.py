@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["voices", "backend", "realtime", "relay", "ui", "live_transcription", "audio_chat"]
+SUITES = ["voices", "backend", "realtime", "relay", "ui", "live_transcription", "audio_chat", "tools"]
 
 
 def main(argv: list[str]) -> int:

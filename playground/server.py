@@ -48,6 +48,7 @@ def create_app(
     from playground.realtime.relay import create_relay_router
     from playground.ui.app import create_ui
     from playground.ui.context import get_context
+    from playground.ui.standin import attach_backend
     from playground.ui.streaming import create_stream_router
     from playground.ui.theme import CSS, create_theme
 
@@ -73,6 +74,7 @@ def create_app(
     async def healthz() -> dict:
         return {"status": "ok", "provider": provider.public()}
 
+    attach_backend(backend.state.engines)  # the Provider tab's chat model server switch, the stand-in notes
     blocks = create_ui(provider, app_url=app_url, local_key=settings.api_key)
     root.include_router(create_stream_router(get_context().streams))
     root.include_router(create_relay_router(get_context().relay))

@@ -416,6 +416,24 @@ def test_realtime_replay_script_answers_a_recording_on_the_backend(backend_url, 
     assert reply_rate == 24000 and reply.ndim == 1 and len(reply) / reply_rate > 0.3, proc.stdout
 
 
+@pytest.mark.models
+@pytest.mark.parametrize("grains", [("word",), ("word", "segment"), ("segment",)])
+def test_the_timestamp_snippet_prints_what_it_asked_for(grains, backend_url, workdir):
+    """Word timestamps come in ``result.words``: the snippet prints those words (and the
+    segments only when they were asked for, or when nothing else is)."""
+    spec = TranscriptionSpec(
+        file="jfk.flac", model="whisper-1", response_format="verbose_json", timestamp_granularities=grains
+    )
+    code = render(spec, "python", base_url=backend_url + "/v1", file_path="jfk.flac")
+    assert ("for word in result.words" in code) == ("word" in grains), code
+    assert ("for segment in result.segments" in code) == ("segment" in grains), code
+    lines = [line for line in run_python(code, workdir, timeout=180).stdout.splitlines() if line.startswith("[")]
+    assert lines, code
+    if grains == ("word",):
+        assert all(len(line.split("]", 1)[1].split()) == 1 for line in lines), lines  # one word a line
+        assert any("country" in line.lower() for line in lines), lines
+
+
 # ------------------------------------------------------- realtime transcription
 
 LIVE_SPECS = [

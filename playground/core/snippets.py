@@ -280,11 +280,17 @@ def _transcription_python(spec: TranscriptionSpec, base_url: str | None, file_pa
     if spec.response_format in ("text", "srt", "vtt"):
         lines.append("print(result)  # a plain string in this format")
     elif spec.response_format == "verbose_json":
-        lines += [
-            "print(result.text)",
-            "for segment in result.segments or []:",
-            '    print(f"[{segment.start:6.2f} → {segment.end:6.2f}] {segment.text}")',
-        ]
+        lines.append("print(result.text)")
+        if "word" in spec.timestamp_granularities:  # words come in their own list, not in the segments
+            lines += [
+                "for word in result.words or []:",
+                '    print(f"[{word.start:6.2f} → {word.end:6.2f}] {word.word}")',
+            ]
+        if "segment" in spec.timestamp_granularities or "word" not in spec.timestamp_granularities:
+            lines += [
+                "for segment in result.segments or []:",
+                '    print(f"[{segment.start:6.2f} → {segment.end:6.2f}] {segment.text}")',
+            ]
     else:
         lines.append("print(result.text)")
     return "\n".join(lines) + "\n"

@@ -1,7 +1,9 @@
 // Audio worklets for the realtime voice chat tab, run in one AudioContext at 24 kHz.
 //
 // pg-mic-capture turns the microphone into PCM16 frames of `frameSamples` (40 ms) with
-// their RMS level, so the page sends exactly what the Realtime API expects.
+// their RMS level, so the page sends exactly what the Realtime API expects. A "close"
+// message ends it for good (process returns false), so a torn-down capture graph never
+// keeps posting frames next to its replacement.
 //
 // pg-realtime-player plays the reply's audio deltas through a small jitter buffer: it
 // waits for `prebufferSamples` before starting (and again after running dry, unless the
@@ -15,9 +17,14 @@ class PgMicCapture extends AudioWorkletProcessor {
     this.buf = new Int16Array(this.frame);
     this.n = 0;
     this.sum = 0;
+    this.closed = false;
+    this.port.onmessage = (event) => {
+      if (event.data && event.data.type === "close") this.closed = true;
+    };
   }
 
   process(inputs) {
+    if (this.closed) return false;
     const ch = inputs[0] && inputs[0][0];
     if (!ch) return true;
     for (let i = 0; i < ch.length; i++) {

@@ -13,6 +13,9 @@
   const LOG_MAX = 600; // rows kept in the event log
   const REC_MAX_S = 600; // conversation audio kept for export
   const IMAGE_MAX = 8 * 1024 * 1024;
+  const LATENCY_MAX = 200; // latency rows kept (the table scrolls)
+  const PTT_MIN = 2400; // 100 ms: the least a push-to-talk hold must capture to be committed
+  const CONNECT_WAIT_MS = 20000; // a Connect click that never got its settings frees the button again
 
   const $ = (id) => document.getElementById(id);
   const now = () => performance.now();
@@ -27,8 +30,11 @@
       received: {}, // item_id -> samples received
       played: {}, // item_id -> samples played
       playingItem: null,
-      turns: [], // latency records
+      turns: [], // latency records (the last LATENCY_MAX)
+      turnCount: 0,
       turn: null,
+      owed: false, // a user turn the server could not answer while a reply was running: asked for after it
+      lastStoppedAt: null,
       usage: { cost: 0, priced: true, input: 0, output: 0 },
       entries: {}, // item_id -> transcript entry {role, text, el, interrupted}
       order: [],
@@ -39,6 +45,11 @@
       truncates: [],
       cut: new Set(), // items interrupted: late deltas for them are not played
       rec: { user: [], assistant: [], userSamples: 0 }, // export
+      sentAppends: 0, // input_audio_buffer.append events sent in this conversation
+      sentAudioBytes: 0, // and their PCM16 bytes
+      pttSamples: 0, // samples sent during the current push-to-talk hold
+      notes: [], // plain-words explanations shown for errors and unheard turns
+      endedAt: null,
     };
   }
 
@@ -48,7 +59,13 @@
     ctx: null,
     ready: null,
     mic: null, // MediaStream
-    capture: null,
+    source: null, // MediaStreamAudioSourceNode
+    capture: null, // the pg-mic-capture node: at most one exists at a time
+    capturesCreated: 0, // capture graphs built on this page (one per connection)
+    capturesLive: 0, // capture graphs not torn down yet: never more than 1
+    gen: 0, // bumped by every Connect and Disconnect: a late getUserMedia of an old one is dropped
+    starting: false, // connect() is between its start and the socket
+    clickedAt: null, // Connect was clicked; its settings are on their way
     player: null,
     connectedAt: null,
     muted: false,
@@ -77,31 +94,59 @@
     return state.ready;
   }
 
-  async function startMic() {
+  // One capture graph (mic stream → source node → capture worklet) exists at a time: it
+  // is built for a connection and fully torn down (worklet closed, nodes disconnected,
+  // tracks stopped, port handler dropped) when that connection ends, before any other is
+  // built. Frames from a node that is no longer the current one are ignored.
+  async function startMic(gen) {
+    stopMic();
+    let mic;
     try {
-      state.mic = await navigator.mediaDevices.getUserMedia({
+      mic = await navigator.mediaDevices.getUserMedia({
         audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
       });
     } catch (err) {
-      status(`⚠️ No microphone (${err.name}): you can still type messages.`, true);
+      if (gen === state.gen) status(`⚠️ No microphone (${err.name}): you can still type messages.`, true);
       return;
     }
-    const source = state.ctx.createMediaStreamSource(state.mic);
-    state.capture = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
+    if (gen !== state.gen || !state.ws) {
+      // disconnected (or connected again) while the browser asked for the microphone
+      mic.getTracks().forEach((t) => t.stop());
+      return;
+    }
+    stopMic();
+    state.mic = mic;
+    state.source = state.ctx.createMediaStreamSource(mic);
+    const node = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
       numberOfInputs: 1,
       numberOfOutputs: 0,
       processorOptions: { frameSamples: FRAME },
     });
-    state.capture.port.onmessage = (event) => onFrame(event.data);
-    source.connect(state.capture);
+    node.port.onmessage = (event) => {
+      if (state.capture === node) onFrame(event.data);
+    };
+    state.capture = node;
+    state.capturesCreated += 1;
+    state.capturesLive += 1;
+    state.source.connect(node);
     state.micStartAt = now();
   }
 
   function stopMic() {
-    if (state.capture) state.capture.disconnect();
+    if (state.capture) {
+      const node = state.capture;
+      node.port.onmessage = null;
+      node.port.postMessage({ type: "close" });
+      node.disconnect();
+      state.capturesLive -= 1;
+    }
+    if (state.source) state.source.disconnect();
     if (state.mic) state.mic.getTracks().forEach((t) => t.stop());
     state.capture = null;
+    state.source = null;
     state.mic = null;
+    state.level = 0;
+    meter();
   }
 
   function sending() {
@@ -119,7 +164,12 @@
       state.rec.userSamples += pcm.length;
     }
     state.capturedSamples += pcm.length;
-    if (live && open()) send({ type: "input_audio_buffer.append", audio: b64(pcm.buffer) }, true);
+    if (live && open()) {
+      send({ type: "input_audio_buffer.append", audio: b64(pcm.buffer) }, true);
+      state.sentAppends += 1;
+      state.sentAudioBytes += pcm.byteLength;
+      if (state.pttHeld) state.pttSamples += pcm.length;
+    }
   }
 
   function onPlayer(event) {
@@ -201,42 +251,77 @@
     } catch (err) {
       return status(`⚠️ ${err.message}`, true);
     }
-    if (!cfg || cfg.error) return status(`⚠️ ${cfg ? cfg.error : "No settings."}`, true);
-    disconnect(true);
+    if (state.ws || state.starting) return; // connecting or connected already: Connect is off until it ends
+    state.clickedAt = null;
+    if (!cfg || cfg.error) {
+      buttons();
+      return status(`⚠️ ${cfg ? cfg.error : "No settings."}`, true);
+    }
+    state.starting = true;
+    const gen = ++state.gen;
+    stopMic();
     reset();
     state.cfg = cfg;
     status("Connecting…");
-    await ensureAudio();
+    buttons();
+    try {
+      await ensureAudio();
+    } catch (err) {
+      state.starting = false;
+      buttons();
+      return status(`⚠️ Audio could not start (${escape(err.message || err.name)}).`, true);
+    }
+    state.starting = false;
+    if (gen !== state.gen) return buttons(); // Disconnect was pressed meanwhile
     state.connectedAt = now();
     const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay/realtime?ticket=${encodeURIComponent(cfg.ticket)}`;
     const ws = new WebSocket(url);
     state.ws = ws;
     ws.onopen = () => {
+      if (state.ws !== ws) return;
       status(`Connected to ${escape(cfg.label)}. ${cfg.manual ? "Hold <b>Push to talk</b> (or Space) to speak." : "Speak any time."}`);
       buttons();
     };
-    ws.onmessage = (event) => onEvent(event.data);
+    ws.onmessage = (event) => {
+      if (state.ws === ws) onEvent(event.data);
+    };
     ws.onclose = (event) => {
       if (state.ws !== ws) return;
+      // the socket dropped (the relay or the provider closed it): the same teardown as Disconnect
       state.ws = null;
-      stopMic();
+      state.gen += 1;
+      ended("the connection closed");
       status(`Disconnected${event.reason ? `: ${escape(event.reason)}` : ""}.`, state.errors.length > 0 && !state.connectedOnce);
       buttons();
     };
-    await startMic();
+    buttons();
+    await startMic(gen);
     buttons();
   }
 
   function disconnect(quiet) {
+    state.gen += 1;
+    state.clickedAt = null;
+    const was = state.ws;
     if (state.ws) {
       const ws = state.ws;
       state.ws = null;
       ws.close();
     }
-    stopMic();
-    if (state.player) state.player.port.postMessage({ type: "stop", id: 0 });
+    if (was || state.capture) ended("you disconnected");
+    else stopMic();
     if (!quiet) status("Disconnected.");
     buttons();
+  }
+
+  // the end of a conversation, however it came: no capture graph, no playback, no bubble left pending
+  function ended(why) {
+    stopMic();
+    if (state.pttHeld) state.pttHeld = false;
+    if (state.player) state.player.port.postMessage({ type: "stop", id: 0 });
+    if (state.response) state.response.active = false;
+    state.endedAt = now();
+    settleUsers(`the session ended (${why}) before it was heard`, `no transcript: the session ended (${why}) first`);
   }
 
   function update(cfgText) {
@@ -278,14 +363,25 @@
     },
     "session.updated": () => {},
     "input_audio_buffer.speech_started": (e) => {
-      entry(e.item_id, "user", "…");
+      // an earlier turn that never reached speech_stopped is over: nothing more will come for it
+      settleUsers("not heard: the server lost the end of it", null, (en) => en.stage === "speaking" && en.id !== e.item_id);
+      userEntry(e.item_id, "speaking");
       if (state.cfg && state.cfg.interrupt) interrupt("speech");
     },
     "input_audio_buffer.speech_stopped": (e) => {
+      state.lastStoppedAt = now();
       startTurn(e.item_id, "spoken");
     },
     "input_audio_buffer.committed": (e) => {
-      entry(e.item_id, "user", "…");
+      const en = userEntry(e.item_id, "committed");
+      if (!transcribing()) settle(en, "spoken; input transcription is off");
+    },
+    "input_audio_buffer.cleared": () => {
+      settleUsers("not heard: the audio buffer was cleared", null, (en) => en.stage === "speaking");
+    },
+    "conversation.item.deleted": (e) => {
+      const en = state.entries[e.item_id];
+      if (en && en.role === "user" && en.stage !== "done") settle(en, "removed from the conversation");
     },
     "conversation.item.input_audio_transcription.delta": (e) => {
       const en = entry(e.item_id, "user");
@@ -297,22 +393,25 @@
       const en = entry(e.item_id, "user");
       en.text = e.transcript || "(nothing heard)";
       en.partial = false;
+      en.stage = "done";
       renderEntry(en);
     },
     "conversation.item.input_audio_transcription.failed": (e) => {
       const en = entry(e.item_id, "user");
-      en.text = `(transcription failed: ${e.error && e.error.message})`;
-      renderEntry(en);
+      en.text = "";
+      en.partial = false;
+      settle(en, `heard, but not transcribed: ${(e.error && e.error.message) || "the transcription failed"}`);
     },
     "response.created": (e) => {
       state.response = { id: e.response.id, active: true };
+      state.owed = false;
       if (!state.turn) startTurn(null, "follow-up"); // a response nobody asked for directly (after a tool)
       if (!state.turn.responseId) state.turn.responseId = e.response.id;
     },
     "response.output_item.added": (e) => {
       if (e.item.type === "message") {
         entry(e.item.id, "assistant", "");
-        if (state.turn && !state.turn.item) state.turn.item = e.item.id;
+        if (state.turn && !state.turn.item && (!e.response_id || state.turn.responseId === e.response_id)) state.turn.item = e.item.id;
       } else if (e.item.type === "function_call") {
         const en = entry(e.item.id, "tool", `${e.item.name}(…)`);
         en.call = e.item.call_id;
@@ -360,6 +459,12 @@
         renderTurns();
       }
       if (state.turn && state.turn.responseId === r.id) state.turn = null;
+      if (state.owed && open() && !(state.response && state.response.active)) {
+        // the turn that came in while this reply was running is answered now
+        state.owed = false;
+        send({ type: "response.create" });
+        if (!state.turn) startTurn(null, "queued");
+      }
     },
     "conversation.item.truncated": (e) => {
       const en = state.entries[e.item_id];
@@ -370,11 +475,117 @@
       }
     },
     error: (e) => {
-      const msg = (e.error && e.error.message) || "error";
-      state.errors.push(e.error || {});
-      status(`⚠️ ${escape(msg)}`, true);
+      const err = e.error || {};
+      state.errors.push(err);
+      const said = explain(err);
+      if (state.lastRow && state.lastRow.type === "error") {
+        state.lastRow.explained = said.text;
+        renderRow(state.lastRow);
+      }
+      note(said.text, said.quiet);
+      if (!said.quiet) status(`⚠️ ${escape(said.text)}`, true);
     },
   };
+
+  // ---------------------------------------------------------------- errors in plain words
+
+  // What an error event means for the person talking, in words, and what the page does
+  // about it. The server's message stays in the event log's JSON.
+  function explain(err) {
+    const code = err.code || "";
+    const msg = err.message || "";
+    const answering = state.response && state.response.active;
+    const justStopped = state.lastStoppedAt !== null && now() - state.lastStoppedAt < 3000;
+    if (
+      code === "conversation_already_has_active_response" ||
+      /already has an active response/i.test(msg) ||
+      // the embedded backend reports a turn that ended during a reply as an audio failure
+      (code === "audio_processing_failed" && answering && justStopped)
+    ) {
+      state.owed = true;
+      if (state.turn && !state.turn.responseId) {
+        state.turn.status = "waits for the reply";
+        renderTurns();
+      }
+      return {
+        text:
+          "The assistant was still answering when your turn ended, so it could not reply at once; " +
+          "your turn was heard and will be answered when this reply ends.",
+      };
+    }
+    if (code === "input_audio_buffer_commit_empty" || /buffer too small/i.test(msg)) {
+      return {
+        text: state.muted
+          ? "Nothing was sent: the microphone is muted. Unmute it, then hold Push to talk while you speak."
+          : "Nothing was recorded to send: hold Push to talk while you speak (at least 0.1 s).",
+      };
+    }
+    if (code === "response_cancel_not_active") {
+      return { text: "The reply had already finished when you interrupted it; there was nothing to cancel.", quiet: true };
+    }
+    if (code === "input_audio_buffer_full") {
+      return { text: "Too much audio is waiting to be sent without a turn ending; release Push to talk or clear it." };
+    }
+    if (code === "invalid_ticket") return { text: "This connection expired before it opened; press Connect again." };
+    if (code === "upstream_unavailable") return { text: `The model could not be reached: ${msg}` };
+    if (code === "audio_processing_failed") {
+      return { text: "The server could not process this audio (its log has the details); try speaking again." };
+    }
+    return { text: msg || "The server reported an error." };
+  }
+
+  // a line in the transcript that is not a turn: an error explained, a turn that was not heard
+  function note(text, quiet) {
+    state.notes.push(text);
+    const box = $("pg-rt-transcript");
+    if (!box) return;
+    const last = box.lastElementChild;
+    if (last && last.classList.contains("pg-rt-note") && last.dataset.text === text) {
+      // the same thing again, right after: count it instead of repeating the sentence
+      last.dataset.count = String(Number(last.dataset.count || "1") + 1);
+      last.textContent = `${text} (×${last.dataset.count})`;
+      return;
+    }
+    const el = document.createElement("div");
+    el.dataset.text = text;
+    el.className = `pg-rt-turn pg-rt-note${quiet ? " pg-rt-muted" : " pg-rt-bad"}`;
+    el.textContent = text;
+    box.appendChild(el);
+    box.scrollTop = box.scrollHeight;
+  }
+
+  function transcribing() {
+    const input = state.cfg && state.cfg.session && state.cfg.session.audio && state.cfg.session.audio.input;
+    return !!(input && input.transcription && input.transcription.model);
+  }
+
+  // user bubbles: "speaking" (speech started) → "committed" (in the conversation) → "done"
+  function userEntry(id, stage) {
+    const en = entry(id, "user");
+    if (en.stage !== "done" && !(en.stage === "committed" && stage === "speaking")) en.stage = stage;
+    renderEntry(en);
+    return en;
+  }
+
+  function settle(en, why) {
+    if (en.stage === "done") return;
+    en.stage = "done";
+    en.partial = false;
+    en.unheard = why;
+    renderEntry(en);
+  }
+
+  // resolve every pending user bubble: `speaking` ones were never heard, `committed` ones
+  // were heard but their transcript will not come
+  function settleUsers(speaking, committed, only) {
+    for (const id of state.order) {
+      const en = state.entries[id];
+      if (!en || en.role !== "user" || !en.stage || en.stage === "done") continue;
+      if (only && !only(en)) continue;
+      if (en.stage === "speaking") settle(en, speaking);
+      else if (committed) settle(en, en.text ? null : committed);
+    }
+  }
 
   function pendingSegment(item) {
     // audio received before the player started it: placed when it starts
@@ -467,10 +678,18 @@
 
   async function pttDown() {
     if (!open() || state.pttHeld) return;
-    await interrupt("push-to-talk");
-    send({ type: "input_audio_buffer.clear" });
+    if (state.muted) {
+      // nothing would be recorded: say so instead of committing an empty buffer
+      status("🔇 The microphone is muted: press <b>Unmute mic</b>, then hold <b>Push to talk</b> while you speak.", true);
+      return;
+    }
+    // hold first (a release during the interruption still counts), clear what VAD-less
+    // audio may be left, then stop the reply
     state.pttHeld = true;
+    state.pttSamples = 0;
+    send({ type: "input_audio_buffer.clear" });
     buttons();
+    await interrupt("push-to-talk");
   }
 
   function pttUp() {
@@ -478,16 +697,47 @@
     state.pttHeld = false;
     buttons();
     if (!open()) return;
+    if (state.pttSamples < PTT_MIN) {
+      // a tap, or a hold with nothing captured: committing would only earn "buffer too small"
+      send({ type: "input_audio_buffer.clear" });
+      note("Nothing was sent: hold Push to talk while you speak (at least 0.1 s).", true);
+      return;
+    }
     send({ type: "input_audio_buffer.commit" });
     send({ type: "response.create" });
     startTurn(null, "push-to-talk");
   }
 
+  function setMuted(muted) {
+    if (state.muted === muted) return;
+    state.muted = muted;
+    if (muted && open()) {
+      if (state.pttHeld) {
+        // muted mid-hold: what was said is dropped, not answered
+        state.pttHeld = false;
+        send({ type: "input_audio_buffer.clear" });
+        note("Push to talk was cancelled: you muted the microphone.", true);
+      } else if (Object.values(state.entries).some((en) => en.role === "user" && en.stage === "speaking")) {
+        // muted mid-sentence: no more audio reaches the server's VAD, so the turn would never end
+        send({ type: "input_audio_buffer.clear" });
+        settleUsers("not heard: you muted the microphone mid-sentence", null, (en) => en.stage === "speaking");
+      }
+    }
+    buttons();
+  }
+
   // ---------------------------------------------------------------- latency and cost
 
   function startTurn(item, kind) {
-    state.turn = { n: state.turns.length + 1, kind, stoppedAt: now(), item: null, userItem: item, responseId: null, firstAudioAt: null, heardAt: null, doneAt: null, status: null };
+    const previous = state.turn;
+    if (previous && !previous.responseId && previous.status === "waits for the reply") {
+      previous.status = `answered with #${state.turnCount + 1}`;
+      renderTurns();
+    }
+    state.turnCount += 1;
+    state.turn = { n: state.turnCount, kind, stoppedAt: now(), item: null, userItem: item, responseId: null, firstAudioAt: null, heardAt: null, doneAt: null, status: null };
     state.turns.push(state.turn);
+    if (state.turns.length > LATENCY_MAX) state.turns.shift();
   }
 
   function turnFor(item) {
@@ -506,15 +756,21 @@
   function renderTurns() {
     const box = $("pg-rt-latency");
     if (!box) return;
-    const rows = state.turns.slice(-6).map(
+    const rows = state.turns.map(
       (t) =>
         `<tr><td>#${t.n} ${t.kind}</td><td>${ms(t.firstAudioAt, t.stoppedAt)}</td><td>${ms(t.heardAt, t.stoppedAt)}</td>` +
         `<td>${ms(t.doneAt, t.stoppedAt)}</td><td>${t.status || "…"}</td></tr>`,
     );
+    const stuck = box.scrollTop + box.clientHeight >= box.scrollHeight - 4; // follow the newest row
+    const older = state.turnCount > state.turns.length ? state.turnCount - state.turns.length : 0;
+    box.style.maxHeight = "16em";
+    box.style.overflowY = "auto";
     box.innerHTML =
       "<table><thead><tr><th>turn</th><th>end of speech (or send) → first audio</th><th>→ heard</th>" +
       "<th>→ response.done</th><th></th></tr></thead>" +
-      `<tbody>${rows.join("")}</tbody></table>`;
+      `<tbody>${rows.join("")}</tbody></table>` +
+      (older ? `<div class="pg-rt-muted">The ${older} oldest turns are not shown (the table keeps ${LATENCY_MAX}).</div>` : "");
+    if (stuck) box.scrollTop = box.scrollHeight;
   }
 
   function addUsage(u) {
@@ -571,8 +827,11 @@
   function renderEntry(en) {
     if (!en.el) return;
     const who = { user: "You", assistant: "Assistant", tool: "Tool call" }[en.role] || en.role;
-    const text = en.text || (en.interrupted ? "(stopped before it spoke)" : "");
+    const pending = en.role === "user" && (en.stage === "speaking" || en.stage === "committed");
+    const text = en.text || (en.interrupted ? "(stopped before it spoke)" : pending ? "…" : "");
     let html = `<span class="pg-rt-who">${who}</span> ${escape(text)}`;
+    if (en.unheard) html += ` <span class="pg-rt-unheard">(${escape(en.unheard)})</span>`;
+    en.el.classList.toggle("pg-rt-pending", pending);
     if (en.result !== undefined) html += `<div class="pg-rt-result">→ ${escape(en.result)}</div>`;
     if (en.interrupted) html += ` <span class="pg-rt-cut">interrupted${en.cutAt !== undefined ? ` at ${(en.cutAt / 1000).toFixed(2)} s` : ""}</span>`;
     en.el.innerHTML = html;
@@ -630,7 +889,7 @@
     if (row.count > 1) extra.push(`×${row.count}`);
     if (row.bytes) extra.push(`${(row.bytes / 1024).toFixed(1)} KB audio`);
     if (row.by) extra.push(`by ${row.by}`);
-    if (row.type === "error" && row.event.error) extra.push(escape(row.event.error.message || ""));
+    if (row.type === "error" && row.event.error) extra.push(escape(row.explained || row.event.error.message || ""));
     const open = row.el.open;
     row.el.innerHTML =
       `<summary><span class="pg-rt-dir">${arrow}</span><span class="pg-rt-t">${row.t.toFixed(3)}</span>` +
@@ -690,6 +949,7 @@
         const out = { item_id: id, role: en.role, text: en.text, interrupted: en.interrupted };
         if (en.cutAt !== undefined) out.audio_end_ms = en.cutAt;
         if (en.result !== undefined) out.result = en.result;
+        if (en.unheard) out.note = en.unheard;
         return out;
       }),
       latency_ms: state.turns.map((t) => ({
@@ -700,6 +960,7 @@
         done: t.doneAt && Math.round(t.doneAt - t.stoppedAt),
         status: t.status,
       })),
+      notes: state.notes,
       usage: { input_tokens: state.usage.input, output_tokens: state.usage.output, estimated_cost_usd: state.usage.cost },
     };
   }
@@ -738,8 +999,25 @@
     if (fill) fill.style.width = `${Math.min(100, Math.sqrt(state.level) * 180)}%`;
   }
 
+  function connectButton() {
+    // #pg-rt-connect is the Gradio button itself (elem_id); the page owns its disabled state
+    const el = $("pg-rt-connect");
+    return el && el.tagName !== "BUTTON" ? el.querySelector("button") : el;
+  }
+
+  function busy() {
+    if (state.clickedAt !== null && now() - state.clickedAt > CONNECT_WAIT_MS) state.clickedAt = null;
+    return !!state.ws || state.starting || state.clickedAt !== null;
+  }
+
   function buttons() {
     const connected = open();
+    const connectBtn = connectButton();
+    if (connectBtn) {
+      const off = busy();
+      connectBtn.disabled = off;
+      connectBtn.title = off ? "Connected (or connecting): press Disconnect first" : "";
+    }
     const mute = $("pg-rt-mute");
     if (mute) {
       mute.disabled = !connected;
@@ -747,7 +1025,10 @@
     }
     const ptt = $("pg-rt-ptt");
     if (ptt) {
-      ptt.disabled = !connected || !(state.cfg && state.cfg.manual);
+      const manual = !!(state.cfg && state.cfg.manual);
+      ptt.disabled = !connected || !manual || state.muted;
+      ptt.title = manual && state.muted ? "The microphone is muted: unmute it to talk" : "Hold to talk (or hold Space)";
+      ptt.textContent = manual && state.muted ? "Push to talk (muted)" : "Push to talk";
       ptt.classList.toggle("pg-rt-held", state.pttHeld);
     }
     for (const id of ["pg-rt-send", "pg-rt-image-btn"]) {
@@ -769,9 +1050,15 @@
   document.addEventListener("click", (event) => {
     const t = event.target instanceof Element ? event.target : null;
     if (!t) return;
-    if (t.closest("#pg-rt-mute")) {
-      state.muted = !state.muted;
-      buttons();
+    if (t.closest("#pg-rt-connect")) {
+      // Gradio's handler fetches the ticket; until the socket is settled, further clicks do nothing
+      if (!busy()) {
+        state.clickedAt = now();
+        setTimeout(buttons, 0); // after Gradio's own click handler has run
+        setTimeout(buttons, CONNECT_WAIT_MS + 100);
+      }
+    } else if (t.closest("#pg-rt-mute")) {
+      setMuted(!state.muted);
     } else if (t.closest("#pg-rt-send")) {
       const box = $("pg-rt-text");
       sendText(box.value);
@@ -813,5 +1100,6 @@
     });
   }
 
-  window.pgRealtime = { connect, disconnect, update, interrupt, sendText, exportWav, transcript, state };
+  // `receive` feeds one server event to the page as if the relay had sent it (tests, demos)
+  window.pgRealtime = { connect, disconnect, update, interrupt, sendText, exportWav, transcript, state, setMuted, receive: onEvent };
 })();

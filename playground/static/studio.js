@@ -162,7 +162,7 @@
       const response = await fetch(`/studio/pcm/${encodeURIComponent(token)}`, { signal: abort.signal });
       if (response.status === 404) {
         state.playing = false;
-        render("Nothing to play: check the settings (the error is shown above).");
+        render("Nothing to play: the note under Play says what to fix.");
         return;
       }
       if (!response.ok) throw new Error(`stream answered ${response.status}`);

@@ -9,11 +9,21 @@ import gradio as gr
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
 from playground.core.lifecycle import describe, picker_choices
+from playground.ui import standin
 from playground.ui.audiochat import chat_code, create_audiochat_tab
 from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
 from playground.ui.history import create_history_tab, list_runs
-from playground.ui.settings import KINDS, apply_provider, header_html, session_header, test_connection
+from playground.ui.settings import (
+    KINDS,
+    apply_chat_server,
+    apply_provider,
+    chat_server_status,
+    header_html,
+    reset_chat_server,
+    session_header,
+    test_connection,
+)
 from playground.ui.share import apply_shared, reopen_run
 from playground.ui.studio import create_studio_tab, refresh_vibes, update_code
 from playground.ui.transcribe import create_transcribe_tab, model_options, transcription_code
@@ -78,6 +88,7 @@ def create_ui(
     local_key: str | None = None,
 ) -> gr.Blocks:
     set_context(context or UIContext.create(provider, app_url=app_url, local_key=local_key))
+    standin.begin()
     with gr.Blocks(title="Audio Playground", analytics_enabled=False) as demo:
         header = gr.HTML(header_html(provider), elem_id="pg-header")
         with gr.Tabs(elem_id="pg-tabs") as tabs:
@@ -117,9 +128,33 @@ def create_ui(
                     test = gr.Button("Test connection", elem_id="pg-provider-test")
                     use = gr.Button("Use for this tab", variant="primary", elem_id="pg-provider-use")
                 settings_status = gr.Markdown(elem_id="pg-provider-status")
+                with gr.Group(elem_id="pg-llm"):
+                    gr.Markdown(
+                        "#### Chat model server for the embedded backend\n"
+                        "Offline, chat (Voice chat, Audio chat, `/v1/chat/completions`) is answered by SmolLM2-135M, "
+                        "a tiny local model. Point it at any OpenAI-compatible LLM server (Ollama, vLLM, llama.cpp's "
+                        "server) instead: one test request is made first. Voices and transcription stay local. "
+                        "This changes the embedded backend for everyone using this server, until reset or restart; "
+                        "the key stays in server memory only."
+                    )
+                    with gr.Row(equal_height=True):
+                        llm_url = gr.Textbox(
+                            label="Chat server base URL", placeholder="http://127.0.0.1:11434/v1", elem_id="pg-llm-url"
+                        )
+                        llm_model = gr.Textbox(
+                            label="Model (empty: the server's first)", placeholder="llama3.2", elem_id="pg-llm-model"
+                        )
+                        llm_key = gr.Textbox(
+                            label="Key (optional)", type="password", placeholder="sk-…", elem_id="pg-llm-key"
+                        )
+                    with gr.Row():
+                        llm_apply = gr.Button("Test and use for chat", variant="primary", elem_id="pg-llm-apply")
+                        llm_reset = gr.Button("Reset to SmolLM2", elem_id="pg-llm-reset")
+                    llm_status = gr.Markdown(chat_server_status(), elem_id="pg-llm-status")
             with gr.Tab("About", id="about"):
                 gr.Markdown(_about_markdown())
 
+        notes_in, notes_out = standin.components()  # every tab's stand-in note and its pickers
         test.click(test_connection, [kind, key, base_url], settings_status, api_name="test_connection")
         use.click(
             apply_provider,
@@ -130,7 +165,17 @@ def create_ui(
             realtime_code, voicechat.settings, voicechat.code, queue=False
         ).then(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False).then(
             chat_code, [audiochat.conversation, *audiochat.settings], audiochat.code, queue=False
-        )
+        ).then(standin.refresh_all, notes_in, notes_out, queue=False)
+        llm_outputs = [llm_status, llm_key, llm_model]
+        for event in (
+            llm_apply.click(apply_chat_server, [llm_url, llm_key, llm_model], llm_outputs, api_name="use_chat_server"),
+            llm_reset.click(reset_chat_server, None, llm_outputs, api_name="reset_chat_server"),
+        ):
+            event.then(session_header, None, header, queue=False).then(
+                standin.refresh_all, notes_in, notes_out, queue=False
+            )
+        demo.load(standin.refresh_all, notes_in, notes_out, queue=False)
+        demo.load(chat_server_status, None, llm_status, queue=False)
         demo.load(update_code, studio.settings, studio.code_outputs, queue=False)
         demo.load(realtime_code, voicechat.settings, voicechat.code, queue=False)
         demo.load(transcription_code, transcribe.settings, transcribe.code_outputs, queue=False)

@@ -34,6 +34,7 @@ from playground.core.errors import SpecError
 from playground.core.pricing import chat_token_split, format_cost
 from playground.core.snippets import render
 from playground.core.specs import ChatAudioSpec, spec_from_dict
+from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.widgets import model_picker
 
@@ -431,6 +432,7 @@ def create_audiochat_tab() -> AudioChatParts:
                 voice = gr.Dropdown(list(chat.voices), value="alloy", label="Voice", elem_id="pg-ac-voice")
                 fmt = gr.Dropdown(list(chat.formats), value="pcm16", label="Audio format", elem_id="pg-ac-format")
                 stream = gr.Checkbox(value=True, label="Stream (pcm16)", elem_id="pg-ac-stream")
+            standin.note("audiochat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
             system = gr.Textbox(value=DEFAULT_SYSTEM, label="System prompt", lines=2, elem_id="pg-ac-system")
             with gr.Accordion("Sampling (left at the default: not sent)", open=False):
                 sliders = [
@@ -454,7 +456,14 @@ def create_audiochat_tab() -> AudioChatParts:
                 with gr.Tab("curl"):
                     code_curl = gr.Code(language="shell", show_label=False, max_lines=22)
     table = gr.Dataframe(
-        headers=USAGE_COLUMNS, value=[], label="Per turn", interactive=False, wrap=True, elem_id="pg-ac-usage"
+        headers=USAGE_COLUMNS,
+        value=[],
+        label="Per turn",
+        interactive=False,
+        wrap=True,
+        # the two texts wrap; every number column, cost included, stays in view at 1440 px
+        column_widths=["4%", "21%", "27%", "7%", "7%", "7%", "7%", "8%", "6%", "6%"],
+        elem_id="pg-ac-usage",
     )
     totals = gr.Markdown(elem_id="pg-ac-totals")
     with gr.Row():

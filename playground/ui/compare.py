@@ -36,6 +36,7 @@ from playground.core.snippets import render
 from playground.core.specs import TranscriptionSpec
 from playground.core.textmetrics import word_error_rate
 from playground.core.vibes import slugify
+from playground.ui import standin
 from playground.ui.compare_stt import create_compare_stt_tab
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_compare_query
@@ -389,6 +390,7 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
             export = gr.Button("Export comparison (zip)", size="sm", scale=0, min_width=170, elem_id="pg-export-cmp")
             share = gr.Button("Share link", size="sm", scale=0, min_width=110, elem_id="pg-share-cmp")
         share_link = gr.Textbox(show_label=False, visible=False, elem_id="pg-share-cmp-link")
+        standin.note("compare")  # offline: which local engine speaks each voice, hidden otherwise
         exported = gr.File(label="Comparison", visible=False, elem_id="pg-exported-cmp")
         with gr.Accordion("Quick builders", open=False):
             with gr.Row():

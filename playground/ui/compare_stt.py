@@ -26,6 +26,7 @@ from playground.core.catalog import get_catalog
 from playground.core.pricing import format_cost
 from playground.core.specs import TranscriptionSpec
 from playground.core.textmetrics import word_error_rate
+from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.transcribe import (
     audio_loaded,
@@ -252,6 +253,7 @@ def create_compare_stt_tab() -> None:
                 n_columns = gr.Slider(MIN_COLUMNS, MAX_COLUMNS, value=3, step=1, label="Columns", elem_id="pg-cstt-n")
                 run = gr.Button("▶  Transcribe with all", variant="primary", elem_id="pg-cstt-run")
             summary = gr.Markdown(elem_id="pg-cstt-summary")
+            stt_note = standin.note("compare_stt")  # offline: each model's local Whisper, hidden otherwise
     columns: list[gr.Column] = []
     inputs: list[Any] = []
     outputs: list[Any] = [summary]
@@ -289,6 +291,7 @@ def create_compare_stt_tab() -> None:
             inputs += [model, language, prompt, temperature, stream]
             outputs += [text, metrics, wer, code]
     n_columns.change(show_columns, n_columns, columns, queue=False)
+    standin.follow(stt_note, n_columns, *inputs[::5])  # the note names the shown columns' Whisper
     audio.change(audio_info, audio, info, queue=False)
     studio_btn.click(use_studio_output, None, [audio, info], queue=False)
     run.click(run_stt_compare, [audio, reference, n_columns, *inputs], outputs, api_name="compare_transcription")

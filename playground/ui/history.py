@@ -144,7 +144,8 @@ def create_history_tab() -> HistoryParts:
                 interactive=False,
                 wrap=True,
                 max_height=560,
-                column_widths=["17%", "12%", "17%", "8%", "30%", "7%", "9%"],
+                # the id and the cost on one line each: neither is worth wrapping
+                column_widths=["12%", "15%", "15%", "8%", "16%", "9%", "25%"],
                 elem_id="pg-hist-table",
             )
         with gr.Column(scale=2):

@@ -24,6 +24,7 @@ from playground.core.errors import PlaygroundError
 from playground.core.lifecycle import lifecycle, today
 from playground.core.snippets import LOCAL_KEY
 from playground.ui.context import get_context
+from playground.ui.standin import chat_switch, chat_target, note_html, wrap
 
 __all__ = ["KINDS", "ListedModel", "apply_provider", "header_html", "listed_models", "provider_from", "test_connection"]
 
@@ -46,6 +47,7 @@ def header_html(provider: Provider) -> str:
     from playground import __version__
 
     info = provider.public()
+    standin = note_html("header", provider_kind=provider.kind)
     label = info["label"].replace(f" at {info['base_url']}", "")  # the URL is shown once, as code
     return (
         '<div class="pg-header">'
@@ -53,7 +55,8 @@ def header_html(provider: Provider) -> str:
         f'<div class="pg-provider" id="pg-provider" title="{html.escape(info["base_url"])}">'
         f'<span class="pg-badge pg-{info["kind"]}">{html.escape(_BADGE[info["kind"]])}</span> '
         f"{html.escape(label)} · <code>{html.escape(info['base_url'])}</code></div>"
-        "</div>"
+        + wrap(standin, header=True)
+        + "</div>"
     )
 
 
@@ -200,3 +203,85 @@ def apply_provider(kind: str, key: str, base_url: str, request: gr.Request | Non
 
 def session_header(request: gr.Request | None = None) -> str:
     return header_html(get_context().provider_for(request))
+
+
+# ------------------------------------------------- chat model server (embedded backend)
+
+#: what the "Chat model server" status shows for the bundled LLM
+_LOCAL_CHAT = "the bundled **SmolLM2-135M** (tiny, offline: short, often wrong replies)"
+
+
+def chat_server_status() -> str:
+    """Which LLM the embedded backend's chat answers with now (never the key)."""
+    target = chat_target()
+    if target.local:
+        return f"Chat in the embedded backend: {_LOCAL_CHAT}."
+    return (
+        f"Chat in the embedded backend: **{html.escape(target.model or '')}** at "
+        f"`{html.escape(target.base_url or '')}` (for everyone using this server)."
+    )
+
+
+def _self_url(base_url: str) -> bool:
+    """True for the embedded backend's own address (chat would call itself forever)."""
+    local = urlparse(get_context().sessions.local.base_url or "")
+    there = urlparse(base_url)
+    loopback = {"127.0.0.1", "localhost", "0.0.0.0", "::1"}
+    same_host = there.hostname == local.hostname or {there.hostname, local.hostname} <= loopback
+    return same_host and there.port == local.port
+
+
+def check_chat_server(base_url: str, key: str, model: str) -> str:
+    """One small chat request through the SDK; returns the model that answered, or raises
+    ``SettingsError`` with a message fit for the page (key redacted)."""
+    from openai import OpenAI
+
+    base_url, key, model = (base_url or "").strip().rstrip("/"), (key or "").strip(), (model or "").strip()
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError("Give the chat server's base URL, e.g. http://127.0.0.1:11434/v1 (Ollama)")
+    if _self_url(base_url):
+        raise SettingsError("That is this app's own embedded backend: give another server's URL.")
+    client = OpenAI(base_url=base_url, api_key=key or LOCAL_KEY, timeout=_TEST_TIMEOUT_S, max_retries=0)
+    try:
+        if not model:
+            listed = [str(m.id) for m in client.models.list()]
+            if not listed:
+                raise SettingsError(f"{base_url} lists no models: give the model name.")
+            model = listed[0]
+        reply = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "Reply with the word OK."}], max_tokens=8
+        )
+    except PlaygroundError:
+        raise
+    except Exception as e:  # noqa: BLE001 - any SDK/network failure is a message for the user
+        why = redact(f"{type(e).__name__}: {e}", key)
+        raise SettingsError(f"{base_url} did not answer a chat request: {why}") from None
+    finally:
+        client.close()
+    if not reply.choices:
+        raise SettingsError(f"{base_url} answered with no choices for model {model!r}.")
+    return model
+
+
+def apply_chat_server(base_url: str, key: str, model: str) -> tuple[Any, ...]:
+    """Point the embedded backend's chat (Voice chat, Audio chat, /v1/chat) at this server after
+    one test request. Returns (status, key box emptied, model box)."""
+    cleared = gr.update(value="")
+    switch = chat_switch()
+    if switch is None:
+        return "⚠️ No embedded backend runs in this process.", cleared, gr.update()
+    try:
+        model = check_chat_server(base_url, key, model)
+    except PlaygroundError as e:
+        return f"⚠️ {html.escape(str(e))}\n\n{chat_server_status()}", cleared, gr.update()
+    switch.switch_llm((base_url or "").strip().rstrip("/"), model, (key or "").strip() or None)
+    return f"✅ Test reply received. {chat_server_status()}", cleared, gr.update(value=model)
+
+
+def reset_chat_server() -> tuple[Any, ...]:
+    """Back to the bundled SmolLM2. Returns (status, key box emptied, model box emptied)."""
+    switch = chat_switch()
+    if switch is not None:
+        switch.switch_llm(None)
+    return f"↩ Reset. {chat_server_status()}", gr.update(value=""), gr.update(value="")

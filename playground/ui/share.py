@@ -34,7 +34,10 @@ SHARE_JS = "(q) => (q ? location.origin + location.pathname + q : '')"
 #: longest share parameter accepted (URLs beyond ~8 KB break in some browsers and proxies)
 SHARE_MAX = 6000
 STUDIO = ("script", "voice", "model", "instructions", "speed", "format")
-TRANSCRIBE = ("task", "model", "language", "prompt", "temperature", "format", "grains", "logprobs", "stream")
+TRANSCRIBE = (
+    "task", "model", "language", "prompt", "temperature", "format", "grains", "logprobs", "stream",
+    "keywords", "languages",
+)  # fmt: skip
 
 
 def encode_share(tab: str, values: dict[str, Any]) -> str:
@@ -56,7 +59,8 @@ def decode_share(token: str) -> dict[str, Any] | None:
 def share_query(tab: str, *values: Any) -> str:
     """``?share=…`` for the tab's current settings (the page adds its own address)."""
     names = STUDIO if tab == "studio" else TRANSCRIBE
-    token = encode_share(tab, dict(zip(names, values, strict=True)))
+    # a transcription's keywords and languages (last) may be left out
+    token = encode_share(tab, dict(zip(names[: len(values)], values, strict=True)))
     if len(token) > SHARE_MAX:
         gr.Warning("These settings are too long for a link; shorten the text.")
         return ""
@@ -99,13 +103,19 @@ def _studio(values: dict[str, Any], current: tuple[Any, ...]) -> list[Any]:
 
 def _transcribe(values: dict[str, Any], audio: Any = None) -> list[Any]:
     out = [audio if audio is not None else gr.skip()]
+    model = get_catalog().transcription_model(str(values.get("model") or ""))
+    formats = list(model.response_formats if model else get_catalog().transcription_response_formats)
+    stamps = bool(model and model.timestamp_granularities and values.get("format") == "verbose_json")
     for k in TRANSCRIBE:
         v = values.get(k, gr.skip())
         if k == "temperature" and v is None:
-            v = -0.05  # the slider's "server default" end
+            v = -0.05  # the picker's "server default"
         elif k == "format" and isinstance(v, str):
-            # the radio may hold only the current model's formats: widen it; the model's change narrows it again
-            v = gr.update(choices=list(get_catalog().transcription_response_formats), value=v)
+            # the radio may hold only the current model's formats: offer the shared model's
+            # (every format for a model the catalog does not know); a model change narrows it again
+            v = gr.update(choices=formats, value=v)
+        elif k == "grains" and isinstance(v, list):
+            v = gr.update(value=v, visible=stamps)  # shown as the shared model and format allow
         out.append(v)
     return out
 
@@ -116,7 +126,7 @@ def _keep(current: tuple[Any, ...]) -> list[Any]:
 
 def apply_shared(*current: Any, compare_size: int = 0, request: gr.Request = None) -> list[Any]:
     """On page load: fill a tab from ``?share=…``. Takes the Studio's 6 current values;
-    returns the tabs, the 6 Studio values, updates for the 10 Transcribe widgets and for
+    returns the tabs, the 6 Studio values, updates for the 12 Transcribe widgets and for
     the ``compare_size`` Compare widgets."""
     token = (getattr(request, "query_params", None) or {}).get("share", "")
     data = decode_share(token) if token else None
@@ -147,6 +157,7 @@ def _from_run(run: Run) -> tuple[str, dict[str, Any]] | None:
             "prompt": s.get("prompt", ""), "temperature": s.get("temperature"),
             "format": s.get("response_format", "json"), "grains": list(s.get("timestamp_granularities") or []),
             "logprobs": bool(s.get("include_logprobs")), "stream": bool(s.get("stream")),
+            "keywords": ", ".join(s.get("keywords") or []), "languages": list(s.get("languages") or []),
         }  # fmt: skip
     return None
 

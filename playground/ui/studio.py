@@ -29,6 +29,7 @@ from playground.core.pricing import format_cost
 from playground.core.snippets import render
 from playground.core.specs import SpeechSpec
 from playground.core.vibes import NAME_MAX, VibeExistsError, slugify
+from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_query
 from playground.ui.widgets import model_picker, range_slider
@@ -49,6 +50,7 @@ __all__ = [
     "speech_spec",
     "start_speech",
     "update_code",
+    "voice_changed",
 ]
 
 CHIPS = 6
@@ -123,17 +125,23 @@ def update_code(
     )
 
 
-def clamp_speed(speed: float | None) -> tuple[Any, str]:
-    """Hold a typed speed to the API's range, and say so instead of clamping silently."""
+def clamp_speed(speed: float | None) -> tuple[float, str]:
+    """Hold a typed speed to the API's range, and say so instead of clamping silently.
+
+    Always a plain value, never ``gr.update``: Gradio answers any update (an empty one
+    too) by building a fresh ``gr.Slider`` for the session, without the out-of-range
+    pass-through of ``widgets.range_slider``, and the next typed value would be refused
+    with a server error before any handler runs.
+    """
     r = get_catalog().limits.speed
     if speed is None:
-        return gr.update(value=r.default), ""
+        return r.default, ""
     value = clamped_speed(speed)
     if value == float(speed):
-        return gr.update(), ""
+        return value, ""
     side = "above the maximum" if speed > r.max else "below the minimum"
     note = f"⚠️ Speed {float(speed):g} is {side}; the API takes {r.min:g}–{r.max:g}, so it is set to **{value:g}**."
-    return gr.update(value=value), note
+    return value, note
 
 
 def model_changed(model: str) -> dict[str, Any]:
@@ -170,12 +178,19 @@ def apply_vibe(name: str | None, script: str, last_sample: str, voice: str) -> t
         return gr.update(), gr.update(), last_sample, "", "", gr.update(visible=False)
     keep_script = (script or "").strip() and script.strip() != (last_sample or "").strip()
     new_script = script if keep_script else vibe.script.strip()
-    if vibe.voice != voice:
-        suggestion = f"*{html.escape(vibe.name)}* was written for **{vibe.voice}**; you are on **{voice}**."
-        button = gr.update(visible=True, value=f"Use {vibe.voice}")
-    else:
-        suggestion, button = f"*{html.escape(vibe.name)}* was written for **{voice}**.", gr.update(visible=False)
+    suggestion, button = voice_changed(vibe.name, voice)
     return vibe.instructions_text, new_script, vibe.script.strip(), vibe.name, suggestion, button
+
+
+def voice_changed(vibe_name: str | None, voice: str) -> tuple[str, Any]:
+    """The vibe's voice note for the voice now picked: (note, "Use …" button)."""
+    vibe = get_context().vibe(vibe_name) if vibe_name else None
+    if vibe is None:
+        return "", gr.update(visible=False)
+    if vibe.voice != voice:
+        note = f"*{html.escape(vibe.name)}* was written for **{vibe.voice}**; you are on **{voice}**."
+        return note, gr.update(visible=True, value=f"Use {vibe.voice}")
+    return f"*{html.escape(vibe.name)}* was written for **{voice}**.", gr.update(visible=False)
 
 
 def accept_suggestion(vibe_name: str) -> tuple[Any, str, Any]:
@@ -227,15 +242,19 @@ def start_speech(
     """Validate and start synthesis at once; the page plays it from ``/studio/pcm/<token>``.
 
     ``token``: the one the page made on the click and is already fetching (studio.js),
-    so the stream opens while this request is still on its way. Returns (token, status).
+    so the stream opens while this request is still on its way. Returns (token, note): the
+    note, shown under Play, is empty on success and says what to fix otherwise (the token
+    then is empty, and ``finish_speech`` clears the last run's metrics).
     """
     ctx = get_context()
     spec = speech_spec(script, voice, model, instructions, speed, fmt)
     try:
         pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
     except SpecError as e:
-        raise gr.Error(f"Check your settings: {e}") from None
-    return pending.token, "Generating… the audio starts playing with the first sentence."
+        return "", f"⚠️ Check your settings: {html.escape(str(e))}"
+    except PlaygroundError as e:
+        return "", f"⚠️ Could not start: {html.escape(str(e))}"
+    return pending.token, ""
 
 
 def _file_name(spec: SpeechSpec, vibe_name: str | None) -> str:
@@ -265,12 +284,14 @@ def _metrics(result: Any) -> str:
 def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None) -> tuple[str, Any, Any]:
     """Wait for the run started by ``start_speech``: metrics, download file, waveform."""
     ctx = get_context()
-    pending = ctx.streams.get(token or "")
+    if not token:  # Play was refused (the note under Play says why): clear the last run's results
+        return "", gr.update(value=None, visible=False), None
+    pending = ctx.streams.get(token)
     if pending is None:
-        return "⚠️ Nothing to collect: press Play first.", gr.update(), None
+        return "⚠️ Nothing to collect: press Play first.", gr.update(value=None, visible=False), None
     result, error = pending.wait()
     if result is None:
-        return f"⚠️ {html.escape(error or 'speech failed')}", gr.update(), None
+        return f"⚠️ {html.escape(error or 'speech failed')}", gr.update(value=None, visible=False), None
     path = ctx.output_path(_file_name(pending.spec, vibe_name))
     path.write_bytes(result.audio)
     ctx.remember_output(getattr(request, "session_hash", None), path)
@@ -398,7 +419,10 @@ def create_studio_tab() -> StudioParts:
                     min_width=180,
                 )
                 play = gr.Button("▶  Play", variant="primary", elem_id="pg-play", scale=0, min_width=130)
+            # what went wrong with Play or the speed, right under them
             speed_note = gr.Markdown(elem_id="pg-speed-note")
+            play_note = gr.Markdown(elem_id="pg-play-note", elem_classes="pg-error-note")
+            standin.note("studio", voice, model)  # offline: which local engine speaks this voice, hidden otherwise
             gr.HTML(PLAYER_HTML, elem_id="pg-player-box")
             metrics = gr.Markdown(elem_id="pg-metrics")
         with gr.Column(scale=2, min_width=400, elem_id="pg-side"):
@@ -449,6 +473,7 @@ def create_studio_tab() -> StudioParts:
             queue=False,
         )
     speed.input(clamp_speed, speed, [speed, speed_note], api_name="clamp_speed", queue=False, show_progress="hidden")
+    voice.change(voice_changed, [current_vibe, voice], [suggestion, use_voice], queue=False, show_progress="hidden")
     gr.on([voice.input], preview_voice, [voice, model], preview, api_name="preview", show_progress="minimal")
     model.change(model_changed, model, instructions, api_name="model_changed", queue=False)
     shuffle.click(shuffle_vibes, None, chips, api_name="shuffle_vibes", queue=False)
@@ -470,7 +495,7 @@ def create_studio_tab() -> StudioParts:
     # the metrics request waits for the first sound, so it does not compete with the first sentence
     settle = "async () => { if (window.pgStudio) await window.pgStudio.settled(); return []; }"
     play.click(
-        start_speech, [*settings, token], [token, metrics], api_name="speak", js=begin, queue=False, **quiet
+        start_speech, [*settings, token], [token, play_note], api_name="speak", js=begin, queue=False, **quiet
     ).then(None, None, None, js=settle).then(
         finish_speech, [token, current_vibe], [metrics, download, waveform], api_name="collect", **quiet
     ).then(None, None, None, js="() => { if (window.pgStudio) window.pgStudio.fillMetrics(); return []; }")

@@ -75,6 +75,8 @@ CSS = """
 .pg-count.pg-over { color: #dc2626; font-weight: 650; }
 #pg-play { min-height: 44px; font-size: 1.05rem; align-self: end; }
 #pg-speed-note p { margin: 0 !important; color: #b45309; font-size: 0.85rem; }
+/* an error in words, next to the control that caused it */
+.pg-error-note p { margin: 0 !important; color: #b91c1c; font-size: 0.88rem; font-weight: 600; }
 /* the live player */
 .pg-live { display: flex; align-items: center; gap: 10px; padding: 8px 12px; border-radius: 12px;
   border: 1px solid var(--border-color-primary); background: var(--block-background-fill); }
@@ -156,4 +158,23 @@ CSS = """
 .pg-tr-seek { border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
   border-radius: 6px; padding: 0 5px; margin: 1px; cursor: pointer; font-size: 0.85rem; }
 .pg-tr-seek:hover, .pg-tr-seek.pg-on { background: #ede9fe; border-color: #7c3aed; }
+/* diarized transcripts: one colour per speaker */
+.pg-tr-turns { line-height: 1.5; font-size: 0.9rem; }
+.pg-tr-turn { margin: 2px 0; }
+.pg-tr-turn .pg-tr-seek { display: inline; text-align: left; font-weight: 400; line-height: 1.5; }
+.pg-spk { display: inline-block; min-width: 2.2em; font-weight: 700; border-radius: 6px; padding: 0 6px;
+  margin-right: 6px; text-align: center; }
+.pg-spk-0 { background: #ede9fe; color: #5b21b6; } .pg-spk-1 { background: #cffafe; color: #0e7490; }
+.pg-spk-2 { background: #fef3c7; color: #92400e; } .pg-spk-3 { background: #dcfce7; color: #166534; }
+.pg-spk-4 { background: #fee2e2; color: #991b1b; } .pg-spk-5 { background: #e0e7ff; color: #3730a3; }
+/* history: ids and costs on one line */
+#pg-hist-table td:nth-child(n+6) .cell-wrap, #pg-hist-table .virtual-row > .body-cell:nth-child(n+6) .cell-wrap,
+#pg-hist-table .virtual-row > .body-cell:nth-child(n+6) .cell-wrap span {
+  white-space: nowrap !important; overflow-wrap: normal !important; word-break: keep-all !important; }
+#pg-hist-table td:nth-child(7) .cell-wrap, #pg-hist-table .virtual-row > .body-cell:nth-child(7) .cell-wrap span {
+  font-size: 0.72rem; }
+#pg-hist-table td { font-variant-numeric: tabular-nums; }
+/* audio chat: every per-turn column in view */
+#pg-ac-usage table { font-size: 0.78rem; }
+#pg-ac-usage th, #pg-ac-usage td { padding: 2px 6px !important; }
 """

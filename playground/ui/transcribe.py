@@ -24,6 +24,7 @@ from __future__ import annotations
 import html
 import json
 import queue
+import re
 import threading
 import time
 import wave as wav_io
@@ -45,8 +46,9 @@ from playground.core.snippets import render
 from playground.core.specs import DELAYS, RealtimeTranscriptionSpec, TranscriptionSpec, split_list
 from playground.core.subtitles import cue_text
 from playground.core.textmetrics import word_diff
+from playground.ui import standin
 from playground.ui.context import get_context
-from playground.ui.share import SHARE_JS, share_query
+from playground.ui.share import SHARE_JS, decode_share, share_query
 from playground.ui.widgets import model_choices, model_picker
 
 __all__ = [
@@ -54,12 +56,18 @@ __all__ = [
     "audio_loaded",
     "create_transcribe_tab",
     "diff_html",
+    "error_beside_button",
     "hint_options",
     "live_code",
     "live_connect",
     "live_spec",
     "model_options",
+    "model_switched",
+    "prompt_option",
     "run_transcription",
+    "speaker_html",
+    "speaker_text",
+    "temperature_choices",
     "transcription_code",
     "transcription_spec",
     "use_live_recording",
@@ -72,6 +80,8 @@ MIN_SECONDS = 0.1
 SHORT_SECONDS = 0.5
 SUBTITLES = ("srt", "vtt")
 SOURCES = [("File or recording", "file"), ("Live (realtime)", "live")]
+#: the temperature picker's "server default" (the API's own, sent as nothing)
+SERVER_DEFAULT = -0.05
 LIVE_TURNS = [("Server VAD", "server_vad"), ("Semantic VAD", "semantic_vad")]
 LIVE_NOISE = [("Off", ""), ("Near field", "near_field"), ("Far field", "far_field")]
 #: the script in the live code panel plays this file into the session
@@ -128,9 +138,48 @@ def hint_options(model: str, task: str = "transcribe") -> tuple[Any, Any]:
     )
 
 
-def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, str]:
+def _diarizes(info: Any) -> bool:
+    return info is not None and "diarized_json" in info.response_formats
+
+
+def temperature_choices() -> list[tuple[str, float]]:
+    """The temperature picker: the server's default, then 0 to 1 by tenths."""
+    return [("server default", SERVER_DEFAULT), *[(f"{t / 10:.1f}", t / 10) for t in range(11)]]
+
+
+def prompt_option(model: str) -> Any:
+    """The prompt box: hidden for the diarizing model, which takes no prompt."""
+    diarizes = _diarizes(_model(model))
+    return gr.update(visible=not diarizes)
+
+
+def _shared_transcription(request: gr.Request | None) -> bool:
+    token = (getattr(request, "query_params", None) or {}).get("share", "")
+    data = decode_share(token) if token else None
+    return bool(data and data.get("tab") == "transcribe")
+
+
+def model_switched(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, str]:
+    """``model_options`` when the model or task changes: the diarizing model moves from plain
+    json (every model's first format) to the format that names its speakers; a format picked
+    afterwards stays (that goes through ``model_options``)."""
+    if _diarizes(_model(model)) and task == "transcribe" and fmt == "json":
+        fmt = "diarized_json"
+    return model_options(model, task, fmt)
+
+
+def model_options(
+    model: str, task: str, fmt: str, on_load: bool = False, request: gr.Request | None = None
+) -> tuple[Any, Any, Any, Any, str]:
     """What the panel may offer for this model and task: (formats, granularities, logprobs,
-    stream, why the rest is off)."""
+    stream, why the rest is off).
+
+    ``on_load``: the page-load call. A transcription share link fills the panel in that same
+    load (``share.apply_shared``, already narrowed to its model), so this call, racing it with
+    the defaults, leaves the panel alone.
+    """
+    if on_load and _shared_transcription(request):
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
     info = _model(model)
     if info is None:
         return gr.update(), gr.update(), gr.update(), gr.update(), f"Unknown model {model!r}."
@@ -138,7 +187,8 @@ def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, 
     formats = list(info.response_formats)
     if task == "translate" and not info.translation:
         why.append(f"{info.id} does not translate; whisper-1 does.")
-    fmt = fmt if fmt in formats else formats[0]
+    if fmt not in formats:  # the diarizing model starts on the format that names its speakers
+        fmt = "diarized_json" if "diarized_json" in formats else formats[0]
     grains = info.timestamp_granularities and fmt == "verbose_json"
     if not info.timestamp_granularities:
         why.append(f"Word and segment timestamps: whisper-1 only (verbose_json), not {info.id}.")
@@ -147,11 +197,13 @@ def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, 
     logprobs = info.logprobs and fmt == "json" and task == "transcribe"
     if not info.logprobs:
         why.append(f"Log-probabilities: not offered by {info.id}.")
-    stream = info.stream and task == "transcribe"
+    stream = info.stream and task == "transcribe" and fmt != "diarized_json"
     if not info.stream:
         why.append(f"Streaming: not offered by {info.id} (whole result at once).")
     elif task == "translate":
         why.append("Translations do not stream.")
+    elif fmt == "diarized_json":
+        why.append("Speaker labels come with the whole result (no streaming).")
 
     def allowed(ok: bool, off: Any, **shown: Any) -> Any:
         """Offered: leave the user's choice; not offered: switch it off."""
@@ -159,7 +211,9 @@ def model_options(model: str, task: str, fmt: str) -> tuple[Any, Any, Any, Any, 
 
     return (
         gr.update(choices=formats, value=fmt),
-        allowed(grains, [], visible=True),
+        # hidden, not cleared: the ticks come back with verbose_json, and an update from an
+        # earlier model (the page load's, racing a share link's) cannot wipe the link's ticks
+        gr.update(visible=bool(grains)),
         allowed(logprobs, False, interactive=True),
         allowed(stream, False, interactive=True),
         " ".join(why),
@@ -180,9 +234,15 @@ def transcription_spec(
     keywords: str | None = "",
     languages: list[str] | None = None,
 ) -> TranscriptionSpec:
-    """The panel's values as a spec; keywords and languages only go to models that take them."""
+    """The panel's values as a spec; keywords and languages only go to models that take them,
+    the prompt not to the diarizing model (which takes none; its box is hidden)."""
     info = _model(model)
     hints = task == "transcribe" and info is not None
+    stamps = info is not None and info.timestamp_granularities and fmt == "verbose_json"
+    try:
+        temp = None if temperature is None or temperature == "" else float(temperature)
+    except (TypeError, ValueError):
+        temp = None
     return TranscriptionSpec(
         keywords=split_list(keywords) if hints and info.keywords else (),
         languages=tuple(languages or ()) if hints and info.languages else (),
@@ -190,10 +250,11 @@ def transcription_spec(
         task=task,
         model=model,
         language=language or "",
-        prompt=(prompt or "").strip(),
-        temperature=None if temperature is None or temperature < 0 else float(temperature),  # left end: default
+        prompt="" if _diarizes(info) else (prompt or "").strip(),
+        temperature=None if temp is None or temp < 0 else temp,  # SERVER_DEFAULT: the server's own
         response_format=fmt,
-        timestamp_granularities=tuple(grains or ()),
+        # only where they can go (the boxes keep their ticks while hidden)
+        timestamp_granularities=tuple(grains or ()) if info is None or stamps else (),
         include_logprobs=bool(logprobs),
         stream=bool(stream),
     )
@@ -206,7 +267,7 @@ def audio_loaded(path: str | None) -> tuple[Any, str]:
     try:
         sound = decode(Path(path).read_bytes())
     except (AudioDecodeError, OSError) as e:
-        return None, f"⚠️ This file is not audio the playground can read: {html.escape(str(e))}"
+        return None, _not_audio(path, e)
     mono = to_mono(sound.samples)
     seconds = len(mono) / sound.sample_rate
     channels = 1 if sound.samples.ndim == 1 else sound.samples.shape[1]
@@ -214,11 +275,21 @@ def audio_loaded(path: str | None) -> tuple[Any, str]:
     return waveform_figure(mono, sound.sample_rate, title=Path(path).name), info
 
 
-def _seconds(path: str) -> float | None:
-    try:
-        return decode(Path(path).read_bytes()).duration
-    except (AudioDecodeError, OSError):
-        return None  # the server says what is wrong with it
+def _not_audio(path: str, error: Exception) -> str:
+    """Why a file is not audio, in words (not ``[Errno 1094995529] … '<none>'``)."""
+    why = re.sub(r"\[Errno -?\d+\]\s*", "", str(error).strip())
+    why = re.sub(r"^could not decode audio:\s*", "", why, flags=re.IGNORECASE)
+    why = re.sub(r":\s*'<none>'", "", why).strip().rstrip(".") or "no audio stream found"
+    why = why[:1].lower() + why[1:]
+    return f"⚠️ This file is not audio we can read ({html.escape(why)}): {html.escape(Path(path).name)}"
+
+
+def error_beside_button(metrics: str) -> tuple[str, Any]:
+    """After a run: a refusal moves next to the Transcribe button (the metrics line empties);
+    a good run clears the last refusal."""
+    if (metrics or "").startswith("⚠️") and "**Total**" not in metrics:
+        return metrics, ""
+    return "", gr.update()
 
 
 def use_studio_output(request: gr.Request = None) -> tuple[str | None, str]:
@@ -247,6 +318,50 @@ def diff_html(reference: str, heard: str) -> str:
         f'<div class="pg-wer"><b>WER {100 * diff.wer:.1f}%</b> <span class="pg-muted">({counts}, of '
         f"{diff.reference_words} reference words; both sides normalised like Whisper's evaluations)</span>"
         f'<div class="pg-diff">{" ".join(out)}</div></div>'
+    )
+
+
+def _speaker_segments(raw: Any) -> list[dict[str, Any]]:
+    """The segments of a diarized result (each with its ``speaker``), else none."""
+    if not isinstance(raw, dict):
+        return []
+    segments = [s for s in raw.get("segments") or [] if isinstance(s, dict)]
+    return segments if segments and all(s.get("speaker") for s in segments) else []
+
+
+def speaker_text(raw: Any) -> str:
+    """A diarized transcript as one line per turn: ``A: …`` (or the known speaker's name)."""
+    lines: list[tuple[str, str]] = []
+    for seg in _speaker_segments(raw):
+        who, text = str(seg["speaker"]), str(seg.get("text") or "").strip()
+        if lines and lines[-1][0] == who:
+            lines[-1] = (who, f"{lines[-1][1]} {text}".strip())
+        else:
+            lines.append((who, text))
+    return "\n".join(f"{who}: {text}" for who, text in lines)
+
+
+def speaker_html(path: str, raw: Any) -> str:
+    """A diarized transcript, a colour per speaker; each segment plays the audio from there."""
+    segments = _speaker_segments(raw)
+    if not segments:
+        return ""
+    colours: dict[str, int] = {}
+    rows = []
+    for seg in segments:
+        who = str(seg["speaker"])
+        n = colours.setdefault(who, len(colours) % 6)
+        start = float(seg.get("start") or 0.0)
+        rows.append(
+            f'<div class="pg-tr-turn"><span class="pg-spk pg-spk-{n}" title="speaker">{html.escape(who)}</span>'
+            f'<button type="button" class="pg-tr-seek" data-t="{start:.2f}" title="{start:.2f} s">'
+            f"{html.escape(str(seg.get('text') or '').strip())}</button></div>"
+        )
+    src = f"/gradio_api/file={html.escape(path)}"
+    return (
+        f'<audio id="pg-tr-player" controls preload="auto" src="{src}"></audio>'
+        f'<div class="pg-tr-turns"><span class="pg-muted">{len(colours)} speaker{"s" if len(colours) != 1 else ""}'
+        f" · click a line to play from there:</span>{''.join(rows)}</div>"
     )
 
 
@@ -334,7 +449,13 @@ def run_transcription(
     except SpecError as e:
         yield ("", f"⚠️ {html.escape(str(e))}", *nothing)
         return
-    seconds = _seconds(path)
+    try:
+        seconds: float | None = decode(Path(path).read_bytes()).duration
+    except AudioDecodeError as e:
+        yield ("", _not_audio(path, e), *nothing)
+        return
+    except OSError:
+        seconds = None  # the server says what is wrong with it
     if seconds is not None and seconds < MIN_SECONDS:
         yield ("", f"⚠️ The clip is {seconds:.2f} s long: too short (at least {MIN_SECONDS} s).", *nothing)
         return
@@ -373,6 +494,7 @@ def run_transcription(
         yield ("", f"⚠️ Nothing was heard{why}. {_metrics(result, spec.stream)}", *nothing)
         return
     shown = raw if isinstance(raw, str) and fmt in (*SUBTITLES, "text") else result.text
+    shown = speaker_text(raw) or shown
     subtitle = (
         gr.update(value=_subtitle_file(path, fmt, raw), visible=True)
         if fmt in SUBTITLES and isinstance(raw, str)
@@ -389,7 +511,8 @@ def run_transcription(
     )  # fmt: skip
     figure = _timeline(path, raw)
     plot = gr.update(value=figure, visible=figure is not None)
-    yield (shown, _metrics(result, spec.stream), plot, _words_html(path, raw), subtitle, wer)
+    words = speaker_html(path, raw) or _words_html(path, raw)
+    yield (shown, _metrics(result, spec.stream), plot, words, subtitle, wer)
 
 
 def transcription_code(
@@ -534,14 +657,23 @@ def create_transcribe_tab() -> TranscribeParts:
                     label=f"Audio ({', '.join(cat.transcription_input_formats)}; ≤ {mb} MB)",
                     elem_id="pg-tr-audio",
                 )
-                with gr.Row():
-                    studio_btn = gr.Button("Use the Studio's last output", size="sm", elem_id="pg-tr-studio")
-                    audio_info = gr.Markdown(elem_id="pg-tr-info")
+                audio_info = gr.Markdown(elem_id="pg-tr-info")
+                with gr.Row(equal_height=True):  # the run button stays in the first screen
+                    go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go", scale=2)
+                    studio_btn = gr.Button("Use the Studio's last output", size="sm", elem_id="pg-tr-studio", scale=1)
+                go_note = gr.Markdown(elem_id="pg-tr-go-note", elem_classes="pg-error-note")
                 wave = gr.Plot(label="Waveform", elem_id="pg-tr-wave", show_label=False)
                 with gr.Row():
                     model = gr.Dropdown(choices, value=default, label="Model", elem_id="pg-tr-model")
                     language = gr.Dropdown(langs, value="", label="Language")
-                prompt = gr.Textbox(label="Prompt (vocabulary, spelling, style)", lines=1, max_lines=3)
+                standin.note("transcribe", model)  # which local Whisper answers offline, hidden otherwise
+                prompt = gr.Textbox(
+                    label="Prompt (vocabulary, spelling, style)",
+                    lines=1,
+                    max_lines=3,
+                    visible=not _diarizes(first),
+                    elem_id="pg-tr-prompt",
+                )
                 with gr.Row():  # only for models that take them (gpt-transcribe)
                     keywords = gr.Textbox(
                         value="",
@@ -567,8 +699,13 @@ def create_transcribe_tab() -> TranscribeParts:
                         label="Response format",
                         elem_id="pg-tr-fmt",
                     )
-                    temperature = gr.Slider(
-                        -0.05, 1, value=-0.05, step=0.05, label="Temperature (left: server default)"
+                    temperature = gr.Dropdown(
+                        temperature_choices(),
+                        value=SERVER_DEFAULT,
+                        allow_custom_value=True,  # a shared or reopened run may carry any value
+                        label="Temperature",
+                        elem_id="pg-tr-temp",
+                        min_width=130,
                     )
                 with gr.Row():
                     grains = gr.CheckboxGroup(
@@ -582,7 +719,6 @@ def create_transcribe_tab() -> TranscribeParts:
                 reference = gr.Textbox(
                     label="Reference text (optional: WER and word diff)", lines=2, elem_id="pg-tr-ref"
                 )
-                go = gr.Button("Transcribe", variant="primary", elem_id="pg-tr-go")
                 with gr.Row():
                     share = gr.Button("Share settings", size="sm", scale=0, min_width=140, elem_id="pg-tr-share")
                     share_link = gr.Textbox(show_label=False, placeholder="a link that reopens these settings", scale=3,
@@ -625,6 +761,7 @@ def create_transcribe_tab() -> TranscribeParts:
                         visible=bool(live_first and live_first.delay),
                         elem_id="pg-lt-delay",
                     )
+                standin.note("live", live_model)  # which local Whisper answers offline, hidden otherwise
                 live_prompt = gr.Textbox(label="Prompt (vocabulary, spelling)", lines=1, max_lines=3)
                 live_noise = gr.Radio(LIVE_NOISE, value="", label="Noise reduction", elem_id="pg-lt-noise")
                 live_turn = gr.Radio(LIVE_TURNS, value="server_vad", label="Turn detection", elem_id="pg-lt-turn")
@@ -652,12 +789,15 @@ def create_transcribe_tab() -> TranscribeParts:
     hints = [keywords, languages]
     codes = [code_py, code_js, code_curl]
     options = [fmt, grains, logprobs, stream, why]
-    share.click(partial(share_query, "transcribe"), settings[1:], share_link, api_name="share_transcription",
-                queue=False).then(None, share_link, share_link, js=SHARE_JS)  # fmt: skip
+    share.click(
+        partial(share_query, "transcribe"), [*settings[1:], *hints], share_link, api_name="share_transcription",
+        queue=False,
+    ).then(None, share_link, share_link, js=SHARE_JS)  # fmt: skip
     audio.change(audio_loaded, audio, [wave, audio_info], api_name="load_audio", queue=False)
     studio_btn.click(use_studio_output, None, [audio, audio_info], api_name="use_studio_output", queue=False)
-    gr.on([model.change, task.change], model_options, [model, task, fmt], options, queue=False)
+    gr.on([model.change, task.change], model_switched, [model, task, fmt], options, queue=False)
     gr.on([model.change, task.change], hint_options, [model, task], hints, queue=False)
+    model.change(prompt_option, model, prompt, queue=False, show_progress="hidden")
     fmt.change(model_options, [model, task, fmt], options, queue=False)
     gr.on([c.change for c in (*settings, *hints)], transcription_code, [*settings, *hints], codes, queue=False)
     go.click(
@@ -666,7 +806,7 @@ def create_transcribe_tab() -> TranscribeParts:
         [text, metrics, timeline, words, subtitle, wer],
         api_name="transcribe",
         concurrency_limit=4,
-    )
+    ).then(error_beside_button, metrics, [go_note, metrics], queue=False, show_progress="hidden")
     source.change(
         lambda v: (gr.update(visible=v == "file"), gr.update(visible=v == "live")),
         source,
@@ -700,4 +840,5 @@ def create_transcribe_tab() -> TranscribeParts:
     )
     gr.on([source.change, *[c.change for c in live_settings]], live_code, live_settings, [live_py, live_js],
           queue=False)  # fmt: skip
-    return TranscribeParts(settings, codes, [model, task, fmt], options)
+    # keywords and languages travel with the rest (share links, history, the code on load)
+    return TranscribeParts([*settings, *hints], codes, [model, task, fmt, gr.State(True)], options)

@@ -22,6 +22,7 @@ from playground.core.errors import Problem, SpecError
 from playground.core.snippets import render
 from playground.core.specs import EFFORTS, RealtimeSessionSpec
 from playground.realtime.tools import demo_tools
+from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.widgets import model_choices, model_picker
 
@@ -69,8 +70,19 @@ CUSTOM_TOOLS_EXAMPLE = """[
   }
 ]"""
 
-#: the live console; realtime.js fills it
+#: the live console; realtime.js fills it (the style covers what only this console shows:
+#: explained errors, turns that were not heard, the scrolling latency table)
 CONSOLE_HTML = """
+<style>
+#pg-rt .pg-rt-note { font-size: 0.82rem; font-style: italic; padding: 2px 6px; border-left: 3px solid #dc2626; }
+#pg-rt .pg-rt-note.pg-rt-muted { border-left-color: var(--border-color-primary); }
+#pg-rt .pg-rt-note.pg-rt-bad { color: #dc2626; }
+#pg-rt .pg-rt-unheard { color: var(--body-text-color-subdued); font-style: italic; font-size: 0.85em; }
+#pg-rt .pg-rt-pending { opacity: 0.75; }
+#pg-rt .pg-rt-latency { max-height: 16em; overflow-y: auto; }
+#pg-rt .pg-rt-latency thead th { position: sticky; top: 0; background: var(--background-fill-primary); }
+#pg-rt-ptt:disabled { cursor: not-allowed; }
+</style>
 <div id="pg-rt" class="pg-rt">
   <div class="pg-rt-bar">
     <span id="pg-rt-dot" title="connection"></span>
@@ -301,6 +313,7 @@ def create_voicechat_tab() -> VoiceChatParts:
             with gr.Row():
                 voice = gr.Dropdown(rt.voices, value=rt.default_voice, label="Voice", elem_id="pg-rt-voice")
                 vibe = gr.Dropdown([v.name for v in ctx.all_vibes()], value=None, label="Vibe (fills instructions)")
+            standin.note("voicechat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
             instructions = gr.Textbox(
                 label="Instructions",
                 lines=2,

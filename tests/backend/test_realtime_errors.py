@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import numpy as np
 import pytest
 import websockets
 
@@ -267,3 +268,27 @@ def test_four_sessions_at_once(backend_url):
 
     statuses = asyncio.run(all_four())
     assert set(statuses) <= {"completed", "incomplete"} and len(statuses) == 4, statuses  # incomplete: token cap
+
+
+def test_a_voice_turn_during_a_reply_says_a_reply_is_in_progress(backend_url):
+    """With interrupt_response off, a turn that ends while a reply runs is refused as OpenAI words it,
+    not reported as audio the server could not process."""
+    from tests.backend.realtime_support import clip
+
+    async def run() -> list:
+        async with client_for(backend_url).realtime.connect(model="gpt-realtime-2.1-mini") as conn:
+            await collect(conn, "session.created")
+            vad = {"type": "server_vad", "create_response": True, "interrupt_response": False}
+            session = {"type": "realtime", "output_modalities": ["text"], "audio": {"input": {"turn_detection": vad}}}
+            await conn.session.update(session=session)
+            await collect(conn, "session.updated")
+            await conn.conversation.item.create(item=_user("Tell me a long story about a fox and a crow."))
+            await conn.response.create(response={"output_modalities": ["text"], "max_output_tokens": 400})
+            await collect(conn, "response.created")
+            speech = pcm16(np.concatenate([clip("jfk.flac")[: 24_000 * 3], silence(1.0)]))
+            await conn.input_audio_buffer.append(audio=b64(speech))
+            return await collect(conn, "error", timeout=60)
+
+    events = asyncio.run(run())
+    errors = [e for e in events if e.type == "error"]
+    assert errors and errors[-1].error.code == "conversation_already_has_active_response"

@@ -120,6 +120,15 @@ def test_a_vibe_suggests_a_voice_but_keeps_the_users(page):
     suggested = page.inner_text("#pg-use-voice").removeprefix("Use ").strip()
     page.click("#pg-use-voice")  # only now does the voice change
     page.wait_for_function("(v) => document.querySelector('#pg-voice input:checked').value === v", arg=suggested)
+    page.wait_for_selector("#pg-use-voice", state="hidden", timeout=10_000)
+    # the note follows the voice: picking another one says so, and offers the vibe's again
+    _pick_voice(page, "Cedar" if suggested != "cedar" else "Sage")
+    now = "cedar" if suggested != "cedar" else "sage"
+    page.wait_for_function(
+        "(v) => document.querySelector('#pg-suggestion').innerText.includes('you are on ' + v)", arg=now, timeout=10_000
+    )
+    page.wait_for_selector("#pg-use-voice:visible", timeout=10_000)
+    assert suggested in page.inner_text("#pg-use-voice")
 
 
 def test_play_is_heard_before_the_server_has_finished(page, shots):
@@ -191,12 +200,68 @@ def test_a_saved_vibe_survives_a_reload(browser, app_url):
 
 
 def test_typed_speed_outside_the_range_is_clamped_visibly(page):
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 500 else None)
     box = page.locator("#pg-speed input[type=number]").first
     box.fill("10")
     box.press("Enter")
     page.wait_for_selector("#pg-speed-note :text('above the maximum')", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=4.0')")
     assert box.input_value() == "4"
+    box.fill("0.01")
+    box.press("Enter")
+    page.wait_for_selector("#pg-speed-note :text('below the minimum')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=0.25')")
+    box.fill("99")
+    box.press("Enter")
+    page.wait_for_selector("#pg-speed-note :text('Speed 99 is above the maximum')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=4.0')")
+    assert box.input_value() == "4" and not failed, failed
+    note, speed = page.locator("#pg-speed-note").bounding_box(), page.locator("#pg-speed").bounding_box()
+    assert 0 <= note["y"] - (speed["y"] + speed["height"]) < 40 and note["y"] + note["height"] <= VIEWPORT["height"]
+
+
+def test_play_errors_are_shown_in_words_under_play_and_clear_the_last_results(page):
+    failed = []
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 500 else None)
+    page.fill("#pg-script textarea", "A short line.")
+    page.click("#pg-play")
+    page.wait_for_selector("#pg-metrics :text('Est. cost')", timeout=90_000)
+    for script, words in (("", "must not be empty"), ("x" * 5000, "at most 4096 characters")):
+        page.fill("#pg-script textarea", script)
+        page.click("#pg-play")
+        page.wait_for_function(
+            "(w) => document.querySelector('#pg-play-note').innerText.includes(w)", arg=words, timeout=30_000
+        )
+        page.wait_for_function("() => document.querySelector('#pg-metrics').innerText.trim() === ''", timeout=30_000)
+        page.wait_for_function(
+            "() => document.querySelector('#pg-live-status').innerText.includes('under Play')", timeout=30_000
+        )
+        note, play = page.locator("#pg-play-note").bounding_box(), page.locator("#pg-play").bounding_box()
+        assert 0 <= note["y"] - (play["y"] + play["height"]) < 60 and note["y"] + note["height"] <= VIEWPORT["height"]
+    assert not page.locator("#pg-download").is_visible() and not failed, failed
+    page.fill("#pg-script textarea", "Fixed.")
+    page.click("#pg-play")
+    page.wait_for_selector("#pg-metrics :text('Est. cost')", timeout=90_000)
+    assert page.inner_text("#pg-play-note").strip() == ""
+
+
+def test_the_per_turn_table_shows_every_column(page):
+    page.get_by_role("tab", name="Audio chat").click()
+    page.wait_for_selector("#pg-ac-send", state="visible", timeout=30_000)
+    page.fill("#pg-ac-text textarea", "Tell me a long and winding story about the sea, the harbour and the town.")
+    page.click("#pg-ac-send")
+    page.wait_for_function("() => /Turn 1/.test(document.querySelector('#pg-ac-status').innerText)", timeout=180_000)
+    page.wait_for_function("() => /Tell me/.test(document.querySelector('#pg-ac-usage').innerText)", timeout=30_000)
+    frame = page.locator("#pg-ac-usage").bounding_box()
+    for name in ("#", "Cost", "Total", "First audio"):
+        head = page.locator("#pg-ac-usage th").filter(has_text=name).first.bounding_box()
+        assert head is not None and head["x"] + head["width"] <= frame["x"] + frame["width"] + 1, name
+    cost = page.evaluate(
+        "() => [...document.querySelectorAll('#pg-ac-usage .virtual-row .body-cell, #pg-ac-usage tbody td')]"
+        ".map(c => c.innerText.trim()).filter(t => t.startsWith('$'))"
+    )
+    assert cost, page.inner_text("#pg-ac-usage")
 
 
 def test_provider_panel_switches_this_tab_and_the_header_follows(page, recorder, shots):

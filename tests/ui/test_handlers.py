@@ -75,11 +75,13 @@ def test_vibes_fill_instructions_and_suggest_a_voice_without_switching(ctx):
 
 
 def test_speed_outside_the_range_is_clamped_visibly_and_the_code_follows(ctx):
-    update, note = studio.clamp_speed(10)
-    assert update["value"] == 4.0 and "10" in note and "maximum" in note and "4" in note
-    update, note = studio.clamp_speed(0)
-    assert update["value"] == 0.25 and "minimum" in note
-    assert studio.clamp_speed(1.5) == ({"__type__": "update"}, "")
+    # plain values, never updates: an update would rebuild the slider without its pass-through
+    value, note = studio.clamp_speed(10)
+    assert value == 4.0 and "10" in note and "maximum" in note and "4" in note
+    value, note = studio.clamp_speed(0)
+    assert value == 0.25 and "minimum" in note
+    assert studio.clamp_speed(1.5) == (1.5, "")
+    assert studio.clamp_speed(None) == (get_catalog().limits.speed.default, "")
     py, *_ = studio.update_code(*settings(speed=10))
     assert "speed=4.0" in py and "Fix before running" not in py
     token, _ = studio.start_speech(*settings(speed=10))
@@ -142,9 +144,32 @@ def test_page_tokens_are_checked(ctx):
     assert again != token
 
 
-def test_play_rejects_bad_settings_with_a_clear_message(ctx):
-    with pytest.raises(gr.Error, match="voice"):
-        studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3")
+def test_play_refuses_bad_settings_in_words_under_play(ctx):
+    """A refusal is a note for the box under Play (no exception: Gradio would show only
+    "Error" on the metrics); the token is empty, and collecting it clears the last results."""
+    token, note = studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3")
+    assert token == "" and note.startswith("⚠️ Check your settings") and "voice" in note
+    token, note = studio.start_speech(*settings(script=""))
+    assert token == "" and "must not be empty" in note
+    limit = get_catalog().limits.speech_input_max_chars
+    token, note = studio.start_speech(*settings(script="x" * (limit + 904)))
+    assert token == "" and f"at most {limit:,}".replace(",", "") in note.replace(",", "")
+    metrics, download, figure = studio.finish_speech("", None)
+    assert metrics == "" and download["visible"] is False and download["value"] is None and figure is None
+    token, note = studio.start_speech(*settings())
+    assert token and note == ""  # a good run clears the last refusal
+    studio.finish_speech(token, None)
+
+
+def test_the_vibe_note_follows_the_voice(ctx):
+    vibe = ctx.all_vibes()[0]
+    other = next(v for v in get_catalog().speech_voices if v != vibe.voice)
+    note, button = studio.voice_changed(vibe.name, other)
+    assert f"**{vibe.voice}**" in note and f"**{other}**" in note and button["visible"] is True
+    assert button["value"] == f"Use {vibe.voice}"
+    note, button = studio.voice_changed(vibe.name, vibe.voice)
+    assert "you are on" not in note and f"**{vibe.voice}**" in note and button["visible"] is False
+    assert studio.voice_changed("", other) == ("", {"__type__": "update", "visible": False})
 
 
 class _Session:
@@ -162,7 +187,8 @@ def test_provider_error_is_shown_not_raised(ctx):
         token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "", tab)
         metrics, download, figure = studio.finish_speech(token, None)
     assert metrics.startswith("⚠️") and "401" in metrics and "Incorrect API key" in metrics
-    assert "sk-abc123456789xyz" not in metrics and download == {"__type__": "update"} and figure is None
+    assert "sk-abc123456789xyz" not in metrics and figure is None
+    assert download == {"__type__": "update", "value": None, "visible": False}  # the last run's file goes
 
 
 def test_voice_preview_is_cached(ctx):

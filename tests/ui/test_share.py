@@ -51,6 +51,37 @@ def test_a_shared_comparison_fills_the_script_and_its_columns():
         *current, compare_size=size, request=SimpleNamespace(query_params={"share": data and query[7:]})
     )
     assert filled[0]["selected"] == "compare" and tuple(filled[1:7]) == current
-    compare = filled[17:]
+    compare = filled[7 + 1 + len(share.TRANSCRIBE) :]
     assert compare[:3] == ["One line, two voices.", 2, True] and compare[3:9] == col[:6] and compare[9:15] == other[:6]
     assert len(compare) == size and compare[15:] == [{"__type__": "update"}] * 6  # the third column is left alone
+
+
+def test_a_shared_transcription_carries_every_setting():
+    """Timestamps, keywords and possible languages travel too, and the code for them matches."""
+    values = ("transcribe", "whisper-1", "en", "Acme", 0.2, "verbose_json", ["segment"], False, False, "", [])
+    token = share.share_query("transcribe", *values).removeprefix("?share=")
+    filled = share.apply_shared(*(("old", "alloy", "tts-1", "", 1.0, "mp3")), request=SimpleNamespace(
+        query_params={"share": token}))  # fmt: skip
+    _audio, *rest = filled[7:]
+    assert len(rest) == len(values) == len(share.TRANSCRIBE)
+    assert rest[5]["value"] == "verbose_json" and rest[4] == 0.2
+    assert rest[5]["choices"] == ["json", "text", "srt", "verbose_json", "vtt"]  # the shared model's formats
+    assert rest[6]["value"] == ["segment"] and rest[6]["visible"] is True  # ticked and shown
+    hints = ("transcribe", "gpt-transcribe", "", "", None, "json", [], False, True, "Acme, Zyx", ["en", "de"])
+    data = share.decode_share(share.share_query("transcribe", *hints).removeprefix("?share="))
+    assert data["keywords"] == "Acme, Zyx" and data["languages"] == ["en", "de"]
+    filled = share.apply_shared(*(("old", "alloy", "tts-1", "", 1.0, "mp3")), request=SimpleNamespace(
+        query_params={"share": share.encode_share("transcribe", data)}))  # fmt: skip
+    assert filled[-2:] == ["Acme, Zyx", ["en", "de"]]
+
+
+def test_a_history_run_reopens_with_its_timestamps_keywords_and_languages():
+    from playground.core.history import Run
+
+    run = SimpleNamespace(kind="transcription", spec={
+        "model": "gpt-transcribe", "response_format": "json", "keywords": ["Acme"], "languages": ["en"],
+        "timestamp_granularities": [], "temperature": None,
+    })  # fmt: skip
+    tab, values = share._from_run(run)  # type: ignore[arg-type]
+    assert tab == "transcribe" and values["keywords"] == "Acme" and values["languages"] == ["en"]
+    assert set(values) == set(share.TRANSCRIBE) and Run is not None

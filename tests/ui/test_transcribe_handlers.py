@@ -32,7 +32,54 @@ def test_loading_audio_shows_its_waveform_and_length(tmp_path):
     assert figure is not None and "1.00 s" in info and "8000 Hz" in info and "2 channels" in info
     (tmp_path / "b.wav").write_text("not audio")
     figure, info = transcribe.audio_loaded(str(tmp_path / "b.wav"))
-    assert figure is None and info.startswith("⚠️")
+    assert figure is None and info.startswith("⚠️ This file is not audio we can read (") and "b.wav" in info
+    assert "Errno" not in info and "<none>" not in info and "&lt;none&gt;" not in info
+
+
+def test_a_non_audio_file_is_refused_before_any_request(offline_ctx, tmp_path):
+    (tmp_path / "notes.wav").write_text("these are my meeting notes, not audio\n" * 20)
+    args = ("transcribe", "whisper-1", "", "", None, "json", [], False, False, "")
+    text, metrics, *_ = list(transcribe.run_transcription(str(tmp_path / "notes.wav"), *args))[-1]
+    assert text == "" and metrics.startswith("⚠️ This file is not audio we can read") and "Errno" not in metrics
+    # the UI moves a refusal next to the Transcribe button; a good run's metrics stay
+    assert transcribe.error_beside_button(metrics) == (metrics, "")
+    assert transcribe.error_beside_button("**Total** 10 ms · **Est. cost** $0") == ("", {"__type__": "update"})
+
+
+def test_temperature_is_offered_as_server_default_or_a_value():
+    choices = transcribe.temperature_choices()
+    assert choices[0] == ("server default", transcribe.SERVER_DEFAULT) and ("0.2", 0.2) in choices
+    args = ("transcribe", "whisper-1", "", "")
+    assert (
+        transcribe.transcription_spec("a.wav", *args, transcribe.SERVER_DEFAULT, "json", [], False, False).temperature
+        is None
+    )
+    assert transcribe.transcription_spec("a.wav", *args, 0.2, "json", [], False, False).temperature == 0.2
+    assert transcribe.transcription_spec("a.wav", *args, "0.35", "json", [], False, False).temperature == 0.35
+
+
+def test_the_diarizing_model_names_its_speakers_and_takes_no_prompt():
+    model = "gpt-4o-transcribe-diarize"
+    formats, _grains, _logprobs, stream, why = transcribe.model_switched(model, "transcribe", "json")
+    assert formats["value"] == "diarized_json" and stream["value"] is False and "Speaker labels" in why
+    formats, *_ = transcribe.model_options(model, "transcribe", "json")  # the user's own pick of json stays
+    assert formats["value"] == "json"
+    assert transcribe.prompt_option(model)["visible"] is False
+    assert transcribe.prompt_option("whisper-1")["visible"] is True
+    spec = transcribe.transcription_spec(
+        "a.wav", "transcribe", model, "", "Acme", None, "diarized_json", [], False, False
+    )
+    assert spec.prompt == ""
+    raw = {"segments": [
+        {"speaker": "A", "text": "Hello there.", "start": 0.0, "end": 1.0},
+        {"speaker": "A", "text": "How are you?", "start": 1.0, "end": 2.0},
+        {"speaker": "Bob", "text": "Fine <thanks>.", "start": 2.5, "end": 3.0},
+    ]}  # fmt: skip
+    assert transcribe.speaker_text(raw) == "A: Hello there. How are you?\nBob: Fine <thanks>."
+    out = transcribe.speaker_html("/tmp/a.wav", raw)
+    assert out.count('class="pg-spk pg-spk-0"') == 2 and out.count('class="pg-spk pg-spk-1"') == 1
+    assert 'data-t="2.50"' in out and "&lt;thanks&gt;" in out and "2 speakers" in out
+    assert transcribe.speaker_text({"segments": [{"text": "no speaker", "start": 0, "end": 1}]}) == ""
 
 
 def test_the_code_names_the_uploaded_file_and_refuses_invalid_settings(offline_ctx, tmp_path):
@@ -42,4 +89,32 @@ def test_the_code_names_the_uploaded_file_and_refuses_invalid_settings(offline_c
     )
     assert 'open("meeting-notes.m4a"' in py and "meeting-notes.m4a" in js and "@meeting-notes.m4a" in curl
     py, *_ = transcribe.transcription_code(path, "transcribe", "whisper-1", "", "", None, "json", ["word"], False, True)
-    assert py.startswith("# Fix the settings first") and "verbose_json" in py
+    assert py.startswith("# Fix the settings first") and "stream" in py
+    # ticks kept while the timestamps are hidden (not verbose_json) are not sent
+    assert "timestamp_granularities" not in py
+    py, *_ = transcribe.transcription_code(
+        path, "transcribe", "whisper-1", "", "", None, "json", ["word"], False, False
+    )
+    assert "timestamp_granularities" not in py and "Fix the settings" not in py
+    py, *_ = transcribe.transcription_code(
+        path, "transcribe", "whisper-1", "", "", None, "verbose_json", ["word"], 0, 0
+    )
+    assert 'timestamp_granularities=["word"]' in py or "timestamp_granularities=['word']" in py
+
+
+def test_the_page_load_leaves_a_shared_transcription_alone():
+    """The load-time narrowing races the share link's own fill: with a transcription link it
+    changes nothing (the link's values come already narrowed to its model)."""
+    from types import SimpleNamespace
+
+    from playground.ui.share import share_query
+
+    token = share_query("transcribe", "transcribe", "whisper-1", "", "", None, "verbose_json", ["word"], False, False)
+    linked = SimpleNamespace(query_params={"share": token.removeprefix("?share=")})
+    skipped = transcribe.model_options("gpt-transcribe", "transcribe", "json", True, linked)
+    assert list(skipped) == [{"__type__": "update"}] * 5
+    plain = SimpleNamespace(query_params={})
+    formats, *_ = transcribe.model_options("gpt-transcribe", "transcribe", "json", True, plain)
+    assert formats["choices"] == ["json"]
+    formats, *_ = transcribe.model_options("gpt-transcribe", "transcribe", "json", False, linked)  # a change event
+    assert formats["choices"] == ["json"]

@@ -90,6 +90,8 @@ class EngineManager:
         self.settings = settings
         self._engines: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: the bundled LLM, kept while chat goes to a server (``switch_llm``)
+        self._local_llm: LLMEngine | None = None
 
     def _get(self, key: str, build: Callable[[], Any]) -> Any:
         engine = self._engines.get(key)
@@ -130,6 +132,27 @@ class EngineManager:
             return LlamaLLM(n_threads=s.threads, max_waiting=get_catalog().limits.llm_queue_max)
 
         return self._get("llm", build)
+
+    def chat_target(self) -> tuple[str | None, str | None]:
+        """(base URL, model) of the chat server in use; (None, None) for the bundled LLM. No key."""
+        s = self.settings
+        return (s.llm_base_url, s.llm_model) if s.llm_base_url else (None, None)
+
+    def switch_llm(self, base_url: str | None, model: str | None = None, api_key: str | None = None) -> None:
+        """Point chat at an OpenAI-compatible server from now on; ``base_url=None``: back to the
+        bundled LLM. Replies already streaming finish on the engine they started with; the
+        bundled LLM stays loaded while away, so going back is instant."""
+        s = self.settings
+        with self._lock:
+            old = self._engines.pop("llm", None)
+            if old is not None and old.__class__.__name__ == "LlamaLLM":
+                self._local_llm = old
+            s.llm_base_url = base_url or None
+            s.llm_model = (base_url and model) or BackendSettings.model_fields["llm_model"].default
+            s.llm_api_key = (base_url and api_key) or None
+            if not base_url and self._local_llm is not None:
+                self._engines["llm"] = self._local_llm
+        log.info("chat LLM: %s", f"{s.llm_model} at {s.llm_base_url}" if s.llm_base_url else "bundled")
 
     def vad(self) -> VADEngine:
         def build() -> VADEngine:

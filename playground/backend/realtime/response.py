@@ -3,8 +3,10 @@
 A response runs as one asyncio task. Text comes from the LLM worker thread (which never
 waits on us); each sentence, the first cut short at a clause, is synthesised as soon as
 it is complete and sent as small ``response.output_audio.delta`` events, with its words
-as a transcript delta just before its audio. With tools configured the LLM first picks
-a tool or none, in JSON that a grammar built from the tool schemas makes valid. Being
+as a transcript delta just before its audio. With tools configured the turn is first
+routed by ``tools_router`` (the tool, or none, from the tool definitions; arguments by
+rules, the rest by the LLM under a grammar from that tool's schema); the answer after a
+tool result must state the result's facts, or a sentence built from them is said. Being
 cancelled (``response.cancel``, the user talking over it, the client leaving) closes the
 LLM stream, which stops generation at the next token, and still ends with the closing
 events and ``response.done``.
@@ -27,11 +29,12 @@ from playground.backend.engines.base import ChatDelta, EngineBusyError
 from playground.backend.localmap import local_voice
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
-from playground.backend.realtime.conversation import Entry, llm_messages
+from playground.backend.realtime.conversation import Entry, item_text, llm_messages
 from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
 from playground.backend.style import parse_instructions
 from playground.backend.synthesis import Synthesizer
 from playground.backend.text import SentenceBuffer
+from playground.backend.tools_router import PHRASE_MAX_TOKENS, PHRASE_WITH_LLM, decide, llm_arguments, pick_answer
 from playground.core.catalog import get_catalog
 
 if TYPE_CHECKING:
@@ -68,14 +71,6 @@ def routing_schema(tools: list[dict[str, Any]], *, allow_none: bool) -> dict[str
             }
         )
     return options[0] if len(options) == 1 else {"oneOf": options}
-
-
-def _routing_note(tools: list[dict[str, Any]], allow_none: bool) -> str:
-    lines = ["Tools you can call:"]
-    lines += [f"- {t['name']}: {t['description'] or 'no description'}" for t in tools]
-    ask = 'If the user\'s last message needs a tool, answer with {"tool": name, "arguments": {...}}'
-    lines.append(ask + ('; otherwise {"tool": "none"}.' if allow_none else "."))
-    return "\n".join(lines)
 
 
 class Response:
@@ -224,25 +219,21 @@ class Response:
     async def _route(
         self, messages: list[dict[str, str]], tools: list[dict[str, Any]], *, allow_none: bool
     ) -> tuple[str, str] | None:
-        """Ask the LLM, held to the routing schema, which tool (if any) the last turn needs."""
-        try:
-            schema = routing_schema(tools, allow_none=allow_none)
-            routed = [*messages, {"role": "system", "content": _routing_note(tools, allow_none)}]
-            deltas = await self._llm_text(routed, max_tokens=256, temperature=0.0, schema=schema)
-        except ValueError as e:  # a parameters schema the grammar converter cannot take
-            raise RealtimeError(str(e), param="tools", code="invalid_tool_schema") from e
-        self._prompt_tokens += deltas[-1].prompt_tokens if deltas else 0
-        self._completion_tokens += deltas[-1].completion_tokens if deltas else 0
-        text = "".join(d.text for d in deltas)
-        try:
-            answer = json.loads(text)
-        except ValueError:
-            log.warning("routing answer was not JSON (cut off?): %r", text[:200])
+        """Which tool (if any) the last user turn needs, by ``tools_router``; arguments the
+        rules cannot read from the turn are asked of the LLM, held to the tool's schema."""
+        said = next((item_text(e) for e in reversed(self.context) if e.item.get("role") == "user"), "")
+        decision = decide(said, tools, allow_none=allow_none)
+        if decision.name is None:
             return None
-        name = answer.get("tool") if isinstance(answer, dict) else None
-        if not name or name == "none":
-            return None
-        return str(name), json.dumps(answer.get("arguments", {}), ensure_ascii=False)
+        args = decision.arguments
+        if decision.missing:
+            tool = next(t for t in tools if t["name"] == decision.name)
+            llm = self.session.engines.llm()
+            try:
+                args = await asyncio.to_thread(llm_arguments, llm, said, tool, args, decision.missing)
+            except ValueError as e:  # a parameters schema the grammar converter cannot take
+                raise RealtimeError(str(e), param="tools", code="invalid_tool_schema") from e
+        return decision.name, json.dumps(args, ensure_ascii=False)
 
     async def _call(self, name: str, arguments: str) -> None:
         item = {
@@ -308,7 +299,10 @@ class Response:
         # relaying a tool's result is a factual answer: greedy decoding keeps the small model
         # on the facts it was handed (sampled, it drifts off them now and then)
         relay = bool(self.context) and self.context[-1].item["type"] == "function_call_output"
-        deltas = llm.chat(messages, max_tokens=max_tokens, temperature=0.0 if relay else REPLY_TEMPERATURE)
+        if relay:
+            deltas: Any = iter([await self._relay_answer(messages, min(max_tokens, PHRASE_MAX_TOKENS))])
+        else:
+            deltas = llm.chat(messages, max_tokens=max_tokens, temperature=REPLY_TEMPERATURE)
         voice = Voice(self, entry, ids, said) if spoken else None
         sentences = SentenceBuffer()
         try:
@@ -335,6 +329,24 @@ class Response:
                 close()  # stops generation at the next token when we were cancelled
         self._close_part(ids, content, said, spoken)
         self._finish_item(item, "completed")
+
+    async def _relay_answer(self, messages: list[dict[str, str]], max_tokens: int) -> ChatDelta:
+        """The answer to a tool's result, whole: the LLM's (greedy) if it states the result's
+        facts and no number of its own, else a sentence built from the result's fields."""
+        out = self.context[-1].item
+        names = {e.item.get("call_id"): e.item.get("name") for e in self.context if e.item["type"] == "function_call"}
+        name = str(names.get(out.get("call_id")) or "the tool")
+        text = None
+        if PHRASE_WITH_LLM:
+            deltas = await self._llm_text(messages, max_tokens=max_tokens, temperature=0.0)
+            text = "".join(d.text for d in deltas)
+            if deltas:
+                self._prompt_tokens += deltas[-1].prompt_tokens
+                self._completion_tokens += deltas[-1].completion_tokens
+        answer, kept = pick_answer(text, name, str(out.get("output", "")))
+        if not kept:
+            log.info("tool answer: the LLM missed the result's facts (%r); said the template", (text or "")[:120])
+        return ChatDelta(text=answer, finish_reason="stop")
 
     def _close_part(self, ids: dict[str, Any], content: dict[str, Any], said: list[str], spoken: bool) -> None:
         if id(content) in self._closed:

@@ -368,6 +368,8 @@ class RealtimeSession:
             x = np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
             try:
                 await self._take_audio(x)
+            except RealtimeError as e:  # a protocol answer (e.g. a reply still in progress): said as it is
+                self.report(e)
             except Exception:
                 log.exception("realtime audio processing failed")
                 self.report(

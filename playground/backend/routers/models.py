@@ -20,24 +20,20 @@ from playground.backend.localmap import chat_models, local_voices
 from playground.backend.models_gate import check_model, served
 from playground.core.catalog import get_catalog
 from playground.core.lifecycle import lifecycle
+from playground.core.standin import LOCAL_LLM, SPEECH_ENGINE, whisper_label
 
 router = APIRouter(tags=["models"])
 _CREATED = 1_735_689_600  # 2025-01-01, a fixed stamp: these are aliases, not trained models
 
 #: what answers each family locally (speech: the voices' engines)
-SPEECH_ENGINE = "hibari / Piper / Pico voices"
-REALTIME_ENGINE = "Silero VAD + Whisper + {llm} + hibari / Piper / Pico voices"
-LOCAL_LLM = "SmolLM2-135M-Instruct"
-
-
-def _whisper(size: str, english: str | None) -> str:
-    return f"Whisper {size}" + (f" ({english} for English)" if english else "")
+REALTIME_ENGINE = "Silero VAD + Whisper + {llm} + " + SPEECH_ENGINE
+_whisper = whisper_label  # the same words as the UI's stand-in notes (core.standin)
 
 
 def _llm(request: Request) -> str:
     settings = request.app.state.settings
     if settings.llm_base_url:
-        return f"remote LLM '{settings.llm_model}' (PLAYGROUND_LLM_BASE_URL)"
+        return f"remote LLM '{settings.llm_model}' at {settings.llm_base_url}"
     return LOCAL_LLM
 
 
