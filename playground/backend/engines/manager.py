@@ -145,7 +145,7 @@ class EngineManager:
         s = self.settings
         with self._lock:
             old = self._engines.pop("llm", None)
-            if old is not None and old.__class__.__name__ == "LlamaLLM":
+            if old is not None and not s.llm_base_url:  # the engine in use was the bundled one
                 self._local_llm = old
             s.llm_base_url = base_url or None
             s.llm_model = (base_url and model) or BackendSettings.model_fields["llm_model"].default

@@ -40,37 +40,12 @@ from playground.core.catalog import get_catalog
 if TYPE_CHECKING:
     from playground.backend.realtime.session import RealtimeSession
 
-__all__ = ["Response", "routing_schema"]
+__all__ = ["Response"]
 
 log = logging.getLogger(__name__)
 
 #: temperature of spoken replies: some variety, little rambling
 REPLY_TEMPERATURE = 0.6
-
-
-def routing_schema(tools: list[dict[str, Any]], *, allow_none: bool) -> dict[str, Any]:
-    """JSON Schema of the routing answer: ``{"tool": name, "arguments": {...}}`` per tool,
-    or ``{"tool": "none"}``; the arguments follow each tool's own parameter schema."""
-    options: list[dict[str, Any]] = []
-    if allow_none:
-        options.append(
-            {
-                "type": "object",
-                "properties": {"tool": {"const": "none"}},
-                "required": ["tool"],
-                "additionalProperties": False,
-            }
-        )
-    for t in tools:
-        options.append(
-            {
-                "type": "object",
-                "properties": {"tool": {"const": t["name"]}, "arguments": t["parameters"]},
-                "required": ["tool", "arguments"],
-                "additionalProperties": False,
-            }
-        )
-    return options[0] if len(options) == 1 else {"oneOf": options}
 
 
 class Response:
