@@ -836,11 +836,11 @@ class ChainedPipeline:
     of the user's speech for a turn the VAD found, else the ``response.create``.
     """
 
-    def __init__(self, client: AsyncOpenAI, *, chat_model: str, speech_model: str = "gpt-4o-mini-tts") -> None:
+    def __init__(self, client: AsyncOpenAI, *, chat_model: str, speech_model: str | None = None) -> None:
         cat = get_catalog()
         self.client = client
         self.chat_model = chat_model
-        self.speech_model = speech_model
+        self.speech_model = speech_model or get_catalog().realtime.chained.speech_model
         self.session: dict[str, Any] = cfg.default_session(cat.realtime.default_model)
         self.conversation = _Conversation(cat.limits.realtime_items_max)
         self.conversation_id = new_id("conv")

@@ -98,7 +98,7 @@ class RelayTicket:
     session: dict[str, Any]
     mode: str = "realtime"
     #: chained mode: the chat model between transcription and speech
-    chat_model: str = "gpt-4o-mini"
+    chat_model: str = field(default_factory=lambda: get_catalog().chat.default_model)
     tools: ToolRunner = field(default_factory=ToolRunner)
     created: float = field(default_factory=time.monotonic)
     log: EventLog = field(default_factory=EventLog)
@@ -126,7 +126,7 @@ class RelayTickets:
         *,
         owner: str | None = None,
         mode: str = "realtime",
-        chat_model: str = "gpt-4o-mini",
+        chat_model: str | None = None,
     ) -> str:
         """``owner``: the browser session (Gradio's session hash) the ticket is for."""
         if mode not in MODES:
@@ -138,7 +138,13 @@ class RelayTickets:
             while len(self._tickets) >= self.limit:
                 self._tickets.pop(next(iter(self._tickets)))
             self._tickets[token] = RelayTicket(
-                provider, model, session, mode=mode, chat_model=chat_model, tools=tools, owner=owner
+                provider,
+                model,
+                session,
+                mode=mode,
+                chat_model=chat_model or get_catalog().chat.default_model,
+                tools=tools,
+                owner=owner,
             )
         return token
 

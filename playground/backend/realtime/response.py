@@ -87,7 +87,9 @@ class Response:
     def _envelope(self, status: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
         p = self.params
         audio_tokens_in, text_tokens_in = self._input_token_split()
-        out_audio = round(self.audio_seconds * _rate("assistant_audio_tokens_per_second"))
+        out_audio = round(
+            self.audio_seconds * _rate(self.session.config.get("model"), "assistant_audio_tokens_per_second")
+        )
         usage = None
         if status != "in_progress":
             usage = {
@@ -119,7 +121,7 @@ class Response:
     def _input_token_split(self) -> tuple[int, int]:
         """(audio tokens, text tokens) of the input: user speech is billed as audio."""
         audio_ms = sum(e.audio_ms for e in self.context if e.item.get("role") == "user")
-        audio_tokens = round(audio_ms / 1000 * _rate("user_audio_tokens_per_second"))
+        audio_tokens = round(audio_ms / 1000 * _rate(self.session.config.get("model"), "user_audio_tokens_per_second"))
         return audio_tokens, self._prompt_tokens
 
     # -- the run --------------------------------------------------------------------
@@ -419,6 +421,8 @@ def _snapshot(item: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(item))
 
 
-def _rate(key: str) -> float:
-    prices = get_catalog().prices
-    return float(prices.get("gpt-realtime", {}).get(key, 0.0))
+def _rate(model: str | None, key: str) -> float:
+    """Audio tokens per second for the session's model (the default's where it has no price entry)."""
+    cat = get_catalog()
+    found = cat.price(model or "").get(key)
+    return float(found if found is not None else cat.price(cat.realtime.default_model).get(key, 0.0))
