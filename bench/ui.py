@@ -1,7 +1,8 @@
 """The UI's figures: Studio click -> first audible sample, and Compare-tab concurrency.
 
 Click -> first audible: the app runs in this process, Chromium (Playwright) clicks Play
-with a two-sentence script, and the page's own measurement (studio.js: the click to the
+with a two-sentence script on each workflow (Realtime and the speech endpoint), and the
+page's own measurement (studio.js: the click to the
 first sample the AudioWorklet plays, plus the output latency) is read back, per engine.
 
 Compare: wall time of a 4-variant comparison / slowest single variant. Runs the same
@@ -79,16 +80,20 @@ def ratio(provider: Provider) -> tuple[float, float, float]:
     return wall, single, wall / single
 
 
-#: one voice per local engine, as their card labels read
-HEARD_VOICES = (("Marin", "hibari"), ("Echo", "piper"), ("Fable", "pico"))
+#: per workflow (its picker label starts with), one voice per local engine it has, as their cards read
+HEARD_VOICES = {
+    "Realtime": (("Marin", "hibari"), ("Echo", "piper")),
+    "Speech endpoint": (("Marin", "hibari"), ("Echo", "piper"), ("Fable", "pico")),
+}
 HEARD_RUNS = 7
 HEARD_TARGET_MS = 300.0
 DONE = "() => { const t = window.pgStudio.state.last; return t.heardMs !== null && t.streamEndAt !== null }"
 
 
-def heard_latency() -> list[tuple[str, str, float, float, float]]:
-    """Click -> first audible sample in Chromium, per engine: (voice, engine, heard ms,
-    first PCM byte in the page ms, clip seconds). Medians of ``HEARD_RUNS`` after a warm-up."""
+def heard_latency() -> list[tuple[str, str, str, float, float, float]]:
+    """Click -> first audible sample in Chromium, per workflow and engine: (workflow, voice,
+    engine, heard ms, first PCM byte in the page ms, clip seconds). Medians of ``HEARD_RUNS``
+    after a warm-up."""
     import shutil
 
     from playwright.sync_api import sync_playwright
@@ -108,7 +113,9 @@ def heard_latency() -> list[tuple[str, str, float, float, float]]:
         page.goto(url, wait_until="load")
         page.wait_for_function("() => window.pgStudio !== undefined", timeout=90_000)
         page.fill("#pg-script textarea", TWO_SENTENCES)
-        for label, engine in HEARD_VOICES:
+        for workflow, label, engine in [(w, v, e) for w, voices in HEARD_VOICES.items() for v, e in voices]:
+            page.locator("#pg-workflow label").filter(has_text=workflow).first.click()
+            page.wait_for_timeout(500)
             page.locator("#pg-voice label").filter(has_text=label).first.click()
             page.wait_for_timeout(1500)  # the voice preview (its own request) finishes first
             heard, first_byte, seconds = [], [], []
@@ -121,7 +128,7 @@ def heard_latency() -> list[tuple[str, str, float, float, float]]:
                     first_byte.append(t["firstChunkAt"] - t["clickAt"])
                     seconds.append(t["n"] / 24_000)
                 page.wait_for_timeout(300)
-            rows.append((label.lower(), engine, *map(statistics.median, (heard, first_byte, seconds))))
+            rows.append((workflow, label.lower(), engine, *map(statistics.median, (heard, first_byte, seconds))))
         browser.close()
     return rows
 
@@ -131,13 +138,13 @@ def main() -> None:
     rows = heard_latency()
     if rows:
         print(f"\nStudio: click Play -> first audible sample in Chromium, two sentences, median of {HEARD_RUNS}\n")
-        print("| voice (engine) | heard | first PCM in the page | clip | heard / clip | target |")
-        print("|---|---|---|---|---|---|")
-        for voice, engine, heard, first, clip in rows:
+        print("| workflow | voice (engine) | heard | first PCM in the page | clip | heard / clip | target |")
+        print("|---|---|---|---|---|---|---|")
+        for workflow, voice, engine, heard, first, clip in rows:
             verdict = "meets" if heard <= HEARD_TARGET_MS else "misses"
             print(
-                f"| {voice} ({engine}) | {heard:.0f} ms | {first:.0f} ms | {clip:.2f} s | {heard / 1000 / clip:.3f} "
-                f"| ≤ {HEARD_TARGET_MS:.0f} ms ({verdict}) |"
+                f"| {workflow} | {voice} ({engine}) | {heard:.0f} ms | {first:.0f} ms | {clip:.2f} s "
+                f"| {heard / 1000 / clip:.3f} | ≤ {HEARD_TARGET_MS:.0f} ms ({verdict}) |"
             )
     print(f"\nCompare tab, 4 variants ({', '.join(VOICES)}), median of {ROUNDS} rounds\n")
     print("| provider | 4 at once | slowest alone | ratio | target |")

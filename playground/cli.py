@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import sys
@@ -11,8 +12,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from playground import __version__
+from playground.core import workflows
 from playground.core.catalog import get_catalog
-from playground.core.errors import PlaygroundError
+from playground.core.errors import PlaygroundError, SpecError
 from playground.core.lifecycle import code_warning, describe
 from playground.core.snippets import LANGUAGES, render
 
@@ -37,6 +39,65 @@ def _warn_lifecycle(model: str) -> None:
         print(f"warning: {warning}", file=sys.stderr)
 
 
+def _tts_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """``playground tts``: each option's help names both workflows' choices and defaults."""
+    cat = get_catalog()
+    rt, sp = workflows.get(workflows.REALTIME), workflows.get(workflows.SPEECH)
+
+    def per_workflow(realtime: str, speech: str) -> str:
+        return f"realtime: {realtime} | speech: {speech}"
+
+    def voices(w: workflows.Workflow) -> str:
+        return ", ".join(f"{v} (default)" if v == w.default_voice else v for v in w.voices)
+
+    def formats(w: workflows.Workflow) -> str:
+        return ", ".join(f"{f} (default)" if f == w.default_format else f for f, _ in w.formats)
+
+    tts = sub.add_parser(
+        "tts",
+        help="text to speech, one shot",
+        description=(
+            "Text to speech, one shot. --workflow realtime (the default): "
+            + workflows.describe(workflows.REALTIME)
+            + f" It writes WAV (16-bit; G.711 decoded at 8 kHz). --workflow speech: {workflows.label('speech')}; "
+            + workflows.describe(workflows.SPEECH)
+        ).replace("%", "%%"),
+    )
+    tts.add_argument("text", help=f"what to say (at most {cat.limits.speech_input_max_chars} characters)")
+    tts.add_argument(
+        "--workflow",
+        choices=workflows.WORKFLOWS,
+        default=workflows.DEFAULT,
+        help=f"how the text is sent (default {workflows.DEFAULT}); the options below follow it",
+    )
+    tts.add_argument("--voice", help=per_workflow(voices(rt), voices(sp)))
+    tts.add_argument(
+        "--model",
+        help=per_workflow(_model_help(rt.models, rt.default_model), _model_help(sp.models, sp.default_model)),
+    )
+    tts.add_argument("--instructions", default="", help="style: tone, pace, emotion… (not for tts-1*)")
+    tts.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help=f"1.0 = normal; {per_workflow(f'{rt.speed_min:g}–{rt.speed_max:g}', f'{sp.speed_min:g}–{sp.speed_max:g}')}"
+        " (outside it: held to the range, with a note)",
+    )
+    tts.add_argument(
+        "--format",
+        help=per_workflow(formats(rt) + " (pcm, pcmu, pcma for short; the file is WAV)", formats(sp)),
+    )
+    tts.add_argument("--stream-format", choices=["audio", "sse"], help="speech workflow only (default audio)")
+    tts.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="output file (default speech.wav for realtime, which only writes WAV: any other extension is "
+        "refused; speech.<format> for speech)",
+    )
+    tts.add_argument("--show-code", choices=LANGUAGES, help="print the code that makes the same request")
+
+
 def _parser() -> argparse.ArgumentParser:
     cat = get_catalog()
     p = argparse.ArgumentParser(
@@ -55,20 +116,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
-    tts = sub.add_parser("tts", help="text to speech, one shot")
-    tts.add_argument("text", help=f"what to say (at most {cat.limits.speech_input_max_chars} characters)")
-    tts.add_argument("--voice", default=cat.speech_defaults["voice"], help=", ".join(cat.voice_ids))
-    tts.add_argument(
-        "--model",
-        default=cat.speech_defaults["model"],
-        help=_model_help(cat.speech_models, cat.speech_defaults["model"]),
-    )
-    tts.add_argument("--instructions", default="", help="style: tone, pace, emotion… (not for tts-1*)")
-    tts.add_argument("--speed", type=float, default=1.0, help=f"{cat.limits.speed} (default 1.0)")
-    tts.add_argument("--format", default=cat.speech_defaults["format"], help=", ".join(cat.speech_formats))
-    tts.add_argument("--stream-format", choices=["audio", "sse"], default="audio")
-    tts.add_argument("-o", "--output", type=Path, help="output file (default speech.<format>)")
-    tts.add_argument("--show-code", choices=LANGUAGES, help="print the matching snippet")
+    _tts_parser(sub)
 
     tr = sub.add_parser("transcribe", help="speech to text, one shot")
     tr.add_argument("file", help=f"audio file ({', '.join(cat.transcription_input_formats)})")
@@ -112,29 +160,101 @@ def _runner_for_cli() -> Iterator[tuple[object, str | None]]:
         yield Runner(embedded_provider(url)), provider.snippet_base_url
 
 
-def _cmd_tts(args: argparse.Namespace) -> int:
-    from playground.core.specs import SpeechSpec
+def _refuse(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
-    spec = SpeechSpec(
+
+def _tts_spec(args: argparse.Namespace) -> workflows.TTSSpec:
+    """The spec Play would send on the chosen workflow, with what the command line asked for.
+
+    ``workflows.tts_spec`` quietly drops or swaps what does not fit a workflow (as the UI's
+    pickers do); here an explicit model, format or style that does not fit is an error,
+    with the spec's own message. A speed outside the range is held to it, with a note.
+    """
+    w = workflows.get(args.workflow)
+    fmt = args.format
+    if args.workflow == workflows.REALTIME and fmt and "/" not in fmt and f"audio/{fmt}" in dict(w.formats):
+        fmt = f"audio/{fmt}"
+    speed, note = workflows.clamp_speed(args.workflow, args.speed)
+    spec = workflows.tts_spec(
+        args.workflow,
         input=args.text,
-        voice=args.voice,
+        voice=args.voice or w.default_voice,
         model=args.model,
         instructions=args.instructions,
-        speed=args.speed,
-        response_format=args.format,
-        stream_format=args.stream_format,
-    ).validate()
-    _warn_lifecycle(spec.model)
+        speed=speed,
+        fmt=fmt,
+    )
+    realtime = args.workflow == workflows.REALTIME
+    asked = {"model": args.model, ("output_format" if realtime else "response_format"): fmt}
+    asked["instructions"] = args.instructions.strip()
+    for name, value in asked.items():
+        if value and getattr(spec, name) != value:
+            try:  # the spec's own message, listing what the workflow takes
+                spec = dataclasses.replace(spec, **{name: value}).validate()
+            except SpecError as e:
+                other = workflows.SPEECH if realtime else workflows.REALTIME
+                hint = f" ({value} is for --workflow {other})" if _fits(other, name, value) else ""
+                raise PlaygroundError(f"{e}{hint}") from None
+    spec.validate()
+    if note:
+        print("note: " + note.removeprefix("⚠️ ").replace("**", ""), file=sys.stderr)
+    return spec
+
+
+def _fits(workflow: str, name: str, value: str) -> bool:
+    """Whether a model or format the other workflow was given belongs to ``workflow``."""
+    w = workflows.get(workflow)
+    if name == "model":
+        return value in w.models or (
+            workflow == workflows.REALTIME and bool(get_catalog().canonical_realtime_model(value))
+        )
+    return name.endswith("format") and value in dict(w.formats)
+
+
+def _cmd_tts(args: argparse.Namespace) -> int:
+    if args.stream_format and args.workflow != workflows.SPEECH:
+        return _refuse("--stream-format is for --workflow speech (realtime audio always streams)")
+    spec = _tts_spec(args)
+    realtime = args.workflow == workflows.REALTIME
+    if args.stream_format:
+        spec = dataclasses.replace(spec, stream_format=args.stream_format).validate()
     out = args.output or Path(spec.file_name)
+    if realtime and out.suffix.lower() != ".wav":
+        ext = out.suffix.lstrip(".").lower()
+        other = f" (or --workflow speech --format {ext})" if ext in dict(workflows.get("speech").formats) else ""
+        return _refuse(f"the realtime workflow writes WAV: name a .wav file, not {out.name}{other}")
+    _warn_lifecycle(spec.model)
     with _runner_for_cli() as (runner, snippet_url):
         if args.show_code:
             print(render(spec, args.show_code, base_url=snippet_url))
-        result = runner.speech(spec)  # type: ignore[attr-defined]
+        result = runner.say(spec)  # type: ignore[attr-defined]
     out.write_bytes(result.audio)
     print(f"wrote {out} ({len(result.audio)} bytes) · {result.summary()}", file=sys.stderr)
     if result.instructions_applied:
         print(f"instructions applied: {result.instructions_applied}", file=sys.stderr)
+    if realtime:
+        _report_transcript(spec.input, result.transcript or "")
     return 0
+
+
+def _report_transcript(text: str, transcript: str) -> None:
+    """What the model said it said, and a note when that is not the text as written."""
+    from playground.core.textmetrics import word_diff
+
+    if not transcript.strip():
+        print("transcript: (none came back)", file=sys.stderr)
+        return
+    print(f"transcript: {transcript}", file=sys.stderr)
+    diff = word_diff(text, transcript, literal=True)
+    if diff.wer:
+        changed = diff.substitutions + diff.deletions + diff.insertions
+        print(
+            f"note: the transcript differs from the text ({changed} word(s) changed, "
+            f"{diff.reference_words} in the text): the model reworded it",
+            file=sys.stderr,
+        )
 
 
 def _cmd_transcribe(args: argparse.Namespace) -> int:

@@ -41,15 +41,20 @@ __all__ = [
     "MiniStudio",
     "RealtimeTurn",
     "VoiceGrid",
+    "WorkflowRun",
     "audio_player",
     "collect_events",
     "compare",
+    "compare_workflows",
     "diff_view",
     "provider",
     "realtime_turn",
     "sample_clips",
     "send_pcm",
+    "summary",
     "vibes",
+    "workflow_figure",
+    "workflow_players",
 ]
 
 #: the realtime protocol's PCM: 16-bit mono at 24 kHz
@@ -295,14 +300,127 @@ class VoiceGrid:
 
 def _round_trip_wer(result: SpeechResult) -> float:
     """Transcribe generated speech back and score it against its own script."""
+    return word_error_rate(result.spec.input, _transcribe_back(result))
+
+
+def _transcribe_back(result: SpeechResult) -> str:
+    """What the round-trip model hears in generated speech (either workflow's result)."""
     from playground.core.specs import TranscriptionSpec
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / result.spec.file_name
         path.write_bytes(result.audio)
         spec = TranscriptionSpec(file=str(path), model=get_catalog().round_trip_model, language="en")
-        heard = Runner(provider()).transcribe(spec)
-    return word_error_rate(result.spec.input, heard.text)
+        return Runner(provider()).transcribe(spec).text
+
+
+# ------------------------------------------------------------------ the two TTS workflows
+
+
+def summary(result: SpeechResult) -> str:
+    """One line on a spoken text: first audio, total, seconds of audio, estimated cost
+    (and, for a Realtime run, how much of the first audio was the connection)."""
+    line = (
+        f"first audio {result.ttfb_ms:.0f} ms · total {result.total_ms:.0f} ms · "
+        f"{result.duration_s or 0:.2f} s of audio · est. {format_cost(result.est_cost)}"
+    )
+    if result.connect_ms is not None:
+        line += f" (connecting took {result.connect_ms:.0f} ms of the first audio)"
+    return line
+
+
+@dataclass(frozen=True)
+class WorkflowRun:
+    """One text spoken through one workflow, with what a transcription model heard in it."""
+
+    workflow: str
+    label: str
+    result: SpeechResult
+    #: the audio transcribed back by the catalog's round-trip model
+    heard: str
+
+    @property
+    def round_trip_wer(self) -> float:
+        """Word error rate of what was heard against the text that was sent."""
+        return word_error_rate(self.result.spec.input, self.heard)
+
+    @property
+    def reworded_wer(self) -> float | None:
+        """Realtime only: the model's own transcript against the text (None for the endpoint)."""
+        said = self.result.transcript
+        return None if said is None else word_error_rate(self.result.spec.input, said)
+
+    @property
+    def cost_per_minute(self) -> float | None:
+        """Estimated cost per minute of audio produced."""
+        r = self.result
+        return None if r.est_cost is None or not r.duration_s else r.est_cost / r.duration_s * 60
+
+    def row(self) -> dict[str, Any]:
+        """The comparison table's row: numbers, not strings, so they sort and plot."""
+        r = self.result
+        return {
+            "workflow": self.label,
+            "first audio (ms)": round(r.ttfb_ms),
+            "total (ms)": round(r.total_ms),
+            "audio (s)": round(r.duration_s or 0.0, 2),
+            "est. cost ($)": r.est_cost,
+            "$ / min of audio": None if self.cost_per_minute is None else round(self.cost_per_minute, 4),
+            "round-trip WER": round(self.round_trip_wer, 3),
+            "transcript vs text WER": None if self.reworded_wer is None else round(self.reworded_wer, 3),
+        }
+
+
+def compare_workflows(text: str, voice: str, vibe: Vibe | str = "", *, speed: float = 1.0) -> list[WorkflowRun]:
+    """Speak ``text`` in ``voice`` with one style (a vibe or its instructions) through the
+    Realtime workflow and then the speech endpoint, one after the other so neither slows the
+    other, and transcribe each back. Both specs come from ``workflows.tts_spec``, so the
+    voice must be one both workflows have."""
+    from playground.core import workflows
+
+    style = vibe.instructions_text if isinstance(vibe, Vibe) else vibe
+    missing = [w for w in workflows.WORKFLOWS if voice not in workflows.get(w).voices]
+    if missing:
+        shared = [v for v in workflows.get(workflows.REALTIME).voices if v in workflows.get(workflows.SPEECH).voices]
+        raise ValueError(f"voice {voice!r} is not on {', '.join(missing)}; both workflows have: {', '.join(shared)}")
+    runner = Runner(provider())
+    runs = []
+    for wf in (workflows.REALTIME, workflows.SPEECH):
+        spec = workflows.tts_spec(wf, input=text, voice=voice, instructions=style, speed=speed, fmt="wav")
+        spec.validate()
+        result = runner.say(spec)
+        runs.append(WorkflowRun(wf, workflows.label(wf), result, _transcribe_back(result)))
+    return runs
+
+
+def workflow_players(runs: list[WorkflowRun]) -> Any:
+    """A player per run, side by side, each under its workflow's label and summary."""
+    import html
+
+    import ipywidgets as w
+
+    cards = []
+    for r in runs:
+        title = w.HTML(f"<b>{html.escape(r.label)}</b><br><small>{html.escape(summary(r.result))}</small>")
+        player = w.Audio(value=r.result.audio, format="wav", autoplay=False)
+        cards.append(w.VBox([title, player], layout=w.Layout(width="420px")))
+    return w.HBox(cards, layout=w.Layout(flex_flow="row wrap"))
+
+
+def workflow_figure(runs: list[WorkflowRun]) -> Any:
+    """Bars per workflow: first audio and total time, and the cost of a minute of audio."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    labels = [r.label for r in runs]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Time (ms)", "Est. cost per minute of audio ($)"))
+    fig.add_trace(go.Bar(name="first audio", x=labels, y=[r.result.ttfb_ms for r in runs]), row=1, col=1)
+    fig.add_trace(go.Bar(name="total", x=labels, y=[r.result.total_ms for r in runs]), row=1, col=1)
+    fig.add_trace(
+        go.Bar(name="$ / min", x=labels, y=[r.cost_per_minute or 0.0 for r in runs], showlegend=False), row=1, col=2
+    )
+    fig.update_layout(barmode="group", height=360, margin={"t": 60, "b": 40, "l": 40, "r": 20})
+    return fig
 
 
 # ------------------------------------------------------------------ realtime
@@ -426,6 +544,6 @@ def diff_view(reference: str, heard: str) -> Any:
     """The Transcribe tab's word diff (WER, substitutions, misses, additions) for a notebook."""
     from IPython.display import HTML
 
-    from playground.ui.transcribe import diff_html
+    from playground.core.diffview import diff_html
 
     return HTML(_DIFF_STYLE + diff_html(reference, heard))

@@ -83,6 +83,8 @@ def test_scripts_use_the_password_as_bearer_and_the_ui_still_speaks(gated):
     bearer = {"authorization": f"Bearer {PASSWORD}"}
     assert httpx.get(url + "/v1/models", headers=bearer, timeout=10).status_code == 200
     client = Client(url, headers=bearer, verbose=False)
-    token, _ = client.predict("A short check.", "marin", "gpt-4o-mini-tts", "", 1.0, "mp3", "", api_name="/speak")
+    token, _ = client.predict(
+        "A short check.", "marin", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech", "", api_name="/speak"
+    )
     metrics, download, _ = client.predict(token, "", api_name="/collect")
     assert "First audio heard" in metrics and download, metrics  # the UI reached /v1 with the password as its key

@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from playground.core.leaderboard import Standing, Vote, VoteError, VoteStore, bradley_terry
+from playground.core.leaderboard import (
+    Standing,
+    Vote,
+    VoteError,
+    VoteStore,
+    bradley_terry,
+    combo_key,
+    rank_combos,
+    split_combo,
+    with_workflow,
+)
 
 A, B, C, D = "coral · Help Desk Ally", "ash · Comedy Warm-Up", "sage · Incident Update", "nova · Weather Desk"
 
@@ -159,3 +169,18 @@ def test_default_iterations_converge_on_lopsided_votes() -> None:
     exact = by_label(bradley_terry(lopsided, iterations=1_000_000))
     assert all(default[k].score == pytest.approx(exact[k].score, abs=0.01) for k in exact)
     assert [s.label for s in bradley_terry(lopsided)] == [A, B, C]
+
+
+def test_combination_keys_name_the_workflow_and_old_keys_are_the_speech_endpoint() -> None:
+    key = combo_key("realtime", "marin", "Help Desk Ally")
+    assert key == "realtime · marin · Help Desk Ally"
+    assert split_combo(key) == ("realtime", "marin · Help Desk Ally")
+    assert split_combo(A) == ("speech", A)  # stored before there were two workflows
+    with pytest.raises(VoteError, match="workflow"):
+        combo_key("chat", "marin")
+    old, new = Vote(A, B, "a", 1.0), Vote(combo_key("speech", *A.split(" · ")), key, "b", 2.0)
+    assert with_workflow(old) == Vote("speech · " + A, "speech · " + B, "a", 1.0)
+    assert with_workflow(new) is new
+    ranked = by_label(rank_combos([old, new]))
+    assert set(ranked) == {"speech · " + A, "speech · " + B, key}
+    assert ranked["speech · " + A].votes == 2  # old and new votes on one combination count together

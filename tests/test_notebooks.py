@@ -5,6 +5,7 @@ widgets are exercised by setting values and clicking, as a reader would."""
 from __future__ import annotations
 
 import html
+import json
 import os
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from tests.conftest import REPO
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CELL_SECONDS = 180
+TTS = REPO / "notebooks" / "01_text_to_speech.ipynb"
+#: appended to notebook 1 when it runs: its migration table's rows, read back from the kernel
+MIGRATION_PROBE = "import json as _json\nprint('MIGRATION ROWS', _json.dumps([run.row() for run in runs]))"
 
 
 def test_there_are_notebooks():
@@ -38,6 +42,8 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path, monkeypatch):
             monkeypatch.delenv(name)
     monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path / "data"))
     nb = nbformat.read(path, as_version=4)
+    if path == TTS:
+        nb.cells.append(nbformat.v4.new_code_cell(MIGRATION_PROBE))
     client = NotebookClient(
         nb,
         timeout=CELL_SECONDS,
@@ -50,6 +56,63 @@ def test_notebook_runs_top_to_bottom(path: Path, tmp_path, monkeypatch):
     assert not errors
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert "talking to: Embedded local backend" in printed
+    if path == TTS:
+        _check_migration(nb, printed)
+
+
+def _check_migration(nb: nbformat.NotebookNode, printed: str) -> None:
+    """Notebook 1's migration section: both workflows spoke the text, with real numbers."""
+    from playground.core import workflows
+
+    labels = {workflows.label(w): w for w in workflows.WORKFLOWS}
+    line = next(ln for ln in printed.splitlines() if ln.startswith("MIGRATION ROWS "))
+    rows = {row["workflow"]: row for row in json.loads(line.removeprefix("MIGRATION ROWS "))}
+    assert set(rows) == set(labels), rows
+    for label, row in rows.items():
+        assert 0 < row["first audio (ms)"] <= row["total (ms)"], row
+        assert row["audio (s)"] > 2.0 and row["est. cost ($)"] > 0 and row["$ / min of audio"] > 0, row
+        assert 0 <= row["round-trip WER"] <= 0.25, row  # what a transcriber hears is the text
+        if labels[label] == "realtime":
+            assert row["transcript vs text WER"] is not None and row["transcript vs text WER"] <= 0.25, row
+        else:
+            assert row["transcript vs text WER"] is None, row
+    # the reader sees the same: a table naming both workflows, two players, a bar chart, a diff
+    shown = [o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    tables = [d["text/html"] for d in shown if "dataframe" in d.get("text/html", "")]
+    assert tables and all(label in tables[-1] for label in labels), "no table with both workflows"
+    assert any("application/vnd.plotly.v1+json" in d for d in shown), "no bar chart"
+    players = next(c for c in nb.cells if c.source.rstrip().endswith("lab.workflow_players(runs)"))
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in players.outputs)
+    diff = next(c for c in nb.cells if "lab.diff_view(migration_text" in c.source)
+    assert any("WER" in o.get("data", {}).get("text/html", "") for o in diff.outputs), "no word diff"
+
+
+def test_the_tts_notebook_teaches_realtime_first_and_ends_with_the_migration():
+    """Sections in order, the endpoint's heading carrying the catalog's shutdown date, and a
+    checklist that names what changes."""
+    from playground.core import workflows
+
+    nb = nbformat.read(TTS, as_version=4)
+    headings = [
+        ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")
+    ]
+    assert [h.split("·")[0].strip("# ") for h in headings] == ["1", "2", "3"], headings
+    assert "Realtime" in headings[0] and "migration" in headings[2].lower()
+    assert f"shuts down {workflows.speech_shutdown().isoformat()}" in headings[1]
+    checklist = nb.cells[-1].source
+    for word in ("fable", "nova", "onyx", "0.25–1.5", "mp3", "response.output_audio.delta", "per token", "transcript"):
+        assert word in checklist, word
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    for call in (
+        "RealtimeSpeechSpec(",
+        ".to_session()",
+        ".to_response()",
+        "runner.realtime_speech(",
+        "SpeechSpec(",
+        "render(rt_spec",
+        "lab.compare_workflows(",
+    ):
+        assert call in code, call
 
 
 @pytest.mark.models

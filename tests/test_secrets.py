@@ -89,9 +89,11 @@ def test_a_key_pasted_in_the_settings_panel_never_comes_back(recorder, tmp_path)
         replies = [
             client.predict("compatible", SECRET_KEY, recorder.base_url, api_name="/test_connection"),
             client.predict("compatible", SECRET_KEY, recorder.base_url, api_name="/use_provider"),
-            client.predict("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", api_name="/code"),
+            client.predict("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech", api_name="/code"),
         ]
-        token, status = client.predict("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "", api_name="/speak")
+        token, status = client.predict(
+            "Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech", "", api_name="/speak"
+        )
         replies += [status, client.predict(token, "", api_name="/collect")]
         for path in ("/", "/config", "/gradio_api/info", "/healthz"):
             replies.append(httpx.get(url + path, timeout=10).text)

@@ -3,8 +3,11 @@
 A comparison must take about as long as its slowest variant, not the sum: every
 variant is its own task on the event loop (async SDK clients), and results are
 yielded in completion order so the UI can fill each column as its audio arrives.
-Transcription variants (Compare's transcription models) run the same way; the
-runner's transcription call is synchronous, so each one waits in a worker thread.
+Either speech workflow runs here: a ``SpeechSpec`` on the async speech endpoint client, a
+``RealtimeSpeechSpec`` (one Realtime session per text, a blocking websocket with its own
+watchdog) in a worker thread, so a comparison can put the two side by side. Transcription
+variants (Compare's transcription models) run the same way; the runner's transcription
+call is synchronous, so each one waits in a worker thread.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from playground.client.providers import Provider
 from playground.client.results import SpeechResult, TranscriptionResult
 from playground.client.runner import Runner
 from playground.core.errors import PlaygroundError
-from playground.core.specs import SpeechSpec, TranscriptionSpec
+from playground.core.specs import RealtimeSpeechSpec, SpeechSpec, TranscriptionSpec
 
 __all__ = ["Variant", "VariantOutcome", "run_variants"]
 
 
 @dataclass(frozen=True)
 class Variant:
-    spec: SpeechSpec | TranscriptionSpec
+    spec: SpeechSpec | RealtimeSpeechSpec | TranscriptionSpec
     provider: Provider
     label: str = ""
 
@@ -43,6 +46,8 @@ async def _run_one(index: int, variant: Variant) -> VariantOutcome:
     try:
         if isinstance(variant.spec, TranscriptionSpec):
             result: SpeechResult | TranscriptionResult = await asyncio.to_thread(runner.transcribe, variant.spec)
+        elif isinstance(variant.spec, RealtimeSpeechSpec):
+            result = await asyncio.to_thread(runner.realtime_speech, variant.spec)
         else:
             result = await runner.aspeech(variant.spec)
     except PlaygroundError as e:

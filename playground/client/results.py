@@ -7,15 +7,20 @@ from typing import Any
 
 from playground.core.catalog import get_catalog
 from playground.core.pricing import format_cost
-from playground.core.specs import ChatAudioSpec, SpeechSpec, TranscriptionSpec
+from playground.core.specs import ChatAudioSpec, RealtimeSpeechSpec, SpeechSpec, TranscriptionSpec
 
-__all__ = ["ChatAudioResult", "SpeechResult", "TranscriptionResult"]
+__all__ = ["MAX_TRACED_CHUNKS", "ChatAudioResult", "SpeechResult", "TranscriptionResult"]
+
+#: chunk arrival times kept per run for the trace view
+MAX_TRACED_CHUNKS = 512
 
 
 @dataclass(frozen=True)
 class SpeechResult:
-    spec: SpeechSpec
-    #: the encoded audio exactly as received, in ``spec.response_format``
+    """A text spoken by either workflow: the speech endpoint or a Realtime session."""
+
+    spec: SpeechSpec | RealtimeSpeechSpec
+    #: the encoded audio exactly as received, in ``spec.response_format`` (realtime: a WAV file)
     audio: bytes
     #: seconds of audio, decoded from the bytes; None if undecodable
     duration_s: float | None
@@ -29,6 +34,17 @@ class SpeechResult:
     instructions_applied: str | None = None
     #: (ms since the request, bytes) of each chunk as it arrived, for the trace view (at most 512)
     chunks: tuple[tuple[float, int], ...] = ()
+    #: realtime: what the model said it said (compare with ``spec.input`` for rewording)
+    transcript: str | None = None
+    #: realtime: connecting took this long (part of ``ttfb_ms``)
+    connect_ms: float | None = None
+    #: realtime: ``response.create`` sent -> first audio delta
+    server_first_audio_ms: float | None = None
+
+    @property
+    def workflow(self) -> str:
+        """``realtime`` or ``speech`` (the endpoint)."""
+        return "realtime" if isinstance(self.spec, RealtimeSpeechSpec) else "speech"
 
     @property
     def mime(self) -> str:

@@ -22,20 +22,17 @@ from typing import Any
 import openai
 
 from playground.client.providers import Provider
-from playground.client.results import ChatAudioResult, SpeechResult, TranscriptionResult
+from playground.client.realtime_speech import realtime_speech
+from playground.client.results import MAX_TRACED_CHUNKS, ChatAudioResult, SpeechResult, TranscriptionResult
 from playground.core import audio
 from playground.core.errors import ProviderError
 from playground.core.pricing import estimate_chat_audio_cost, estimate_speech_cost, estimate_transcription_cost
-from playground.core.specs import ChatAudioSpec, SpeechSpec, TranscriptionSpec
+from playground.core.specs import ChatAudioSpec, RealtimeSpeechSpec, SpeechSpec, TranscriptionSpec
 
 __all__ = ["Runner", "SpeechStream"]
 
 log = logging.getLogger(__name__)
 INSTRUCTIONS_HEADER = "x-playground-instructions-applied"
-
-
-#: chunk arrival times kept per run for the trace view
-MAX_TRACED_CHUNKS = 512
 
 
 def _ms_since(t0: float) -> float:
@@ -165,6 +162,24 @@ class Runner:
                 on_chunk(chunk)
         assert stream.result is not None  # set when iteration completes
         return stream.result
+
+    def realtime_speech(
+        self,
+        spec: RealtimeSpeechSpec,
+        *,
+        on_audio: Callable[[bytes], None] | None = None,
+        on_transcript: Callable[[str], None] | None = None,
+    ) -> SpeechResult:
+        """The same text through a Realtime session (``client.realtime.connect``)."""
+        return realtime_speech(self.provider, spec, on_audio=on_audio, on_transcript=on_transcript)
+
+    def say(
+        self, spec: SpeechSpec | RealtimeSpeechSpec, *, on_chunk: Callable[[bytes], None] | None = None
+    ) -> SpeechResult:
+        """Either workflow by its spec: the speech endpoint or a Realtime session."""
+        if isinstance(spec, RealtimeSpeechSpec):
+            return self.realtime_speech(spec, on_audio=on_chunk)
+        return self.speech(spec, on_chunk=on_chunk)
 
     async def aspeech_chunks(self, spec: SpeechSpec) -> AsyncIterator[bytes | SpeechResult]:
         """Async stream: yields audio chunks, then the ``SpeechResult`` last."""

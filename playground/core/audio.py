@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from dataclasses import dataclass
 from typing import BinaryIO
 
 import numpy as np
+import soundfile as sf
 
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
@@ -67,6 +69,27 @@ def pcm16_to_float(data: bytes) -> np.ndarray:
 def float_to_pcm16(samples: np.ndarray) -> bytes:
     clipped = np.clip(samples, -1.0, 1.0)
     return (clipped * 32767.0).astype("<i2").tobytes()
+
+
+def session_audio_to_pcm16(data: bytes, fmt: str) -> tuple[bytes, int]:
+    """A realtime session's output bytes as 16-bit PCM and its rate: ``audio/pcm`` is
+    24 kHz PCM16 already, G.711 (``audio/pcmu`` µ-law, ``audio/pcma`` A-law) is 8 kHz."""
+    if fmt == "audio/pcm":
+        return data[: len(data) - len(data) % 2], 24000
+    if fmt not in ("audio/pcmu", "audio/pcma"):
+        raise AudioDecodeError(f"not a realtime audio format: {fmt!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # stdlib audioop on 3.11/3.12
+        import audioop
+    return (audioop.ulaw2lin(data, 2) if fmt == "audio/pcmu" else audioop.alaw2lin(data, 2)), 8000
+
+
+def pcm16_wav(pcm: bytes, rate: int) -> bytes:
+    """16-bit mono PCM as a WAV file in memory."""
+    buf = io.BytesIO()
+    samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2")
+    sf.write(buf, samples, rate, format="WAV", subtype="PCM_16")
+    return buf.getvalue()
 
 
 def decode(data: bytes, fmt: str | None = None, *, pcm_rate: int | None = None) -> DecodedAudio:

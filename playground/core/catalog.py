@@ -224,6 +224,14 @@ class Chained(_Strict):
     speech_model: str
 
 
+class ReadAloud(_Strict):
+    """Speech through the Realtime API: the instructions that ask for a text word for word."""
+
+    instructions: str = Field(min_length=1)
+    style_prefix: str
+    format_labels: dict[str, str]
+
+
 class RealtimeSection(_Strict):
     default_model: str
     default_voice: str
@@ -240,6 +248,13 @@ class RealtimeSection(_Strict):
     server_vad_defaults: VadDefaults
     semantic_vad_wait_ms: dict[str, SemanticWait]
     chained: Chained
+    read_aloud: ReadAloud
+
+    @model_validator(mode="after")
+    def _read_aloud_formats_known(self) -> RealtimeSection:
+        if set(self.read_aloud.format_labels) != set(self.audio_formats):
+            raise ValueError(f"read_aloud.format_labels must label exactly: {', '.join(self.audio_formats)}")
+        return self
 
 
 class ChatSection(_Strict):

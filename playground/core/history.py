@@ -69,6 +69,13 @@ class Run:
     audio: Path | None
     bytes: int
 
+    @property
+    def workflow(self) -> str:
+        """A spoken text's workflow: ``realtime`` or ``speech`` (the endpoint); "" for other runs."""
+        if self.kind != "speech":
+            return ""
+        return "realtime" if self.spec.get("kind") == "realtime_speech" else "speech"
+
     def lifecycle_status(self, on: dt.date | None = None) -> str:
         """The run model's status now: current, deprecated or retired (from the clock, never stored)."""
         life = lifecycle(self.model, on=on) if self.model else None

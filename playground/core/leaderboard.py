@@ -4,6 +4,11 @@ Bradley–Terry rather than running Elo: the ranking depends only on the set of 
 the order they were cast, and every vote counts equally however late it came. Scores are put
 on an Elo-like scale (mean 1000, +400 = ten times the odds) because people already read it.
 Votes are appended to a JSON-lines file, so a crash loses at most the line being written.
+
+A vote's labels are combination keys, ``"<workflow> · <voice> · <vibe>"``, so the board can
+set the Realtime API against the speech endpoint it replaces. Votes cast before there were
+two workflows have no workflow in their keys; they were all speech endpoint runs, and
+``with_workflow`` reads them as such (the file itself is never rewritten).
 """
 
 from __future__ import annotations
@@ -20,12 +25,30 @@ import numpy as np
 
 from playground.core.errors import PlaygroundError
 
-__all__ = ["WINNERS", "Standing", "Vote", "VoteError", "VoteStore", "bradley_terry"]
+__all__ = [
+    "LEGACY_WORKFLOW",
+    "WINNERS",
+    "Standing",
+    "Vote",
+    "VoteError",
+    "VoteStore",
+    "bradley_terry",
+    "combo_key",
+    "rank_combos",
+    "split_combo",
+    "with_workflow",
+]
 
 log = logging.getLogger(__name__)
 
 WINNERS = ("a", "b", "tie")
 _TOLERANCE = 1e-9
+#: joins the parts of a combination key (and of the labels people read)
+SEP = " · "
+#: the workflows a key can start with (``core.workflows.WORKFLOWS``, kept here so this stays pure)
+_WORKFLOWS = ("realtime", "speech")
+#: what a key without a workflow was: every vote before the Realtime workflow was a speech endpoint run
+LEGACY_WORKFLOW = "speech"
 
 
 class VoteError(PlaygroundError, ValueError):
@@ -130,6 +153,41 @@ def bradley_terry(votes: Sequence[Vote], *, iterations: int = 10_000, prior: flo
         Standing(label, float(scores[index[label]]), w, lo, t, w + lo + t) for label, (w, lo, t) in record.items()
     ]
     return sorted(standings, key=lambda s: (-s.score, s.label))
+
+
+def combo_key(workflow: str, *parts: str) -> str:
+    """The key a vote stores for one combination: the workflow first, e.g.
+    ``"realtime · marin · Help Desk Ally"``."""
+    if workflow not in _WORKFLOWS:
+        raise VoteError(f"unknown workflow {workflow!r}; use one of: {', '.join(_WORKFLOWS)}")
+    return SEP.join([workflow, *parts])
+
+
+def split_combo(key: str) -> tuple[str, str]:
+    """(workflow, the rest) of a key; a key stored before workflows is the speech endpoint's."""
+    head, sep, rest = key.partition(SEP)
+    if sep and head in _WORKFLOWS:
+        return head, rest
+    return LEGACY_WORKFLOW, key
+
+
+def with_workflow(vote: Vote) -> Vote:
+    """The vote with both keys naming their workflow, so old and new votes on the same
+    speech endpoint combination count as one."""
+    a, b = (combo_key(*split_combo(k)) for k in (vote.a, vote.b))
+    return vote if (a, b) == (vote.a, vote.b) else Vote(a, b, vote.winner, vote.ts)
+
+
+def rank_combos(votes: Sequence[Vote]) -> list[Standing]:
+    """``bradley_terry`` over the votes with every key carrying its workflow (a vote that
+    would then compare a combination with itself is left out, never fatal)."""
+    keyed = []
+    for vote in votes:
+        try:
+            keyed.append(with_workflow(vote))
+        except VoteError as e:
+            log.warning("left out a vote: %s", e)
+    return bradley_terry(keyed)
 
 
 class VoteStore:

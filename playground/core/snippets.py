@@ -19,6 +19,7 @@ from playground.core.lifecycle import code_warning
 from playground.core.specs import (
     ChatAudioSpec,
     RealtimeSessionSpec,
+    RealtimeSpeechSpec,
     RealtimeTranscriptionSpec,
     Spec,
     SpeechSpec,
@@ -1058,6 +1059,10 @@ def _render(spec: Spec, language: Language, *, base_url: str | None, streaming: 
         if language == "python":
             return _realtime_transcription_python(spec, base_url, file_path)
         return (_realtime_transcription_js if language == "js" else _realtime_transcription_curl)(spec, base_url)
+    if isinstance(spec, RealtimeSpeechSpec):  # Jinja2 templates (snippet_templates imports this module)
+        from playground.core.snippet_templates import realtime_speech
+
+        return realtime_speech(spec, language, base_url=base_url)
     raise TypeError(f"no snippet renderer for {type(spec).__name__}")
 
 

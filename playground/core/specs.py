@@ -21,11 +21,13 @@ from playground.core.errors import Problem, SpecError
 __all__ = [
     "ChatAudioSpec",
     "RealtimeSessionSpec",
+    "RealtimeSpeechSpec",
     "RealtimeTranscriptionSpec",
     "Spec",
     "SpeechSpec",
     "TranscriptionSpec",
     "chat_output_problems",
+    "read_aloud_instructions",
     "spec_from_dict",
     "split_list",
 ]
@@ -161,17 +163,8 @@ class SpeechSpec(_SpecBase):
     def problems(self, catalog: Catalog | None = None) -> list[Problem]:
         cat = catalog or get_catalog()
         out: list[Problem] = []
-        text = self.input or ""
-        if not text.strip():
-            out.append(Problem("input", self.input, "must not be empty"))
-        elif len(text) > cat.limits.speech_input_max_chars:
-            out.append(
-                Problem("input", f"<{len(text)} chars>", f"at most {cat.limits.speech_input_max_chars} characters")
-            )
-        elif not _is_unicode(text):
-            out.append(Problem("input", "<text>", "contains invalid Unicode (an unpaired surrogate)"))
-        elif "\x00" in text:  # not text: it reached the engines and came back as silence
-            out.append(Problem("input", "<text>", "contains NUL characters"))
+        # NULs are not text: they reached the engines and came back as silence
+        out.extend(_text_problems("input", self.input, cat.limits.speech_input_max_chars))
         model = cat.speech_model(self.model)
         if model is None:
             out.append(_one_of("model", self.model, list(cat.speech_models)))
@@ -789,6 +782,110 @@ class RealtimeTranscriptionSpec(_SpecBase):
         return session
 
 
+# ------------------------------------------------------- speech through the Realtime API
+
+
+def read_aloud_instructions(style: str) -> str:
+    """The response instructions that ask for a text word for word, then the user's style."""
+    ra = get_catalog().realtime.read_aloud
+    style = (style or "").strip()
+    return f"{ra.instructions}\n\n{ra.style_prefix}{style}" if style else ra.instructions
+
+
+@dataclass(frozen=True)
+class RealtimeSpeechSpec(_SpecBase):
+    """Text to speech through the Realtime API: the speech endpoint's successor.
+
+    One session carries the voice, speed and output format (``session.update``); the text
+    goes in as an out-of-band response (``conversation: "none"``) whose instructions ask for
+    it word for word, followed by the style. The audio comes back as
+    ``response.output_audio.delta`` and what was said as its transcript.
+    """
+
+    input: str
+    voice: str = _default("realtime", "default_voice")
+    model: str = _default("realtime", "default_model")
+    #: the style (a vibe's instructions); the read-aloud request is put in front of it
+    instructions: str = ""
+    #: 0.25–1.5, 1.0 = normal pace
+    speed: float = 1.0
+    #: audio/pcm (24 kHz PCM16), audio/pcmu or audio/pcma (G.711 at 8 kHz)
+    output_format: str = "audio/pcm"
+
+    kind = "realtime_speech"
+    endpoint = "/realtime"
+
+    def problems(self, catalog: Catalog | None = None) -> list[Problem]:
+        cat = catalog or get_catalog()
+        rt = cat.realtime
+        out = _text_problems("input", self.input, cat.limits.speech_input_max_chars)
+        if cat.canonical_realtime_model(self.model) is None:
+            out.append(_one_of("model", self.model, list(cat.realtime_models)))
+        if not _custom_voice(self.voice) and self.voice not in rt.voices:
+            where = " (it is a speech endpoint voice)" if self.voice in cat.speech_voices else ""
+            out.append(Problem("voice", self.voice, f"not a Realtime voice{where}; use one of: {', '.join(rt.voices)}"))
+        if len(self.instructions or "") > cat.limits.instructions_max_chars:
+            out.append(
+                Problem(
+                    "instructions",
+                    f"<{len(self.instructions)} chars>",
+                    f"at most {cat.limits.instructions_max_chars} characters",
+                )
+            )
+        speed = cat.limits.realtime_speed
+        if isinstance(self.speed, bool) or not isinstance(self.speed, int | float) or self.speed not in speed:
+            out.append(Problem("speed", self.speed, f"must be between {speed} on the Realtime API (1.0 = normal)"))
+        if (p := _one_of("output_format", self.output_format, rt.audio_formats)) is not None:
+            out.append(p)
+        return out
+
+    @property
+    def response_format(self) -> str:
+        """What the run keeps: the audio as a WAV file (G.711 decoded to 16-bit)."""
+        return "wav"
+
+    @property
+    def file_name(self) -> str:
+        return "speech.wav"
+
+    def to_kwargs(self) -> dict[str, Any]:
+        """``client.realtime.connect(**kwargs)``."""
+        return {"model": self.model}
+
+    def to_session(self) -> dict[str, Any]:
+        """The ``session`` object for ``session.update``: voice, speed and format, audio out."""
+        fmt: dict[str, Any] = {"type": self.output_format}
+        if self.output_format == "audio/pcm":
+            fmt["rate"] = get_catalog().realtime.pcm_rate
+        output: dict[str, Any] = {"format": fmt, "voice": _voice_value(self.voice)}
+        if self.speed != 1.0:
+            output["speed"] = self.speed
+        return {"type": "realtime", "model": self.model, "output_modalities": ["audio"], "audio": {"output": output}}
+
+    def to_response(self) -> dict[str, Any]:
+        """The ``response`` object for ``response.create``: the text, out of band."""
+        return {
+            "conversation": "none",
+            "output_modalities": ["audio"],
+            "instructions": read_aloud_instructions(self.instructions),
+            "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": self.input}]}],
+        }
+
+
+def _text_problems(name: str, text: Any, limit: int) -> list[Problem]:
+    """A text to speak: present, within the limit, real Unicode, no NULs."""
+    text = text if isinstance(text, str) else ""
+    if not text.strip():
+        return [Problem(name, text, "must not be empty")]
+    if len(text) > limit:
+        return [Problem(name, f"<{len(text)} chars>", f"at most {limit} characters")]
+    if not _is_unicode(text):
+        return [Problem(name, "<text>", "contains invalid Unicode (an unpaired surrogate)")]
+    if "\x00" in text:
+        return [Problem(name, "<text>", "contains NUL characters")]
+    return []
+
+
 # ---------------------------------------------------------------------- chat audio
 
 
@@ -964,11 +1061,25 @@ def _input_audio_problems(value: str, name: str, formats: list[str]) -> list[Pro
     return []
 
 
-Spec = SpeechSpec | TranscriptionSpec | RealtimeSessionSpec | ChatAudioSpec | RealtimeTranscriptionSpec
+Spec = (
+    SpeechSpec
+    | TranscriptionSpec
+    | RealtimeSessionSpec
+    | ChatAudioSpec
+    | RealtimeTranscriptionSpec
+    | RealtimeSpeechSpec
+)
 
 _KINDS: dict[str, type] = {
     cls.kind: cls
-    for cls in (SpeechSpec, TranscriptionSpec, RealtimeSessionSpec, ChatAudioSpec, RealtimeTranscriptionSpec)
+    for cls in (
+        SpeechSpec,
+        TranscriptionSpec,
+        RealtimeSessionSpec,
+        ChatAudioSpec,
+        RealtimeTranscriptionSpec,
+        RealtimeSpeechSpec,
+    )
 }
 
 

@@ -17,7 +17,7 @@ import struct
 import threading
 from collections.abc import Callable
 
-__all__ = ["PcmStreamDecoder"]
+__all__ = ["PcmStreamDecoder", "SessionAudioDecoder"]
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +148,47 @@ class PcmStreamDecoder:
             log.warning("streaming decode of %s failed", self.fmt, exc_info=True)
         finally:
             self._emit(b"")
+
+
+class SessionAudioDecoder:
+    """A realtime session's output deltas (PCM16 at 24 kHz, or G.711 at 8 kHz) as PCM16 at
+    ``rate``, with the same ``feed`` / ``end`` contract as ``PcmStreamDecoder``. G.711 is
+    expanded per chunk and resampled by one soxr stream, so chunk edges leave no seams."""
+
+    def __init__(self, fmt: str, rate: int, on_pcm: Callable[[bytes], None]) -> None:
+        import numpy as np
+        import soxr
+
+        from playground.core.audio import session_audio_to_pcm16
+
+        self.fmt, self.rate = fmt, rate
+        self._np, self._expand = np, session_audio_to_pcm16
+        self._emit = on_pcm
+        self._odd = b""
+        native = 24000 if fmt == "audio/pcm" else 8000
+        self._resample = soxr.ResampleStream(native, rate, 1, dtype="int16") if native != rate else None
+
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.fmt == "audio/pcm":
+            data = self._odd + data
+            cut = len(data) - len(data) % 2
+            data, self._odd = data[:cut], data[cut:]
+        pcm, _ = self._expand(data, self.fmt)
+        self._out(pcm, last=False)
+
+    def end(self) -> None:
+        if self._resample is not None:
+            self._out(b"", last=True)
+        self._emit(b"")
+
+    def _out(self, pcm: bytes, *, last: bool) -> None:
+        if self._resample is not None:
+            samples = self._np.frombuffer(pcm, dtype="<i2")
+            pcm = self._resample.resample_chunk(samples, last=last).astype("<i2").tobytes()
+        if pcm:
+            self._emit(pcm)
 
 
 def _wav_layout(head: bytes) -> tuple[tuple[int, int, int], int] | None:

@@ -16,7 +16,7 @@ from typing import Literal
 
 import jiwer
 
-__all__ = ["WordDiff", "normalise", "normalise_words", "word_diff", "word_error_rate"]
+__all__ = ["WordDiff", "literal_words", "normalise", "normalise_words", "word_diff", "word_error_rate"]
 
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
@@ -41,6 +41,17 @@ def normalise_words(text: str) -> list[str]:
     return normalise(text).split()
 
 
+@functools.cache
+def _literal():
+    return jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(), jiwer.Strip()])
+
+
+def literal_words(text: str) -> list[str]:
+    """The words as written: case and punctuation aside, nothing expanded or spelled out, so
+    "I'm" against "I am" and "9" against "nine" count as rewording (a reading check)."""
+    return str(_literal()(text or "")).split()
+
+
 @dataclass(frozen=True)
 class WordDiff:
     #: (operation, reference words, transcript words) in order
@@ -59,8 +70,11 @@ class WordDiff:
         return errors / self.reference_words
 
 
-def word_diff(reference: str, hypothesis: str) -> WordDiff:
-    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
+def word_diff(reference: str, hypothesis: str, *, literal: bool = False) -> WordDiff:
+    """The alignment after :func:`normalise` (how transcripts are scored), or after
+    :func:`literal_words` with ``literal`` (whether a text was read as written)."""
+    words = literal_words if literal else normalise_words
+    ref, hyp = words(reference), words(hypothesis)
     if not ref or not hyp:
         chunks: tuple = ()
         if ref:

@@ -189,10 +189,17 @@ def create_ui(
         )
 
         def shared(
-            script: str, voice: str, model: str, instructions: str, speed: float, fmt: str, request: gr.Request
+            script: str,
+            voice: str,
+            model: str,
+            instructions: str,
+            speed: float,
+            fmt: str,
+            workflow: str,
+            request: gr.Request,
         ) -> list[Any]:
             # named parameters: Gradio passes ``request`` only to a parameter it can see in the signature
-            current = (script, voice, model, instructions, speed, fmt)
+            current = (script, voice, model, instructions, speed, fmt, workflow)
             return apply_shared(*current, compare_size=len(compare_shared), request=request)
 
         demo.load(shared, studio.settings, [*filled, *compare_shared], queue=False)

@@ -21,7 +21,7 @@ from playground.core.lifecycle import describe
 from playground.core.plots import run_trace_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, SpeechSpec, TranscriptionSpec
+from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, RealtimeSpeechSpec, SpeechSpec, TranscriptionSpec
 from playground.ui.context import get_context
 
 __all__ = ["HEADERS", "HistoryParts", "delete_run", "export_run", "list_runs", "run_details", "run_spec"]
@@ -46,7 +46,8 @@ def _row(run: Run) -> list[Any]:
     text = run.text if len(run.text) <= 80 else run.text[:79] + "…"
     note = run.lifecycle_note()  # from the clock now: a run's model may have been retired since
     model = f"{run.model} {note}" if note else run.model
-    return [when, run.kind, model, run.voice, text, format_cost(run.cost), run.id]
+    kind = f"{run.kind} · {run.workflow}" if run.workflow else run.kind
+    return [when, kind, model, run.voice, text, format_cost(run.cost), run.id]
 
 
 def list_runs(kind: str | None, model: str | None, voice: str | None, search: str | None) -> tuple[Any, ...]:
@@ -63,7 +64,7 @@ def list_runs(kind: str | None, model: str | None, voice: str | None, search: st
 
 def run_spec(run: Run) -> Any:
     """The run's request spec, rebuilt from its JSON (None when the kind has none)."""
-    cls = SPECS.get(run.kind)
+    cls = RealtimeSpeechSpec if run.spec.get("kind") == RealtimeSpeechSpec.kind else SPECS.get(run.kind)
     if cls is None:
         return None
     fields = {k: tuple(v) if isinstance(v, list) else v for k, v in run.spec.items() if k != "kind"}
@@ -87,13 +88,20 @@ def run_details(run_id: str) -> tuple[Any, ...]:
         except (PlaygroundError, TypeError, ValueError) as e:
             code = f"# cannot render this run's code: {e}\n"
     t = run.timings
-    parts = [f"**{html.escape(run.kind)}** · {html.escape(run.model)}"]
+    kind = (
+        f"{run.kind} ({'Realtime API' if run.workflow == 'realtime' else 'speech endpoint'})"
+        if run.workflow
+        else run.kind
+    )
+    parts = [f"**{html.escape(kind)}** · {html.escape(run.model)}"]
     if describe(run.model):
         parts[0] += f" ({html.escape(describe(run.model))})"
     if run.voice:
         parts.append(html.escape(run.voice))
     if "ttfb_ms" in t:
         parts.append(f"first byte {t['ttfb_ms']:.0f} ms")
+    if "server_first_audio_ms" in t:
+        parts.append(f"server first audio {t['server_first_audio_ms']:.0f} ms")
     if "total_ms" in t:
         parts.append(f"total {t['total_ms']:.0f} ms")
     parts.append(f"est. {format_cost(run.cost)}")

@@ -14,9 +14,11 @@ from typing import Any
 
 import gradio as gr
 
+from playground.core import workflows
 from playground.core.catalog import get_catalog
 from playground.core.history import Run
 from playground.ui.context import get_context
+from playground.ui.widgets import model_choices, voice_choices
 
 __all__ = [
     "SHARE_JS",
@@ -33,7 +35,7 @@ __all__ = [
 SHARE_JS = "(q) => (q ? location.origin + location.pathname + q : '')"
 #: longest share parameter accepted (URLs beyond ~8 KB break in some browsers and proxies)
 SHARE_MAX = 6000
-STUDIO = ("script", "voice", "model", "instructions", "speed", "format")
+STUDIO = ("script", "voice", "model", "instructions", "speed", "format", "workflow")
 TRANSCRIBE = (
     "task", "model", "language", "prompt", "temperature", "format", "grains", "logprobs", "stream",
     "keywords", "languages",
@@ -68,12 +70,14 @@ def share_query(tab: str, *values: Any) -> str:
 
 
 #: per Compare column, what a link carries (its provider stays the opener's own)
-COMPARE_COLUMN = ("voice", "vibe", "instructions", "speed", "model", "format")
+COMPARE_COLUMN = ("voice", "vibe", "instructions", "speed", "model", "format", "workflow")
+#: a column from a link made before workflows (six values) ran on the speech endpoint
+_OLD_COLUMN = 6
 
 
 def share_compare_query(script: str, n: float, roundtrip: bool, *columns: Any) -> str:
     """``?share=…`` for a comparison: the script, how many variants and each one's settings.
-    ``columns`` are the tab's inputs, seven per column (the last, the provider, is left out)."""
+    ``columns`` are the tab's inputs, eight per column (the last, the provider, is left out)."""
     width = len(COMPARE_COLUMN) + 1
     cols = [list(columns[i : i + len(COMPARE_COLUMN)]) for i in range(0, len(columns), width)][: int(n)]
     token = encode_share("compare", {"script": script, "n": int(n), "roundtrip": bool(roundtrip), "columns": cols})
@@ -84,21 +88,45 @@ def share_compare_query(script: str, n: float, roundtrip: bool, *columns: Any) -
 
 
 def _compare(values: dict[str, Any] | None, size: int) -> list[Any]:
-    """Updates for the Compare targets: script, variants, round trip, then six per column."""
+    """Updates for the Compare targets: script, variants, round trip, then seven per column."""
     if values is None:
         return [gr.skip()] * size
     out = [values.get("script", gr.skip()), values.get("n", gr.skip()), values.get("roundtrip", gr.skip())]
     columns = values.get("columns") if isinstance(values.get("columns"), list) else []
     for i in range((size - 3) // len(COMPARE_COLUMN)):
         col = columns[i] if i < len(columns) and isinstance(columns[i], list) else []
+        if len(col) == _OLD_COLUMN:
+            col = [*col, workflows.SPEECH]
         out += [col[k] if k < len(col) else gr.skip() for k in range(len(COMPARE_COLUMN))]
     return out
 
 
 def _studio(values: dict[str, Any], current: tuple[Any, ...]) -> list[Any]:
-    """Plain values, never updates: an update would replace the speed slider, whose
-    out-of-range pass-through (``widgets.range_slider``) lives on the instance."""
-    return [values.get(k, now) for k, now in zip(STUDIO, current, strict=True)]
+    """Plain values for the text and the speed, never updates: an update would replace the
+    speed slider, whose out-of-range pass-through (``widgets.range_slider``) lives on the
+    instance. The workflow comes first in effect: the model and format pickers get that
+    workflow's choices with the shared values, and a link from before workflows (or a run
+    on the speech endpoint) opens on the speech endpoint."""
+    flow = values.get("workflow")
+    if flow not in workflows.WORKFLOWS:
+        model = str(values.get("model") or "")
+        flow = workflows.SPEECH if get_catalog().speech_model(model) is not None else workflows.DEFAULT
+    w = workflows.get(flow)
+    out: list[Any] = []
+    for k, now in zip(STUDIO, current, strict=True):
+        v = values.get(k, now)
+        if k == "model":
+            v = gr.update(choices=model_choices(w.models, None)[0], value=v if v in w.models else w.default_model)
+        elif k == "format":
+            v = gr.update(
+                choices=[(lbl, f) for f, lbl in w.formats], value=v if v in dict(w.formats) else w.default_format
+            )
+        elif k == "voice":
+            v = gr.update(choices=voice_choices(flow), value=v)
+        elif k == "workflow":
+            v = flow
+        out.append(v)
+    return out
 
 
 def _transcribe(values: dict[str, Any], audio: Any = None) -> list[Any]:
@@ -125,8 +153,8 @@ def _keep(current: tuple[Any, ...]) -> list[Any]:
 
 
 def apply_shared(*current: Any, compare_size: int = 0, request: gr.Request = None) -> list[Any]:
-    """On page load: fill a tab from ``?share=…``. Takes the Studio's 6 current values;
-    returns the tabs, the 6 Studio values, updates for the 12 Transcribe widgets and for
+    """On page load: fill a tab from ``?share=…``. Takes the Studio's 7 current values;
+    returns the tabs, the 7 Studio values, updates for the 12 Transcribe widgets and for
     the ``compare_size`` Compare widgets."""
     token = (getattr(request, "query_params", None) or {}).get("share", "")
     data = decode_share(token) if token else None
@@ -147,9 +175,12 @@ def apply_shared(*current: Any, compare_size: int = 0, request: gr.Request = Non
 def _from_run(run: Run) -> tuple[str, dict[str, Any]] | None:
     s = run.spec
     if run.kind == "speech":
+        realtime = s.get("kind") == "realtime_speech"
         return "studio", {
             "script": s.get("input", ""), "voice": s.get("voice"), "model": s.get("model"),
-            "instructions": s.get("instructions", ""), "speed": s.get("speed", 1.0), "format": s.get("response_format"),
+            "instructions": s.get("instructions", ""), "speed": s.get("speed", 1.0),
+            "format": s.get("output_format") if realtime else s.get("response_format"),
+            "workflow": workflows.REALTIME if realtime else workflows.SPEECH,
         }  # fmt: skip
     if run.kind in ("transcription", "translation"):
         return "transcribe", {

@@ -9,7 +9,9 @@ which ``static/studio.js`` plays through an AudioWorklet. The route replays what
 decoded so far and follows the rest, and the finished ``SpeechResult`` (the exact
 file, for the download) is picked up by the handler that fills the metrics.
 
-The Audio chat tab plays its replies through the same route: a ``ChatAudioSpec`` run
+The realtime workflow (a ``RealtimeSpeechSpec``) is the same to the page: its session
+audio deltas are turned into PCM at the page's rate as they come, and its transcript kept
+in ``text``. The Audio chat tab plays its replies through the same route: a ``ChatAudioSpec`` run
 sends the streamed reply's PCM16 deltas as they come (or decodes a whole reply in
 another format once it is there), and keeps the transcript so far in ``text`` for the
 handler that shows it beside the player.
@@ -33,8 +35,8 @@ from playground.client.results import ChatAudioResult, SpeechResult
 from playground.client.runner import Runner
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
-from playground.core.specs import ChatAudioSpec, SpeechSpec
-from playground.core.stream_decode import PcmStreamDecoder
+from playground.core.specs import ChatAudioSpec, RealtimeSpeechSpec, SpeechSpec
+from playground.core.stream_decode import PcmStreamDecoder, SessionAudioDecoder
 
 __all__ = ["PendingSpeech", "SpeechStreams", "create_stream_router"]
 
@@ -49,7 +51,7 @@ REGISTER_WAIT_S = 5.0
 @dataclass
 class PendingSpeech:
     token: str
-    spec: SpeechSpec | ChatAudioSpec
+    spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec
     provider: Provider
     created: float = field(default_factory=time.monotonic)
     #: decoded PCM (s16le mono at the catalog's PCM rate), in arrival order
@@ -71,6 +73,8 @@ class PendingSpeech:
         """The encoding of what the provider sends (``pcm``: raw PCM16)."""
         if isinstance(self.spec, SpeechSpec):
             return self.spec.response_format
+        if isinstance(self.spec, RealtimeSpeechSpec):
+            return self.spec.output_format
         return "pcm" if self.spec.stream or self.spec.audio_format == "pcm16" else self.spec.audio_format
 
     def _on_text(self, piece: str) -> None:
@@ -87,11 +91,19 @@ class PendingSpeech:
             self.cond.notify_all()
 
     def run(self) -> None:
-        decoder = PcmStreamDecoder(self.fmt, self.rate, self._on_pcm)
+        decoder: PcmStreamDecoder | SessionAudioDecoder
+        if isinstance(self.spec, RealtimeSpeechSpec):
+            decoder = SessionAudioDecoder(self.spec.output_format, self.rate, self._on_pcm)
+        else:
+            decoder = PcmStreamDecoder(self.fmt, self.rate, self._on_pcm)
         result: SpeechResult | ChatAudioResult | None
         try:
             if isinstance(self.spec, ChatAudioSpec):
                 result = Runner(self.provider).chat_audio(self.spec, on_audio=decoder.feed, on_text=self._on_text)
+            elif isinstance(self.spec, RealtimeSpeechSpec):
+                result = Runner(self.provider).realtime_speech(
+                    self.spec, on_audio=decoder.feed, on_transcript=self._on_text
+                )
             else:
                 stream = Runner(self.provider).stream_speech(self.spec)
                 for chunk in stream:
@@ -149,7 +161,9 @@ class SpeechStreams:
         self._items: dict[str, PendingSpeech] = {}
         self._lock = threading.Condition()
 
-    def start(self, spec: SpeechSpec | ChatAudioSpec, provider: Provider, *, token: str = "") -> PendingSpeech:
+    def start(
+        self, spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec, provider: Provider, *, token: str = ""
+    ) -> PendingSpeech:
         """Register and start a run. ``token``: one the page generated and is already
         fetching (saves a round trip); a malformed or taken one is replaced."""
         spec.validate()

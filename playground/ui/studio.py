@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import random
 import time
 from functools import partial
 from typing import Any
@@ -21,18 +20,31 @@ from typing import Any
 import gradio as gr
 
 from playground.client.runner import Runner
+from playground.core import workflows
 from playground.core.audio import AudioDecodeError, decode, to_mono
 from playground.core.catalog import get_catalog
+from playground.core.diffview import diff_html
 from playground.core.errors import PlaygroundError, SpecError
 from playground.core.plots import waveform_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import SpeechSpec
-from playground.core.vibes import NAME_MAX, VibeExistsError, slugify
+from playground.core.specs import RealtimeSpeechSpec, SpeechSpec
+from playground.core.textmetrics import word_diff
+from playground.core.vibes import NAME_MAX, slugify
 from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_query
-from playground.ui.widgets import model_picker, range_slider
+from playground.ui.studio_vibes import (
+    CHIPS,
+    accept_suggestion,
+    apply_vibe,
+    refresh_vibes,
+    save_vibe,
+    shuffle_vibes,
+    vibe_names,
+    voice_changed,
+)
+from playground.ui.widgets import model_choices, model_picker, range_slider, voice_choices
 
 __all__ = [
     "PLAYER_HTML",
@@ -49,11 +61,12 @@ __all__ = [
     "shuffle_vibes",
     "speech_spec",
     "start_speech",
+    "transcript_check",
     "update_code",
     "voice_changed",
+    "workflow_changed",
 ]
 
-CHIPS = 6
 DEFAULT_SCRIPT = "Welcome to the audio playground. Pick a voice, choose a vibe, and press play to hear it."
 
 #: the live player; studio.js drives it (progress, stop, replay, the heard latency)
@@ -71,25 +84,35 @@ PLAYER_HTML = """
 # ----------------------------------------------------------------------- handlers
 
 
-def clamped_speed(speed: float | None) -> float:
-    r = get_catalog().limits.speed
-    value = r.default if speed is None else float(speed)
-    return min(max(value, r.min), r.max)
+def clamped_speed(speed: float | None, workflow: str = workflows.SPEECH) -> float:
+    return workflows.clamp_speed(workflow, speed)[0]
 
 
-def speech_spec(script: str, voice: str, model: str, instructions: str, speed: float, fmt: str) -> SpeechSpec:
-    """The spec for the current widgets: instructions dropped for models that take none,
-    speed held to the API's range (the UI shows when it had to)."""
-    entry = get_catalog().speech_model(model)
-    steerable = entry is None or entry.instructions
-    return SpeechSpec(
+def speech_spec(
+    script: str,
+    voice: str,
+    model: str,
+    instructions: str,
+    speed: float,
+    fmt: str,
+    workflow: str = workflows.SPEECH,
+) -> SpeechSpec | RealtimeSpeechSpec:
+    """The spec for the current widgets on the chosen workflow: instructions dropped for
+    models that take none, speed held to the workflow's range (the UI shows when it had to)."""
+    return workflows.tts_spec(
+        _workflow(workflow),
         input=script or "",
         voice=voice,
         model=model,
-        instructions=(instructions or "").strip() if steerable else "",
-        speed=clamped_speed(speed),
-        response_format=fmt,
+        instructions=instructions or "",
+        speed=speed,
+        fmt=fmt,
     )
+
+
+def _workflow(value: str | None) -> str:
+    """The workflow a widget value names; anything else is the default."""
+    return value if value in workflows.WORKFLOWS else workflows.DEFAULT
 
 
 def _count(label: str, text: str, limit: int) -> str:
@@ -105,11 +128,12 @@ def update_code(
     instructions: str,
     speed: float,
     fmt: str,
+    workflow: str = workflows.DEFAULT,
     request: gr.Request | None = None,
 ) -> tuple[str, str, str, str, str]:
     """Snippets for exactly what Play sends, and the two character counts."""
     cat = get_catalog()
-    spec = speech_spec(script, voice, model, instructions, speed, fmt)
+    spec = speech_spec(script, voice, model, instructions, speed, fmt, _workflow(workflow))
     problems = spec.problems()
     base_url = get_context().provider_for(request).snippet_base_url
     codes = [render(spec, lang, base_url=base_url) for lang in ("python", "js", "curl")]
@@ -125,23 +149,45 @@ def update_code(
     )
 
 
-def clamp_speed(speed: float | None) -> tuple[float, str]:
-    """Hold a typed speed to the API's range, and say so instead of clamping silently.
+def clamp_speed(speed: float | None, workflow: str = workflows.SPEECH) -> tuple[float, str]:
+    """Hold a typed speed to the workflow's range, and say so instead of clamping silently.
 
     Always a plain value, never ``gr.update``: Gradio answers any update (an empty one
     too) by building a fresh ``gr.Slider`` for the session, without the out-of-range
     pass-through of ``widgets.range_slider``, and the next typed value would be refused
     with a server error before any handler runs.
     """
-    r = get_catalog().limits.speed
-    if speed is None:
-        return r.default, ""
-    value = clamped_speed(speed)
-    if value == float(speed):
-        return value, ""
-    side = "above the maximum" if speed > r.max else "below the minimum"
-    note = f"⚠️ Speed {float(speed):g} is {side}; the API takes {r.min:g}–{r.max:g}, so it is set to **{value:g}**."
-    return value, note
+    return workflows.clamp_speed(_workflow(workflow), speed)
+
+
+def voice_note(voice: str, workflow: str) -> str:
+    """Under Play: the picked voice is not one the workflow has (Play would be refused)."""
+    w = workflows.get(_workflow(workflow))
+    if not voice or voice in w.voices or voice.startswith("voice_"):
+        return ""
+    where = workflows.label(workflows.SPEECH if w.id == workflows.REALTIME else workflows.REALTIME)
+    return (
+        f"⚠️ **{html.escape(voice)}** is only on the {html.escape(where)}; "
+        f"{html.escape(workflows.label(w.id))} has {', '.join(w.voices)}. Pick one of those, or switch the workflow."
+    )
+
+
+def workflow_changed(workflow: str, voice: str, model: str, fmt: str, speed: float | None) -> tuple[Any, ...]:
+    """Models, formats and voice labels of the workflow; the speed held to its range.
+
+    Returns (model, format, voice grid, speed, speed note, note under Play)."""
+    w = workflows.get(_workflow(workflow))
+    choices, value = model_choices(w.models, model if model in w.models else w.default_model)
+    value_fmt = fmt if fmt in {f for f, _ in w.formats} else w.default_format
+    speed_value, speed_text = clamp_speed(speed, w.id)
+    return (
+        gr.update(choices=choices, value=value),
+        gr.update(choices=[(lbl, f) for f, lbl in w.formats], value=value_fmt),
+        gr.update(choices=voice_choices(w.id)),
+        speed_value,
+        speed_text,
+        voice_note(voice, w.id),
+    )
 
 
 def model_changed(model: str) -> dict[str, Any]:
@@ -152,74 +198,28 @@ def model_changed(model: str) -> dict[str, Any]:
     return gr.update(interactive=True, info="Affect, tone, pacing, emotion, pronunciation, pauses.")
 
 
-def _vibe_names() -> list[str]:
-    return [v.name for v in get_context().all_vibes()]
-
-
-def shuffle_vibes() -> dict[str, Any]:
-    names = _vibe_names()
-    return gr.update(choices=random.sample(names, min(CHIPS, len(names))), value=None)
-
-
-def refresh_vibes() -> tuple[Any, Any]:
-    """Chips and the full list, read again on every page load (saved vibes included)."""
-    names = _vibe_names()
-    return gr.update(choices=names[:CHIPS], value=None), gr.update(choices=names, value=None)
-
-
-def apply_vibe(name: str | None, script: str, last_sample: str, voice: str) -> tuple[Any, Any, str, str, str, Any]:
-    """Fill the instructions (and the script while it is empty or an earlier sample).
-
-    The voice stays the user's: a vibe only *suggests* one, shown with a button to accept.
-    Returns (instructions, script, sample now in the box, vibe name, suggestion, use-button).
-    """
-    vibe = get_context().vibe(name) if name else None
-    if vibe is None:
-        return gr.update(), gr.update(), last_sample, "", "", gr.update(visible=False)
-    keep_script = (script or "").strip() and script.strip() != (last_sample or "").strip()
-    new_script = script if keep_script else vibe.script.strip()
-    suggestion, button = voice_changed(vibe.name, voice)
-    return vibe.instructions_text, new_script, vibe.script.strip(), vibe.name, suggestion, button
-
-
-def voice_changed(vibe_name: str | None, voice: str) -> tuple[str, Any]:
-    """The vibe's voice note for the voice now picked: (note, "Use …" button)."""
-    vibe = get_context().vibe(vibe_name) if vibe_name else None
-    if vibe is None:
-        return "", gr.update(visible=False)
-    if vibe.voice != voice:
-        note = f"*{html.escape(vibe.name)}* was written for **{vibe.voice}**; you are on **{voice}**."
-        return note, gr.update(visible=True, value=f"Use {vibe.voice}")
-    return f"*{html.escape(vibe.name)}* was written for **{voice}**.", gr.update(visible=False)
-
-
-def accept_suggestion(vibe_name: str) -> tuple[Any, str, Any]:
-    """Switch to the voice the current vibe suggests (only when the user asks)."""
-    vibe = get_context().vibe(vibe_name) if vibe_name else None
-    if vibe is None:
-        return gr.update(), "", gr.update(visible=False)
-    return (
-        gr.update(value=vibe.voice),
-        f"Now on **{vibe.voice}**, as *{html.escape(vibe.name)}* suggests.",
-        gr.update(visible=False),
-    )
-
-
-def preview_voice(voice: str, model: str, request: gr.Request | None = None) -> str | None:
-    """A short sample of the voice, made once per provider, model and voice, then cached."""
+def preview_voice(
+    voice: str, model: str, workflow: str = workflows.DEFAULT, request: gr.Request | None = None
+) -> str | None:
+    """A short sample of the voice, made once per provider, workflow, model and voice, then
+    cached. A voice the workflow lacks is previewed on the other one (the note says so)."""
     ctx = get_context()
     cat = get_catalog()
     if voice not in cat.speech_voices:
         return None
+    flow = _workflow(workflow)
+    if voice not in workflows.get(flow).voices:
+        flow, model = workflows.SPEECH, cat.speech_defaults["model"]
     provider = ctx.provider_for(request)
-    key = "|".join([provider.kind, provider.base_url or "openai", model, voice])
-    path = ctx.data_dir / "previews" / f"{voice}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.mp3"
+    key = "|".join([provider.kind, provider.base_url or "openai", flow, model, voice])
+    ext = "wav" if flow == workflows.REALTIME else "mp3"
+    path = ctx.data_dir / "previews" / f"{voice}-{hashlib.sha1(key.encode()).hexdigest()[:12]}.{ext}"
     if not path.is_file():
         character = cat.speech_voices[voice].character
         text = f"Hi, I'm {voice.capitalize()}. {character}."
         try:
-            spec = SpeechSpec(input=text, voice=voice, model=model, response_format="mp3")  # the cache file is .mp3
-            result = Runner(provider).speech(spec)
+            spec = workflows.tts_spec(flow, input=text, voice=voice, model=model, fmt="mp3")
+            result = Runner(provider).say(spec)
         except PlaygroundError as e:
             raise gr.Error(f"Preview failed: {e}") from None
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +236,7 @@ def start_speech(
     instructions: str,
     speed: float,
     fmt: str,
+    workflow: str = workflows.DEFAULT,
     token: str = "",
     request: gr.Request | None = None,
 ) -> tuple[str, str]:
@@ -247,7 +248,7 @@ def start_speech(
     then is empty, and ``finish_speech`` clears the last run's metrics).
     """
     ctx = get_context()
-    spec = speech_spec(script, voice, model, instructions, speed, fmt)
+    spec = speech_spec(script, voice, model, instructions, speed, fmt, _workflow(workflow))
     try:
         pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
     except SpecError as e:
@@ -257,7 +258,7 @@ def start_speech(
     return pending.token, ""
 
 
-def _file_name(spec: SpeechSpec, vibe_name: str | None) -> str:
+def _file_name(spec: SpeechSpec | RealtimeSpeechSpec, vibe_name: str | None) -> str:
     ctx = get_context()
     vibe = ctx.vibe(vibe_name) if vibe_name else None
     styled = vibe is not None and spec.instructions.strip() == vibe.instructions_text.strip()
@@ -268,17 +269,49 @@ def _file_name(spec: SpeechSpec, vibe_name: str | None) -> str:
 
 
 def _metrics(result: Any) -> str:
+    realtime = result.workflow == workflows.REALTIME
+    server = (
+        f"server first audio {result.server_first_audio_ms:,.0f} ms (connect {result.connect_ms:,.0f} ms)"
+        if realtime and result.server_first_audio_ms is not None and result.connect_ms is not None
+        else f"server first byte {result.ttfb_ms:,.0f} ms"
+    )
+    basis = "audio tokens" if realtime else "characters" if "per_1m_chars" in _price(result) else "tokens"
+    per_minute = (
+        f" ({format_cost(result.est_cost / result.duration_s * 60)}/min)"
+        if result.est_cost is not None and result.duration_s
+        else ""
+    )
     parts = [
         "**First audio heard** <span class='pg-heard'>(measured in the page)</span>",
-        f"server first byte {result.ttfb_ms:,.0f} ms",
+        server,
         f"**Total** {result.total_ms / 1000:,.2f} s",
         f"**Duration** {result.duration_s:,.2f} s" if result.duration_s is not None else "**Duration** n/a",
-        f"**Est. cost** {format_cost(result.est_cost)}",
+        f"**Est. cost** {format_cost(result.est_cost)}{per_minute} <small>from {basis}</small>",
     ]
     line = " · ".join(parts)
     if result.instructions_applied:
         line += f"\n\n<small>Local backend applied: {html.escape(result.instructions_applied)}</small>"
+    if realtime:
+        line += "\n\n" + transcript_check(result.spec.input, result.transcript or "")
     return line
+
+
+def _price(result: Any) -> dict[str, float]:
+    return get_catalog().price(result.spec.model)
+
+
+def transcript_check(script: str, transcript: str) -> str:
+    """The Realtime voice's own transcript against the script: read as written, or the word diff."""
+    if not transcript.strip():
+        return "<small>No transcript came back, so the reading could not be checked against the script.</small>"
+    diff = word_diff(script, transcript, literal=True)
+    if diff.substitutions + diff.deletions + diff.insertions == 0:
+        return "✅ **Read as written**: the transcript matches the script word for word."
+    view = diff_html(
+        script, transcript, missing="in the script, not said", added="said, not in the script",
+        replaced="script", reference_name="script", literal=True,
+    )  # fmt: skip
+    return f"⚠️ **Reworded**: the voice said something other than the script.\n\n{view}"
 
 
 def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None) -> tuple[str, Any, Any]:
@@ -296,9 +329,12 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     path.write_bytes(result.audio)
     ctx.remember_output(getattr(request, "session_hash", None), path)
     spec = pending.spec
+    timings = {"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms, "chunks": list(result.chunks)}
+    if result.server_first_audio_ms is not None:
+        timings |= {"server_first_audio_ms": result.server_first_audio_ms, "connect_ms": result.connect_ms}
     ctx.record(
         "speech", spec, model=spec.model, voice=spec.voice, provider=ctx.provider_for(request).label,
-        timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms, "chunks": list(result.chunks)},
+        timings=timings,
         usage=result.usage, cost=result.est_cost, text=spec.input, audio=result.audio, audio_ext=spec.response_format,
     )  # fmt: skip
     try:
@@ -307,40 +343,6 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     except AudioDecodeError:
         figure = None
     return _metrics(result), gr.update(value=str(path), visible=True), figure
-
-
-def save_vibe(
-    name: str, instructions: str, script: str, voice: str, overwrite: bool
-) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """Store the current settings as a user vibe; an existing or built-in name needs ``overwrite``."""
-    ctx = get_context()
-    if not (instructions or "").strip():
-        return "⚠️ Write some instructions first.", gr.update(), gr.update()
-    try:
-        vibe = ctx.vibe_store.save(
-            name or "", instructions=instructions, script=script or "", voice=voice, overwrite=bool(overwrite)
-        )
-    except PlaygroundError as e:  # VibeExistsError included: the message says to confirm overwriting
-        hint = " Tick “Overwrite” to replace it." if isinstance(e, VibeExistsError) else ""
-        return f"⚠️ {html.escape(str(e))}.{hint}", gr.update(), gr.update()
-    names = _vibe_names()
-    others = [n for n in names if n != vibe.name]
-    return (
-        f"✅ Saved “{html.escape(vibe.name)}” to your vibes ({html.escape(str(ctx.vibe_store.folder))}).",
-        gr.update(choices=names, value=vibe.name),
-        gr.update(choices=[*random.sample(others, min(CHIPS - 1, len(others))), vibe.name], value=vibe.name),
-    )
-
-
-# ------------------------------------------------------------------------ layout
-
-
-def _voice_choices() -> list[tuple[str, str]]:
-    out = []
-    for v in get_catalog().speech_voices.values():
-        star = " ★" if v.expressive else ""
-        out.append((f"{v.id.capitalize()}{star}\n{v.character}", v.id))
-    return out
 
 
 class StudioParts:
@@ -355,14 +357,21 @@ class StudioParts:
 
 def create_studio_tab() -> StudioParts:
     cat = get_catalog()
-    vibes = _vibe_names()
+    vibes = vibe_names()
 
     with gr.Row(equal_height=False, elem_id="pg-studio"):
         with gr.Column(scale=3, min_width=560):
+            start = workflows.get(workflows.DEFAULT)
+            workflow = gr.Radio(
+                [(workflows.label(w), w) for w in workflows.WORKFLOWS],
+                value=start.id,
+                label="Workflow  ·  Realtime reads the text in a Realtime session, the speech endpoint's successor",
+                elem_id="pg-workflow",
+            )
             voice = gr.Radio(
-                _voice_choices(),
-                value=cat.speech_defaults["voice"],
-                label="Voice  ·  ★ most expressive with instructions",
+                voice_choices(start.id),
+                value=start.default_voice,
+                label="Voice  ·  ★ most expressive with instructions  ·  “endpoint only”: not on the Realtime API",
                 elem_classes="pg-voice-grid",
                 elem_id="pg-voice",
             )
@@ -395,16 +404,20 @@ def create_studio_tab() -> StudioParts:
                     )
                     script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.limits.speech_input_max_chars))
             with gr.Row(equal_height=True, elem_id="pg-controls"):
+                # custom values: a script may send the other workflow's model or format (or a
+                # compatible server's own model name); the spec decides, and says what it did
                 model = model_picker(
-                    cat.speech_models,
-                    cat.speech_defaults["model"],
+                    start.models,
+                    start.default_model,
                     label="Model",
                     elem_id="pg-model",
                     min_width=150,
+                    allow_custom_value=True,
                 )
                 fmt = gr.Dropdown(
-                    [(f.label, f.id) for f in cat.speech_formats.values()],
-                    value=cat.speech_defaults["format"],
+                    [(lbl, f) for f, lbl in start.formats],
+                    value=start.default_format,
+                    allow_custom_value=True,
                     label="Format",
                     elem_id="pg-format",
                     min_width=150,
@@ -458,7 +471,7 @@ def create_studio_tab() -> StudioParts:
     last_sample = gr.State(DEFAULT_SCRIPT)  # the starter text is a sample too: a vibe may replace it
     current_vibe = gr.Textbox(visible=False)
 
-    settings = [script, voice, model, instructions, speed, fmt]
+    settings = [script, voice, model, instructions, speed, fmt, workflow]
     share.click(partial(share_query, "studio"), settings, share_link, api_name="share_studio", queue=False).then(
         None, share_link, share_link, js=SHARE_JS
     )
@@ -472,15 +485,28 @@ def create_studio_tab() -> StudioParts:
             show_progress="hidden",
             queue=False,
         )
-    speed.input(clamp_speed, speed, [speed, speed_note], api_name="clamp_speed", queue=False, show_progress="hidden")
-    voice.change(voice_changed, [current_vibe, voice], [suggestion, use_voice], queue=False, show_progress="hidden")
-    gr.on([voice.input], preview_voice, [voice, model], preview, api_name="preview", show_progress="minimal")
+    speed.input(
+        clamp_speed, [speed, workflow], [speed, speed_note], api_name="clamp_speed", queue=False, show_progress="hidden"
+    )
+    workflow.input(
+        workflow_changed,
+        [workflow, voice, model, fmt, speed],
+        [model, fmt, voice, speed, speed_note, play_note],
+        api_name="workflow_changed",
+        queue=False,
+        show_progress="hidden",
+    )
+    voice.change(
+        voice_changed, [current_vibe, voice, workflow], [suggestion, use_voice], queue=False, show_progress="hidden"
+    )
+    voice.input(voice_note, [voice, workflow], play_note, queue=False, show_progress="hidden")
+    gr.on([voice.input], preview_voice, [voice, model, workflow], preview, api_name="preview", show_progress="minimal")
     model.change(model_changed, model, instructions, api_name="model_changed", queue=False)
     shuffle.click(shuffle_vibes, None, chips, api_name="shuffle_vibes", queue=False)
     for picker, api in ((chips, "apply_vibe"), (all_vibes, False)):
         picker.input(
             apply_vibe,
-            [picker, script, last_sample, voice],
+            [picker, script, last_sample, voice, workflow],
             [instructions, script, last_sample, current_vibe, suggestion, use_voice],
             api_name=api,
             queue=False,

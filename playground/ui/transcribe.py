@@ -39,13 +39,13 @@ import gradio as gr
 from playground.client.runner import Runner
 from playground.core.audio import AudioDecodeError, decode, to_mono
 from playground.core.catalog import get_catalog
+from playground.core.diffview import diff_html
 from playground.core.errors import PlaygroundError, SpecError
 from playground.core.plots import waveform_figure, word_timeline_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
 from playground.core.specs import DELAYS, RealtimeTranscriptionSpec, TranscriptionSpec, split_list
 from playground.core.subtitles import cue_text
-from playground.core.textmetrics import word_diff
 from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, decode_share, share_query
@@ -297,28 +297,6 @@ def use_studio_output(request: gr.Request = None) -> tuple[str | None, str]:
     if path is None:
         return None, "Nothing from the Studio yet: press Play there first."
     return path, f"The Studio's last output: `{Path(path).name}`."
-
-
-def diff_html(reference: str, heard: str) -> str:
-    """WER and the word diff: substitutions, deletions (said, not heard), insertions."""
-    diff = word_diff(reference, heard)
-    out = []
-    for op, ref, hyp in diff.chunks:
-        r, h = html.escape(" ".join(ref)), html.escape(" ".join(hyp))
-        if op == "equal":
-            out.append(r)
-        elif op == "substitute":
-            out.append(f'<span class="pg-sub" title="said: {r}"><s>{r}</s> {h}</span>')
-        elif op == "delete":
-            out.append(f'<del class="pg-del" title="said, not heard">{r}</del>')
-        else:
-            out.append(f'<ins class="pg-ins" title="heard, not said">{h}</ins>')
-    counts = f"{diff.substitutions} substituted · {diff.deletions} missed · {diff.insertions} added"
-    return (
-        f'<div class="pg-wer"><b>WER {100 * diff.wer:.1f}%</b> <span class="pg-muted">({counts}, of '
-        f"{diff.reference_words} reference words; both sides normalised like Whisper's evaluations)</span>"
-        f'<div class="pg-diff">{" ".join(out)}</div></div>'
-    )
 
 
 def _speaker_segments(raw: Any) -> list[dict[str, Any]]:

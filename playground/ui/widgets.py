@@ -9,9 +9,11 @@ from typing import Any
 import gradio as gr
 from gradio.components.number import Number
 
+from playground.core import workflows
+from playground.core.catalog import get_catalog
 from playground.core.lifecycle import picker_choices
 
-__all__ = ["model_choices", "model_picker", "range_slider"]
+__all__ = ["model_choices", "model_picker", "range_slider", "voice_choices"]
 
 
 def model_choices(models: Iterable[str], value: str | None = None) -> tuple[list[tuple[str, str]], str | None]:
@@ -48,3 +50,16 @@ def range_slider(*args: object, **kwargs: object) -> gr.Slider:
     slider = gr.Slider(*args, **kwargs)  # type: ignore[arg-type]
     slider.preprocess = types.MethodType(_pass_through, slider)  # type: ignore[method-assign]
     return slider
+
+
+def voice_choices(workflow: str = workflows.DEFAULT) -> list[tuple[str, str]]:
+    """Every voice for a voice grid, each marked with what it offers on ``workflow``:
+    ★ expressive with instructions, or "endpoint only" (the speech endpoint has it, the
+    Realtime API does not), on the first line where a card never cuts it off."""
+    has = set(workflows.get(workflow).voices)
+    out = []
+    for v in get_catalog().speech_voices.values():
+        star = " ★" if v.expressive else ""
+        only = "" if v.id in has else " · endpoint only"
+        out.append((f"{v.id.capitalize()}{star}{only}\n{v.character}", v.id))
+    return out

@@ -96,13 +96,25 @@ def test_concurrent_matches_sequential(engines: dict[str, TTSEngine], name: str)
         "Good evening, and welcome to the show.",
     ]
     speaker = DEFAULT_SPEAKER[name]
+    if name == "pico":
+        # Pico's output varies with its call history: up to ~15% in total length (the pause it
+        # ends on) and ~5% in the voiced stretch, measured over random histories. Concurrent
+        # calls must still each give that sentence's speech (nothing mixed, cut or empty).
+        sequential = [_voiced(engine.synthesize(t, speaker=speaker)) for t in texts]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            concurrent = list(pool.map(lambda t: _voiced(engine.synthesize(t, speaker=speaker)), texts))
+        assert all(abs(c - s) / s < 0.10 for c, s in zip(concurrent, sequential, strict=True)), (concurrent, sequential)
+        return
     sequential = [len(engine.synthesize(t, speaker=speaker)) for t in texts]
     with ThreadPoolExecutor(max_workers=4) as pool:
         concurrent = list(pool.map(lambda t: len(engine.synthesize(t, speaker=speaker)), texts))
-    if name == "pico":  # Pico's sentence endings vary a little with its call history
-        assert all(abs(c - s) / s < 0.06 for c, s in zip(concurrent, sequential, strict=True))
-    else:
-        assert concurrent == sequential
+    assert concurrent == sequential
+
+
+def _voiced(audio: np.ndarray) -> int:
+    """Samples from the first to the last above -40 dBFS: the speech without its edges."""
+    loud = np.flatnonzero(np.abs(audio) > 0.01)
+    return int(loud[-1] - loud[0]) if loud.size else 0
 
 
 @pytest.mark.parametrize("name", ["hibari", "pico"])

@@ -107,16 +107,20 @@ def test_studio_fits_one_screen_and_code_lines_scroll(page, shots):
 
 
 def test_a_vibe_suggests_a_voice_but_keeps_the_users(page):
-    _pick_voice(page, "Marin")
-    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('voice=\"marin\"')")
+    # Evening Newsdesk was written for onyx, which the Realtime API (the default) lacks: named, no button
     page.locator("#pg-chips label").filter(has_text="Evening Newsdesk").first.click()
+    page.wait_for_selector("#pg-suggestion :text('does not have')", timeout=30_000)
+    assert not page.locator("#pg-use-voice").is_visible()
+    _pick_voice(page, "Marin")
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('\"voice\": \"marin\"')")
+    page.locator("#pg-chips label").filter(has_text="Comedy Warm-Up").first.click()
     page.wait_for_function(
         "() => document.querySelector('#pg-instructions textarea').value.includes(':')", timeout=30_000
     )
     page.wait_for_selector("#pg-use-voice:visible", timeout=10_000)
     assert _selected_voice(page) == "marin"
     assert "marin" in page.inner_text("#pg-suggestion")
-    assert 'voice="marin"' in page.inner_text("#pg-code-python")
+    assert '"voice": "marin"' in page.inner_text("#pg-code-python")
     suggested = page.inner_text("#pg-use-voice").removeprefix("Use ").strip()
     page.click("#pg-use-voice")  # only now does the voice change
     page.wait_for_function("(v) => document.querySelector('#pg-voice input:checked').value === v", arg=suggested)
@@ -140,9 +144,10 @@ def test_play_is_heard_before_the_server_has_finished(page, shots):
     # ordering, not a time: the first sample played while the rest was still arriving
     assert t["clickAt"] < t["firstChunkAt"] <= t["firstPlayedAt"] < t["streamEndAt"], t
     assert "Heard" in page.inner_text("#pg-live-status")
-    page.wait_for_selector("#pg-metrics :text('server first byte')", timeout=90_000)
+    # the default workflow is Realtime: the server's first audio, and the reading checked against the script
+    page.wait_for_selector("#pg-metrics :text('server first audio')", timeout=90_000)
     page.wait_for_function("() => /\\d+ ms/.test(document.querySelector('.pg-heard').innerText)")
-    assert "Est. cost" in page.inner_text("#pg-metrics")
+    assert "Est. cost" in page.inner_text("#pg-metrics") and "Read as written" in page.inner_text("#pg-metrics")
     assert page.locator("#pg-download a").first.get_attribute("href")
     page.screenshot(path=str(shots / "studio.png"), full_page=True)
 
@@ -203,22 +208,58 @@ def test_typed_speed_outside_the_range_is_clamped_visibly(page):
     failed = []
     page.on("response", lambda r: failed.append(r.url) if r.status >= 500 else None)
     box = page.locator("#pg-speed input[type=number]").first
-    box.fill("10")
-    box.press("Enter")
-    page.wait_for_selector("#pg-speed-note :text('above the maximum')", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=4.0')")
+
+    def typed(value: str, words: str, code: str) -> None:
+        box.fill(value)
+        box.press("Enter")
+        page.wait_for_selector(f"#pg-speed-note :text('{words}')", timeout=30_000)
+        page.wait_for_function(
+            "(c) => document.querySelector('#pg-code-python').innerText.includes(c)", arg=code, timeout=30_000
+        )
+
+    # Realtime (the default) takes 0.25–1.5
+    typed("10", "the Realtime API takes 0.25–1.5", '"speed": 1.5')
+    assert box.input_value() == "1.5"
+    # the speech endpoint takes up to 4.0: switching keeps the speed, typing again clamps to its range
+    page.locator("#pg-workflow label").filter(has_text="Speech endpoint").first.click()
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('audio.speech')")
+    typed("10", "above the maximum", "speed=4.0")
     assert box.input_value() == "4"
-    box.fill("0.01")
-    box.press("Enter")
-    page.wait_for_selector("#pg-speed-note :text('below the minimum')", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=0.25')")
-    box.fill("99")
-    box.press("Enter")
-    page.wait_for_selector("#pg-speed-note :text('Speed 99 is above the maximum')", timeout=30_000)
-    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('speed=4.0')")
+    typed("0.01", "below the minimum", "speed=0.25")
+    typed("99", "Speed 99 is above the maximum", "speed=4.0")
     assert box.input_value() == "4" and not failed, failed
     note, speed = page.locator("#pg-speed-note").bounding_box(), page.locator("#pg-speed").bounding_box()
     assert 0 <= note["y"] - (speed["y"] + speed["height"]) < 40 and note["y"] + note["height"] <= VIEWPORT["height"]
+    # back on Realtime a speed of 4 is held to 1.5, with the note
+    page.locator("#pg-workflow label").filter(has_text="Realtime").first.click()
+    page.wait_for_selector("#pg-speed-note :text('0.25–1.5')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('\"speed\": 1.5')")
+    assert box.input_value() == "1.5"
+
+
+def test_the_workflow_picks_models_formats_and_voices_and_both_play(page, shots):
+    """Realtime is the default; the speech endpoint is one click away with its own choices,
+    and a voice the Realtime API lacks is named before Play and refused by Play in words."""
+    page.fill("#pg-script textarea", "Both ways, one line.")
+    page.locator("#pg-workflow label").filter(has_text="Speech endpoint").first.click()
+    page.wait_for_function("() => document.querySelector('#pg-code-python').innerText.includes('audio.speech')")
+    assert "gpt-4o-mini-tts" in page.locator("#pg-model input").first.input_value()
+    _pick_voice(page, "Fable")
+    page.click("#pg-play")
+    page.wait_for_selector("#pg-metrics :text('server first byte')", timeout=90_000)
+    assert page.locator("#pg-download a").first.get_attribute("href")
+    page.locator("#pg-workflow label").filter(has_text="Realtime").first.click()
+    page.wait_for_selector("#pg-play-note :text('is only on the Speech endpoint')", timeout=30_000)
+    assert "gpt-realtime-2.1-mini" in page.locator("#pg-model input").first.input_value()
+    assert "endpoint only" in page.locator("#pg-voice label").filter(has_text="Fable").first.inner_text()
+    page.click("#pg-play")
+    page.wait_for_selector("#pg-play-note :text('not a Realtime voice')", timeout=30_000)
+    _pick_voice(page, "Coral")
+    page.wait_for_function("() => document.querySelector('#pg-play-note').innerText.trim() === ''", timeout=30_000)
+    page.click("#pg-play")
+    page.wait_for_selector("#pg-metrics :text('Read as written')", timeout=90_000)
+    assert "audio tokens" in page.inner_text("#pg-metrics")
+    page.screenshot(path=str(shots / "studio-realtime.png"), full_page=True)
 
 
 def test_play_errors_are_shown_in_words_under_play_and_clear_the_last_results(page):
@@ -298,6 +339,18 @@ def test_compare_three_variants_and_blind_vote(page, shots):
         assert len(body) > 5_000, f"variant {i} has no real audio"
     page.wait_for_timeout(1000)
     page.screenshot(path=str(shots / "compare.png"), full_page=True)
+
+    # the migration check: one voice through the Realtime API and the speech endpoint, round trip on
+    page.click("#pg-both-workflows")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.pg-variant input')].some((i) => i.value.startsWith('Speech endpoint'))"
+    )
+    page.click("#pg-run-all")
+    for i in range(2):
+        page.wait_for_selector(f"#pg-variant-metrics-{i} :text('Round trip WER')", timeout=180_000)
+    realtime, speech = (page.inner_text(f"#pg-variant-metrics-{i}") for i in range(2))
+    assert "Realtime (" in realtime and "connect" in realtime and "/ min" in realtime
+    assert "Speech endpoint (" in speech and "/ min" in speech
 
     page.get_by_role("tab", name="Blind test").click()
     page.click("#pg-blind-new")

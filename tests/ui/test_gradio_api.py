@@ -27,6 +27,7 @@ EXPECTED = {
     "/apply_vibe",
     "/use_voice",
     "/clamp_speed",
+    "/workflow_changed",
     "/test_connection",
     "/use_provider",
     "/speak",
@@ -86,7 +87,7 @@ def test_audio_chat_turn_over_the_api(client):
 
 def test_code_endpoint(client):
     py, _js, curl, script_count, _instr_count = client.predict(
-        "Hello there.", "nova", "tts-1", "calm", 1.25, "wav", api_name="/code"
+        "Hello there.", "nova", "tts-1", "calm", 1.25, "wav", "speech", api_name="/code"
     )
     assert 'voice="nova"' in py and "speed=1.25" in py and "instructions" not in py
     assert "audio/speech" in curl and "12 / 4,096" in script_count
@@ -98,7 +99,9 @@ def test_speak_then_collect(client, app_url):
         vibe_name, "", "echo", api_name="/apply_vibe"
     )  # the last-sample State and the button are not part of the API
     assert instructions.startswith(("Affect:", "Tone:")) and name == vibe_name
-    token, _status = client.predict(script, "echo", "gpt-4o-mini-tts", instructions, 1.0, "flac", "", api_name="/speak")
+    token, _status = client.predict(
+        script, "echo", "gpt-4o-mini-tts", instructions, 1.0, "flac", "speech", "", api_name="/speak"
+    )
     pcm = httpx.get(f"{app_url}/studio/pcm/{token}", timeout=60)
     assert pcm.headers["content-type"].startswith("audio/L16") and len(pcm.content) > 24_000 * 2
     metrics, download, _plot = client.predict(token, name, api_name="/collect")
@@ -118,10 +121,10 @@ def test_preview_and_save_vibe(client):
 
 
 def test_compare_endpoint(client):
-    columns = []
+    columns = []  # per column: workflow (Realtime by default; here the speech endpoint), then its settings
     for voice in ("alloy", "echo", "onyx"):
-        columns += [voice, "(none)", "", 1.0, "gpt-4o-mini-tts", "mp3", "Embedded local backend"]
-    columns += ["alloy", "(none)", "", 1.0, "gpt-4o-mini-tts", "mp3", "Embedded local backend"] * 3
+        columns += ["speech", voice, "(none)", "", 1.0, "gpt-4o-mini-tts", "mp3", "Embedded local backend"]
+    columns += ["speech", "alloy", "(none)", "", 1.0, "gpt-4o-mini-tts", "mp3", "Embedded local backend"] * 3
     out = client.predict("Three voices, one line.", 3, False, *columns, api_name="/compare")
     for i in range(3):
         audio_path, metrics = out[i * 5], out[i * 5 + 1]
@@ -135,7 +138,8 @@ def test_compare_endpoint(client):
     with zipfile.ZipFile(exported["value"] if isinstance(exported, dict) else exported) as z:
         names = set(z.namelist())
         rows = list(csv.reader(io.StringIO(z.read("summary.csv").decode())))
-        assert [r[3] for r in rows[1:]] == ["alloy", "echo", "onyx"]
+        assert [r[4] for r in rows[1:]] == ["alloy", "echo", "onyx"]  # after the workflow column
+        assert [r[2] for r in rows[1:]] == ["speech"] * 3
         for n, voice in enumerate(("alloy", "echo", "onyx"), start=1):
             assert {f"variant-{n}/{voice}.mp3", f"variant-{n}/spec.json", f"variant-{n}/code.py"} <= names
             assert audio.decode(z.read(f"variant-{n}/{voice}.mp3")).duration > 0.5
@@ -252,10 +256,10 @@ def test_history_keeps_runs_and_reopens_exports_and_deletes_them(client):
     with zipfile.ZipFile(exported["value"] if isinstance(exported, dict) else exported) as z:
         meta = json.loads(z.read("run.json"))
         assert meta["spec"]["response_format"] == "srt" and "sk-" not in z.read("run.json").decode()
-    reopened = client.predict(run_id, "Hi.", "alloy", "tts-1", "", 1.0, "mp3", api_name="/history_reopen")
+    reopened = client.predict(run_id, "Hi.", "alloy", "tts-1", "", 1.0, "mp3", "speech", api_name="/history_reopen")
     # (the tab switch is not an API output) the Studio keeps its values; the transcription settings come back
-    assert list(reopened[:6]) == ["Hi.", "alloy", "tts-1", "", 1.0, "mp3"]
-    audio_back, task, model, _lang, _prompt, temperature, fmt = reopened[6:13]
+    assert list(reopened[:7]) == ["Hi.", "alloy", "tts-1", "", 1.0, "mp3", "speech"]
+    audio_back, task, model, _lang, _prompt, temperature, fmt = reopened[7:14]
     assert (task, model, temperature) == ("transcribe", "whisper-1", 0.2) and "srt" in str(fmt)
     assert Path(audio_back).read_bytes() == (SPEECH / "jfk.flac").read_bytes()
     assert "deleted" in client.predict(run_id, api_name="/history_delete").lower()

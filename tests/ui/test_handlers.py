@@ -26,9 +26,10 @@ def settings(**overrides):
         "instructions": "Calm and slow.",
         "speed": 1.0,
         "fmt": "mp3",
+        "workflow": "speech",
     }
     values.update(overrides)
-    return [values[k] for k in ("script", "voice", "model", "instructions", "speed", "fmt")]
+    return [values[k] for k in ("script", "voice", "model", "instructions", "speed", "fmt", "workflow")]
 
 
 # ------------------------------------------------------------------------ studio
@@ -53,7 +54,8 @@ def test_model_without_instructions_disables_the_box(ctx):
 
 
 def test_vibes_fill_instructions_and_suggest_a_voice_without_switching(ctx):
-    vibe = next(v for v in ctx.builtin_vibes if v.voice != "marin")
+    realtime = get_catalog().realtime.voices
+    vibe = next(v for v in ctx.builtin_vibes if v.voice != "marin" and v.voice in realtime)
     instructions, script, sample, name, suggestion, button = studio.apply_vibe(vibe.name, "", "", "marin")
     assert instructions == vibe.instructions_text and name == vibe.name
     assert script == vibe.script.strip() == sample
@@ -69,6 +71,12 @@ def test_vibes_fill_instructions_and_suggest_a_voice_without_switching(ctx):
     assert mine == "My own words."
     *_, same_voice = studio.apply_vibe(other.name, "", "", other.voice)
     assert same_voice["visible"] is False
+    # a vibe written for a voice the Realtime API lacks names it, with no button to switch
+    endpoint_only = next(v for v in ctx.builtin_vibes if v.voice not in realtime)
+    *_, note, button = studio.apply_vibe(endpoint_only.name, "", "", "marin", "realtime")
+    assert endpoint_only.voice in note and "does not have" in note and button["visible"] is False
+    *_, button = studio.apply_vibe(endpoint_only.name, "", "", "marin", "speech")
+    assert button["visible"] is True
     chips = studio.shuffle_vibes()
     assert 1 <= len(chips["choices"]) <= studio.CHIPS
     assert set(chips["choices"]) <= {v.name for v in ctx.all_vibes()}
@@ -76,12 +84,12 @@ def test_vibes_fill_instructions_and_suggest_a_voice_without_switching(ctx):
 
 def test_speed_outside_the_range_is_clamped_visibly_and_the_code_follows(ctx):
     # plain values, never updates: an update would rebuild the slider without its pass-through
-    value, note = studio.clamp_speed(10)
+    value, note = studio.clamp_speed(10, "speech")
     assert value == 4.0 and "10" in note and "maximum" in note and "4" in note
-    value, note = studio.clamp_speed(0)
+    value, note = studio.clamp_speed(0, "speech")
     assert value == 0.25 and "minimum" in note
-    assert studio.clamp_speed(1.5) == (1.5, "")
-    assert studio.clamp_speed(None) == (get_catalog().limits.speed.default, "")
+    assert studio.clamp_speed(1.5, "speech") == (1.5, "")
+    assert studio.clamp_speed(None, "speech") == (get_catalog().limits.speed.default, "")
     py, *_ = studio.update_code(*settings(speed=10))
     assert "speed=4.0" in py and "Fix before running" not in py
     token, _ = studio.start_speech(*settings(speed=10))
@@ -123,7 +131,9 @@ def test_play_streams_pcm_then_collects_metrics_and_file(ctx):
     vibe = ctx.builtin_vibes[0]
     instructions, script, *_ = studio.apply_vibe(vibe.name, "", "", vibe.voice)
     page_token = "A" * 22  # the page makes one on the click and is already fetching it
-    token, _status = studio.start_speech(script, vibe.voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3", page_token)
+    token, _status = studio.start_speech(
+        script, vibe.voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3", "speech", page_token
+    )
     assert token == page_token
     pcm = b"".join(ctx.streams.wait_for(token).follow_pcm())
     metrics, download, figure = studio.finish_speech(token, vibe.name)
@@ -147,7 +157,7 @@ def test_page_tokens_are_checked(ctx):
 def test_play_refuses_bad_settings_in_words_under_play(ctx):
     """A refusal is a note for the box under Play (no exception: Gradio would show only
     "Error" on the metrics); the token is empty, and collecting it clears the last results."""
-    token, note = studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3")
+    token, note = studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech")
     assert token == "" and note.startswith("⚠️ Check your settings") and "voice" in note
     token, note = studio.start_speech(*settings(script=""))
     assert token == "" and "must not be empty" in note
@@ -164,10 +174,10 @@ def test_play_refuses_bad_settings_in_words_under_play(ctx):
 def test_the_vibe_note_follows_the_voice(ctx):
     vibe = ctx.all_vibes()[0]
     other = next(v for v in get_catalog().speech_voices if v != vibe.voice)
-    note, button = studio.voice_changed(vibe.name, other)
+    note, button = studio.voice_changed(vibe.name, other, "speech")
     assert f"**{vibe.voice}**" in note and f"**{other}**" in note and button["visible"] is True
     assert button["value"] == f"Use {vibe.voice}"
-    note, button = studio.voice_changed(vibe.name, vibe.voice)
+    note, button = studio.voice_changed(vibe.name, vibe.voice, "speech")
     assert "you are on" not in note and f"**{vibe.voice}**" in note and button["visible"] is False
     assert studio.voice_changed("", other) == ("", {"__type__": "update", "visible": False})
 
@@ -184,7 +194,7 @@ def test_provider_error_is_shown_not_raised(ctx):
     tab = _Session("tab-with-a-bad-key")
     with BackgroundServer(failing.app) as url:
         ctx.sessions.set(tab.session_hash, Provider("compatible", "Bad key server", url + "/v1", "sk-abc123456789xyz"))
-        token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "", tab)
+        token, _ = studio.start_speech("Hello.", "echo", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech", "", tab)
         metrics, download, figure = studio.finish_speech(token, None)
     assert metrics.startswith("⚠️") and "401" in metrics and "Incorrect API key" in metrics
     assert "sk-abc123456789xyz" not in metrics and figure is None
@@ -206,6 +216,7 @@ def _columns(*cols: dict) -> list:
     values = []
     for c in cols:
         merged = {
+            "workflow": "speech",  # columns now pick a workflow (Realtime by default); these test the endpoint
             "voice": "echo",
             "vibe": compare.NO_VIBE,
             "instructions": "",
@@ -214,7 +225,7 @@ def _columns(*cols: dict) -> list:
             "fmt": "mp3",
             "provider": next(iter(get_context_providers())),
         } | c
-        values += [merged[k] for k in ("voice", "vibe", "instructions", "speed", "model", "fmt", "provider")]
+        values += [merged["fmt" if k == "format" else k] for k in compare.COLUMN_FIELDS]
     return values
 
 
@@ -287,8 +298,12 @@ def test_blind_round_vote_only_after_both_played(ctx):
 
 
 def test_catalog_drives_voice_cards(ctx):
-    labels = studio._voice_choices()
+    labels = studio.voice_choices("speech")
     assert [v for _, v in labels] == get_catalog().voice_ids
+    realtime = studio.voice_choices("realtime")
+    assert [v for _, v in realtime] == get_catalog().voice_ids  # every card, marked where Realtime lacks it
+    marked = {v for label, v in realtime if "endpoint only" in label.split("\n")[0]}
+    assert marked == set(get_catalog().voice_ids) - set(get_catalog().realtime.voices)
 
 
 def test_old_outputs_are_pruned(ctx):

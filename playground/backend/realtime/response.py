@@ -1,6 +1,9 @@
 """One model response: the local LLM's reply streamed as text, or spoken sentence by sentence.
 
-A response runs as one asyncio task. Text comes from the LLM worker thread (which never
+A response runs as one asyncio task. One that asks for a text to be read as written
+(``verbatim.reading``: "read this word for word", then a style) never reaches the LLM: the
+text is spoken in the speech endpoint's chunks, styled from the rest of the instructions,
+and is its own transcript. Otherwise text comes from the LLM worker thread (which never
 waits on us); each sentence, the first cut short at a clause, is synthesised as soon as
 it is complete and sent as small ``response.output_audio.delta`` events, with its words
 as a transcript delta just before its audio. With tools configured the turn is first
@@ -19,7 +22,7 @@ import base64
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,7 +34,8 @@ from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
 from playground.backend.realtime.conversation import Entry, item_text, llm_messages
 from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
-from playground.backend.style import parse_instructions
+from playground.backend.realtime.verbatim import estimate_tokens, pieces, reading
+from playground.backend.style import Prosody, parse_instructions
 from playground.backend.synthesis import Synthesizer
 from playground.backend.text import SentenceBuffer
 from playground.backend.tools_router import PHRASE_MAX_TOKENS, PHRASE_WITH_LLM, decide, llm_arguments, pick_answer
@@ -168,6 +172,13 @@ class Response:
         self.timing["heard"] = time.perf_counter()
         self.timing["stt_seconds"] = self.session.last_stt_seconds
         instructions = p["instructions"] or str(get_catalog().local.realtime.default_instructions)
+        read = reading(instructions, self.context, note=self.note)
+        if read is not None:  # no LLM: the text is spoken, and shown, as it is written
+            said = [item_text(e) for e in self.context if not e.audio_ms]
+            self._prompt_tokens = estimate_tokens(instructions, *said)
+            self._completion_tokens = estimate_tokens(read.text)
+            await self._reply(_listed(pieces(read.text)), parse_instructions(read.style))
+            return
         messages = llm_messages(instructions, self.context)
         if self.note:
             messages.append({"role": "system", "content": self.note})
@@ -181,7 +192,8 @@ class Response:
             if picked is not None:
                 await self._call(*picked)
                 return
-        await self._reply(messages)
+        spoken = p["output_modalities"] == ["audio"]
+        await self._reply(self._llm_pieces(messages, spoken), parse_instructions(p["instructions"] or ""))
 
     async def _llm_text(self, messages: list[dict[str, str]], **kwargs: Any) -> list[ChatDelta]:
         llm = self.session.engines.llm()
@@ -250,7 +262,9 @@ class Response:
         if self.in_conversation:
             self.emit("conversation.item.done", item=_snapshot(item))
 
-    async def _reply(self, messages: list[dict[str, str]]) -> None:
+    async def _reply(self, source: AsyncGenerator[tuple[str, str], None], prosody: Prosody) -> None:
+        """One assistant message from ``source``'s (transcript delta, text to speak) pairs:
+        the deltas as text, or each piece spoken (its delta sent as its audio starts)."""
         p = self.params
         spoken = p["output_modalities"] == ["audio"]
         part_type = "output_audio" if spoken else "output_text"
@@ -268,7 +282,25 @@ class Response:
         item["content"].append(content)
         said: list[str] = []
         self._open.append(lambda: self._close_part(ids, content, said, spoken))
+        voice = Voice(self, entry, ids, said, prosody) if spoken else None
+        try:
+            async for delta, speech in source:
+                if voice is None:
+                    said.append(delta)
+                    self.emit("response.output_text.delta", delta=delta, **ids)
+                else:
+                    await voice.say(speech, delta)
+            if voice is not None:
+                voice.finish()
+        finally:
+            await source.aclose()
+        self._close_part(ids, content, said, spoken)
+        self._finish_item(item, "completed")
 
+    async def _llm_pieces(self, messages: list[dict[str, str]], spoken: bool) -> AsyncGenerator[tuple[str, str], None]:
+        """The LLM's reply as ``_reply`` pieces: its deltas as they come for text; for speech,
+        sentences (the first cut short at a clause) as soon as each is complete."""
+        p = self.params
         cap = cfg.reply_token_cap(p)  # the catalog's reply_max_tokens, scaled by reasoning effort
         mot = p["max_output_tokens"]
         max_tokens = min(cap, mot) if isinstance(mot, int) else cap
@@ -280,32 +312,28 @@ class Response:
             deltas: Any = iter([await self._relay_answer(messages, min(max_tokens, PHRASE_MAX_TOKENS))])
         else:
             deltas = llm.chat(messages, max_tokens=max_tokens, temperature=REPLY_TEMPERATURE)
-        voice = Voice(self, entry, ids, said) if spoken else None
         sentences = SentenceBuffer()
+        lead = ""  # a space before every sentence but the first, so the deltas join into the transcript
         try:
             async for d in iterate_in_threadpool(deltas):
                 if d.text:
                     self.timing.setdefault("llm_first_token", time.perf_counter())
-                    if voice is None:
-                        said.append(d.text)
-                        self.emit("response.output_text.delta", delta=d.text, **ids)
-                    else:
-                        for sentence in sentences.feed(d.text):
-                            await voice.say(sentence)
+                    if not spoken:
+                        yield d.text, d.text
+                    for sentence in sentences.feed(d.text) if spoken else ():
+                        yield lead + sentence, sentence
+                        lead = " "
                 if d.finish_reason:
                     self._finish = d.finish_reason
                     self._prompt_tokens += d.prompt_tokens
                     self._completion_tokens += d.completion_tokens
-            if voice is not None:
-                for sentence in sentences.flush():
-                    await voice.say(sentence)
-                voice.finish()
+            for sentence in sentences.flush():
+                yield lead + sentence, sentence
+                lead = " "
         finally:
             close = getattr(deltas, "close", None)
             if close is not None:
                 close()  # stops generation at the next token when we were cancelled
-        self._close_part(ids, content, said, spoken)
-        self._finish_item(item, "completed")
 
     async def _relay_answer(self, messages: list[dict[str, str]], max_tokens: int) -> ChatDelta:
         """The answer to a tool's result, whole: the LLM's (greedy) if it states the result's
@@ -329,7 +357,7 @@ class Response:
         if id(content) in self._closed:
             return
         self._closed.add(id(content))
-        text = _join(said) if spoken else "".join(said).strip()
+        text = "".join(said).strip()
         if spoken:
             content["transcript"] = text
             self.emit("response.output_audio.done", **ids)
@@ -345,7 +373,7 @@ class Response:
 class Voice:
     """Speaks a reply's sentences into audio deltas and keeps the item's audio and timing."""
 
-    def __init__(self, response: Response, entry: Entry, ids: dict[str, Any], said: list[str]):
+    def __init__(self, response: Response, entry: Entry, ids: dict[str, Any], said: list[str], prosody: Prosody):
         p = response.params
         self.response = response
         self.entry = entry
@@ -353,7 +381,7 @@ class Voice:
         self.said = said
         self.voice = local_voice(p["voice"])
         self.speed = float(p["speed"])
-        self.prosody = parse_instructions(p["instructions"] or "")
+        self.prosody = prosody
         self.encoder = OutputEncoder(p["format"]["type"])
         per_second = bytes_per_second(p["format"]["type"])
         ms = int(get_catalog().local.realtime.audio_delta_ms)
@@ -361,7 +389,8 @@ class Voice:
         self.pcm: list[np.ndarray] = []
         self.samples = 0
 
-    async def say(self, sentence: str) -> None:
+    async def say(self, sentence: str, delta: str) -> None:
+        """Speak ``sentence``; ``delta`` is its transcript delta, sent as its audio starts."""
         r = self.response
         synth = Synthesizer(r.session.engines, self.voice, sentence, speed=self.speed, prosody=self.prosody)
         start_ms = self.samples * 1000 // RATE
@@ -370,19 +399,25 @@ class Voice:
             async for chunk in synth.stream():
                 if not heard:
                     r.timing.setdefault("tts_first_chunk", time.perf_counter())
-                    self.said.append(sentence)
-                    r.emit("response.output_audio_transcript.delta", delta=_lead(self.said) + sentence, **self.ids)
+                    if self.samples and self.prosody.pause_ms:  # the style's pause after each sentence
+                        self._push(np.zeros(RATE * self.prosody.pause_ms // 1000, np.float32))
+                        start_ms = self.samples * 1000 // RATE
+                    self.said.append(delta)
+                    r.emit("response.output_audio_transcript.delta", delta=delta, **self.ids)
                     heard = True
-                self._send(self.encoder.encode(chunk))
-                pcm = (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)
-                self.pcm.append(pcm)
-                self.samples += len(pcm)
-                r.audio_seconds = self.samples / RATE
+                self._push(chunk)
         finally:
             # also when cancelled mid-sentence: truncation needs what was actually sent
             if heard:
                 self.entry.spans.append((start_ms, self.samples * 1000 // RATE, sentence))
                 self._join()
+
+    def _push(self, chunk: np.ndarray) -> None:
+        self._send(self.encoder.encode(chunk))
+        pcm = (np.clip(chunk, -1.0, 1.0) * 32767.0).astype(np.int16)
+        self.pcm.append(pcm)
+        self.samples += len(pcm)
+        self.response.audio_seconds = self.samples / RATE
 
     def _join(self) -> None:
         if len(self.pcm) > 1:
@@ -407,13 +442,9 @@ class Voice:
         self._join()
 
 
-def _join(said: list[str]) -> str:
-    return " ".join(s.strip() for s in said if s.strip())
-
-
-def _lead(said: list[str]) -> str:
-    """A space before every sentence but the first, so the deltas join into the transcript."""
-    return " " if len(said) > 1 else ""
+async def _listed(items: list[tuple[str, str]]) -> AsyncGenerator[tuple[str, str], None]:
+    for piece in items:
+        yield piece
 
 
 def _snapshot(item: dict[str, Any]) -> dict[str, Any]:

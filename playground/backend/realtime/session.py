@@ -183,7 +183,9 @@ class RealtimeSession:
         hub: RealtimeHub,
         *,
         kind: str = "realtime",
+        config: dict[str, Any] | None = None,
     ):
+        """``config``: a session already checked (a client secret's), used instead of the defaults."""
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}")
         self.engines = engines
@@ -191,8 +193,10 @@ class RealtimeSession:
         self.hub = hub
         #: a transcription session: turns are transcribed and never answered
         self.transcribe_only = kind == "transcription"
-        self.config = cfg.default_transcription_session(model) if self.transcribe_only else cfg.default_session(model)
+        default = cfg.default_transcription_session if self.transcribe_only else cfg.default_session
+        self.config = config if config is not None else default(model)
         self.conversation = Conversation()
+        self.conversation.truncation(self.config.get("truncation"))
         self.conversation_id = new_id("conv")
         self._voice_locked = False
         self._decoder = InputDecoder(self.config["audio"]["input"]["format"]["type"])

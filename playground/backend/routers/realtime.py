@@ -5,10 +5,12 @@
 opens a transcription session instead: audio in, turns transcribed, no responses.
 
 The route owns the transport only: the key check (a bad key is refused before the
-upgrade with OpenAI's 401 envelope), the model, the cap on open sessions, the session's
-60-minute life, the size of one event, and an outbox the session writes to without ever
-waiting: a writer task sends it in order. A client that stops reading until the outbox
-is full is disconnected; one that goes away ends the session and everything it started.
+upgrade with OpenAI's 401 envelope; a live client secret from ``POST
+/realtime/client_secrets`` is a good key, and its session starts as it was minted, with
+``?model=`` optional), the model, the cap on open sessions, the session's 60-minute
+life, the size of one event, and an outbox the session writes to without ever waiting:
+a writer task sends it in order. A client that stops reading until the outbox is full
+is disconnected; one that goes away ends the session and everything it started.
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from playground.backend.errors import error_body
 from playground.backend.models_gate import realtime_refusal, served
+from playground.backend.realtime import config as cfg
 from playground.backend.realtime.protocol import RealtimeError, error_event
 from playground.backend.realtime.session import RealtimeHub, RealtimeSession
+from playground.backend.routers.client_secrets import PREFIX, Minted, fresh_config, secrets_of
 from playground.core.catalog import get_catalog
 
 router = APIRouter(tags=["realtime"])
@@ -45,12 +49,32 @@ def hub_of(ws: WebSocket) -> RealtimeHub:
     return state.realtime
 
 
+def _bearer(ws: WebSocket) -> str | None:
+    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def _authorised(ws: WebSocket) -> bool:
     expected = ws.app.state.settings.api_key
     if not expected:
         return True
-    scheme, _, token = ws.headers.get("authorization", "").partition(" ")
-    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), expected.encode())
+    token = _bearer(ws)
+    return token is not None and hmac.compare_digest(token.encode(), expected.encode())
+
+
+def _client_secret(ws: WebSocket) -> tuple[bool, Minted | None]:
+    """``(presented, grant)``: whether the bearer token is a client secret (``ek_…``) and,
+    when it is live, what it grants. A dead one is refused even where any key would do:
+    its holder expects the minted session, not a default one."""
+    token = _bearer(ws)
+    if token is None or not token.startswith(PREFIX):
+        return False, None
+    return True, secrets_of(ws.app).get(token)
+
+
+def _unauthorised(message: str) -> JSONResponse:
+    body = error_body(message, type="invalid_request_error", code="invalid_api_key")
+    return JSONResponse(body, status_code=401)
 
 
 async def _refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
@@ -61,17 +85,30 @@ async def _refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
 
 @router.websocket("/realtime")
 async def realtime(ws: WebSocket) -> None:
-    if not _authorised(ws):
-        body = error_body(
-            "Incorrect API key provided. Set the key this server was started with (PLAYGROUND_API_KEY).",
-            type="invalid_request_error",
-            code="invalid_api_key",
-        )
-        await ws.send_denial_response(JSONResponse(body, status_code=401))
+    presented, minted = _client_secret(ws)
+    if presented and minted is None and not (ws.app.state.settings.api_key and _authorised(ws)):
+        message = "The client secret is unknown or has expired; mint a new one (POST /v1/realtime/client_secrets)."
+        await ws.send_denial_response(_unauthorised(message))
+        return
+    if minted is None and not _authorised(ws):
+        message = "Incorrect API key provided. Set the key this server was started with (PLAYGROUND_API_KEY)."
+        await ws.send_denial_response(_unauthorised(message))
         return
     cat = get_catalog()
     model = ws.query_params.get("model")
     intent = ws.query_params.get("intent")
+    if minted is not None and minted.kind == "realtime" and intent == "transcription":
+        await _refuse(
+            ws,
+            RealtimeError(
+                "Invalid 'intent': this client secret was minted for a conversation (session.type 'realtime'); "
+                "leave intent out, or mint a secret with a transcription session.",
+                param="intent",
+                code="invalid_value",
+            ),
+            CLOSE_POLICY,
+        )
+        return
     if intent is not None and intent != "transcription":
         await _refuse(
             ws,
@@ -84,7 +121,9 @@ async def realtime(ws: WebSocket) -> None:
             CLOSE_POLICY,
         )
         return
-    transcription = intent == "transcription"
+    # a client secret decides the session's kind, and names the model itself
+    transcription = intent == "transcription" or (minted is not None and minted.kind == "transcription")
+    named = bool(model) or minted is None
     # a transcription session needs no model; one that names a model must name a known one
     heard = cat.transcription_model(model) if model else None
     if transcription and model is not None and (heard is None or heard.id not in cat.realtime.transcription_models):
@@ -100,7 +139,7 @@ async def realtime(ws: WebSocket) -> None:
                 CLOSE_POLICY,
             )
             return
-    elif not transcription and (not model or cat.canonical_realtime_model(model) is None):
+    elif not transcription and named and (not model or cat.canonical_realtime_model(model) is None):
         known = ", ".join(m for m in cat.realtime_models if served(m))
         message = (
             f"The model '{model}' does not exist or is not served here; known: {known}."
@@ -109,10 +148,18 @@ async def realtime(ws: WebSocket) -> None:
         )
         await _refuse(ws, RealtimeError(message, param="model", code="model_not_found"), CLOSE_POLICY)
         return
-    refusal = realtime_refusal(model) if model else None
+    chosen = model or (minted.session.get("model") if minted is not None else None)
+    refusal = realtime_refusal(chosen) if chosen else None
     if refusal is not None:  # a retired model: refused as an unknown one is, naming its date
         await _refuse(ws, refusal, CLOSE_POLICY)
         return
+    config = fresh_config(minted) if minted is not None else None
+    if config is not None and not transcription and model and model != config["model"]:
+        try:  # the connection's model overrides the minted one, as a session.update would
+            config = cfg.update_session(config, {"model": model}, voice_locked=False)
+        except RealtimeError as err:
+            await _refuse(ws, err, CLOSE_POLICY)
+            return
     hub = hub_of(ws)
     if hub.full:
         await _refuse(
@@ -136,7 +183,7 @@ async def realtime(ws: WebSocket) -> None:
             overflow.set()
 
     kind = "transcription" if transcription else "realtime"
-    session = RealtimeSession(ws.app.state.engines, model or "", emit, hub, kind=kind)
+    session = RealtimeSession(ws.app.state.engines, chosen or "", emit, hub, kind=kind, config=config)
     hub.sessions.add(session)
     writer = asyncio.create_task(_write(ws, outbox))
     try:
