@@ -402,7 +402,9 @@ def _create_voice_tabs() -> tuple[list[Any], list[Any]]:
                     spectro = gr.Plot(show_label=False)
                     code = gr.Code(language="python", label="Python", lines=6)
                 w["vibe"].input(vibe_to_instructions, w["vibe"], w["instructions"], queue=False)
-                w["workflow"].change(
+                # on the user's pick only: the builders and share links set a whole column at once,
+                # and a change event would answer them with the voice the column had before
+                w["workflow"].input(
                     workflow_changed,
                     [w["workflow"], w["voice"], w["model"], w["format"], w["speed"]],
                     [w["voice"], w["model"], w["format"], w["speed"], note],

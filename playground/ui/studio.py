@@ -306,7 +306,7 @@ def transcript_check(script: str, transcript: str) -> str:
         return "<small>No transcript came back, so the reading could not be checked against the script.</small>"
     diff = word_diff(script, transcript, literal=True)
     if diff.substitutions + diff.deletions + diff.insertions == 0:
-        return "✅ **Read as written**: the transcript matches the script word for word."
+        return "✓ **Read as written**: the transcript matches the script word for word."
     view = diff_html(
         script, transcript, missing="in the script, not said", added="said, not in the script",
         replaced="script", reference_name="script", literal=True,

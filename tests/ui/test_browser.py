@@ -351,6 +351,9 @@ def test_compare_three_variants_and_blind_vote(page, shots):
     realtime, speech = (page.inner_text(f"#pg-variant-metrics-{i}") for i in range(2))
     assert "Realtime (" in realtime and "connect" in realtime and "/ min" in realtime
     assert "Speech endpoint (" in speech and "/ min" in speech
+    # the same voice on both sides: that is the migration check
+    voice = realtime.split("·")[1].split()[0].strip()
+    assert speech.split("·")[1].split()[0].strip() == voice, (realtime, speech)
 
     page.get_by_role("tab", name="Blind test").click()
     page.click("#pg-blind-new")
