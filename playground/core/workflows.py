@@ -23,6 +23,7 @@ __all__ = [
     "clamp_speed",
     "describe",
     "label",
+    "pick",
     "speech_shutdown",
     "tts_spec",
     "workflow_of",
@@ -82,6 +83,11 @@ def get(workflow: str) -> Workflow:
             speed_max=cat.limits.speed.max,
         )
     raise ValueError(f"unknown workflow {workflow!r}; use one of: {', '.join(WORKFLOWS)}")
+
+
+def pick(value: str | None) -> str:
+    """The workflow a widget or link value names; anything else is the default."""
+    return value if value in WORKFLOWS else DEFAULT
 
 
 def speech_shutdown() -> dt.date | None:

@@ -84,10 +84,6 @@ PLAYER_HTML = """
 # ----------------------------------------------------------------------- handlers
 
 
-def clamped_speed(speed: float | None, workflow: str = workflows.SPEECH) -> float:
-    return workflows.clamp_speed(workflow, speed)[0]
-
-
 def speech_spec(
     script: str,
     voice: str,
@@ -100,7 +96,7 @@ def speech_spec(
     """The spec for the current widgets on the chosen workflow: instructions dropped for
     models that take none, speed held to the workflow's range (the UI shows when it had to)."""
     return workflows.tts_spec(
-        _workflow(workflow),
+        workflows.pick(workflow),
         input=script or "",
         voice=voice,
         model=model,
@@ -108,11 +104,6 @@ def speech_spec(
         speed=speed,
         fmt=fmt,
     )
-
-
-def _workflow(value: str | None) -> str:
-    """The workflow a widget value names; anything else is the default."""
-    return value if value in workflows.WORKFLOWS else workflows.DEFAULT
 
 
 def _count(label: str, text: str, limit: int) -> str:
@@ -133,7 +124,7 @@ def update_code(
 ) -> tuple[str, str, str, str, str]:
     """Snippets for exactly what Play sends, and the two character counts."""
     cat = get_catalog()
-    spec = speech_spec(script, voice, model, instructions, speed, fmt, _workflow(workflow))
+    spec = speech_spec(script, voice, model, instructions, speed, fmt, workflows.pick(workflow))
     problems = spec.problems()
     base_url = get_context().provider_for(request).snippet_base_url
     codes = [render(spec, lang, base_url=base_url) for lang in ("python", "js", "curl")]
@@ -157,12 +148,12 @@ def clamp_speed(speed: float | None, workflow: str = workflows.SPEECH) -> tuple[
     pass-through of ``widgets.range_slider``, and the next typed value would be refused
     with a server error before any handler runs.
     """
-    return workflows.clamp_speed(_workflow(workflow), speed)
+    return workflows.clamp_speed(workflows.pick(workflow), speed)
 
 
 def voice_note(voice: str, workflow: str) -> str:
     """Under Play: the picked voice is not one the workflow has (Play would be refused)."""
-    w = workflows.get(_workflow(workflow))
+    w = workflows.get(workflows.pick(workflow))
     if not voice or voice in w.voices or voice.startswith("voice_"):
         return ""
     where = workflows.label(workflows.SPEECH if w.id == workflows.REALTIME else workflows.REALTIME)
@@ -176,7 +167,7 @@ def workflow_changed(workflow: str, voice: str, model: str, fmt: str, speed: flo
     """Models, formats and voice labels of the workflow; the speed held to its range.
 
     Returns (model, format, voice grid, speed, speed note, note under Play)."""
-    w = workflows.get(_workflow(workflow))
+    w = workflows.get(workflows.pick(workflow))
     choices, value = model_choices(w.models, model if model in w.models else w.default_model)
     value_fmt = fmt if fmt in {f for f, _ in w.formats} else w.default_format
     speed_value, speed_text = clamp_speed(speed, w.id)
@@ -207,7 +198,7 @@ def preview_voice(
     cat = get_catalog()
     if voice not in cat.speech_voices:
         return None
-    flow = _workflow(workflow)
+    flow = workflows.pick(workflow)
     if voice not in workflows.get(flow).voices:
         flow, model = workflows.SPEECH, cat.speech_defaults["model"]
     provider = ctx.provider_for(request)
@@ -248,7 +239,7 @@ def start_speech(
     then is empty, and ``finish_speech`` clears the last run's metrics).
     """
     ctx = get_context()
-    spec = speech_spec(script, voice, model, instructions, speed, fmt, _workflow(workflow))
+    spec = speech_spec(script, voice, model, instructions, speed, fmt, workflows.pick(workflow))
     try:
         pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
     except SpecError as e:

@@ -32,10 +32,6 @@ __all__ = [
 CHIPS = 6
 
 
-def _workflow(value: str | None) -> str:
-    return value if value in workflows.WORKFLOWS else workflows.DEFAULT
-
-
 def vibe_names() -> list[str]:
     return [v.name for v in get_context().all_vibes()]
 
@@ -74,7 +70,7 @@ def voice_changed(vibe_name: str | None, voice: str, workflow: str = workflows.D
     vibe = get_context().vibe(vibe_name) if vibe_name else None
     if vibe is None:
         return "", gr.update(visible=False)
-    if vibe.voice != voice and vibe.voice not in workflows.get(_workflow(workflow)).voices:
+    if vibe.voice != voice and vibe.voice not in workflows.get(workflows.pick(workflow)).voices:
         note = (
             f"*{html.escape(vibe.name)}* was written for **{vibe.voice}**, a Speech endpoint voice the "
             f"Realtime API does not have; you stay on **{voice}**."
