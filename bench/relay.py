@@ -46,7 +46,7 @@ from playground.client.providers import embedded_provider
 from playground.core import audio
 from playground.core.catalog import get_catalog
 from playground.core.specs import RealtimeSessionSpec
-from playground.realtime.relay import RelayTickets, create_relay_router
+from playground.relay.route import RelayTickets, create_relay_router
 from playground.serving import BackgroundServer, free_port
 
 ROUND_TRIPS = 300

@@ -23,7 +23,7 @@ import yaml
 from playground.backend.realtime.conversation import Entry, llm_messages
 from playground.backend.tools_router import decide, facts_of, llm_arguments, relay_answer, schema_errors
 from playground.core.catalog import get_catalog, presets_dir
-from playground.realtime.tools import ToolBox, demo_tools
+from playground.relay.tools import ToolBox, demo_tools
 
 
 def load_set() -> dict[str, Any]:

@@ -45,7 +45,7 @@ def create_app(
     from playground.backend.app import create_backend_app, warm_up
     from playground.backend.settings import BackendSettings
     from playground.gate import PasswordGate
-    from playground.realtime.relay import create_relay_router
+    from playground.relay.route import create_relay_router
     from playground.ui.app import create_ui
     from playground.ui.context import get_context
     from playground.ui.standin import attach_backend

@@ -28,8 +28,8 @@ from playground.backend.app import create_backend_app
 from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec
-from playground.realtime.chained import SUPPORTED_EVENTS, ChainedPipeline, _vad_engine
-from playground.realtime.relay import CLIENT_EVENTS, RelayTickets, create_relay_router, tool_calls
+from playground.relay.chained import SUPPORTED_EVENTS, ChainedPipeline, vad_engine
+from playground.relay.route import CLIENT_EVENTS, RelayTickets, create_relay_router, tool_calls
 from playground.serving import BackgroundServer
 from tests.backend.realtime_support import FRAME, RATE, b64, clip, pcm16, silence
 
@@ -76,7 +76,7 @@ def _warm(url: str) -> None:
     client.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=("w.wav", buf.getvalue(), "audio/wav"))
     client.chat.completions.create(model=CHAT, messages=[{"role": "user", "content": "Hi"}], max_tokens=4)
     client.audio.speech.create(model="gpt-4o-mini-tts", voice="marin", input="Hello.", response_format="pcm")
-    _vad_engine()
+    vad_engine()
 
 
 # ------------------------------------------------------------------ helpers
@@ -582,12 +582,12 @@ def test_a_slow_reader_slows_the_speech_down_instead_of_growing_the_queue(url):
             await _say(pipe, LONG_REPLY)
             await pipe.send({"type": "response.create"})
             deadline = time.monotonic() + 60
-            while "first_audio_ms" not in pipe._response.timing and time.monotonic() < deadline:
+            while "first_audio_ms" not in pipe.response.timing and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
             sizes = []
             for _ in range(10):  # nobody reads: the reply's audio waits for room
                 await asyncio.sleep(0.1)
-                sizes.append(len(pipe._outbox._items))
+                sizes.append(len(pipe._outbox))
             r = Reader(pipe)
             await r.until("response.done")
         return sizes, r
@@ -660,7 +660,7 @@ def test_closing_mid_response_leaves_nothing_running(url):
     drained, left, pipe = asyncio.run(run())
     print(f"\n{drained} events still queued at close were delivered before ConnectionClosedOK")
     assert not left and not pipe._tasks
-    assert pipe._response_task is not None and pipe._response_task.done()
+    assert pipe.response_task is not None and pipe.response_task.done()
 
 
 def test_the_relay_runs_a_chained_session(backend_v1):

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from playground.backend.realtime.config import default_session, update_session
-from playground.realtime.tools import MAX_NOTES, ToolBox, demo_tools
+from playground.relay.tools import MAX_NOTES, ToolBox, demo_tools
 
 
 def test_definitions_pass_the_backends_session_validation():

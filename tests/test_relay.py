@@ -14,8 +14,8 @@ from playground.backend.app import create_backend_app
 from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec
-from playground.realtime.relay import CLIENT_EVENTS, RelayTickets, create_relay_router
-from playground.realtime.tools import demo_tools
+from playground.relay.route import CLIENT_EVENTS, RelayTickets, create_relay_router
+from playground.relay.tools import demo_tools
 from playground.serving import BackgroundServer
 
 pytestmark = pytest.mark.models

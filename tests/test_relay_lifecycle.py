@@ -30,7 +30,7 @@ from playground.backend.app import create_backend_app
 from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec
-from playground.realtime.relay import RelayTicket, RelayTickets, create_relay_router
+from playground.relay.route import RelayTicket, RelayTickets, create_relay_router
 from playground.serving import BackgroundServer
 
 pytestmark = pytest.mark.models

@@ -37,7 +37,7 @@ from playground.core.specs import (
     SpeechSpec,
     TranscriptionSpec,
 )
-from playground.realtime.tools import demo_tools
+from playground.relay.tools import demo_tools
 from tests.conftest import REPO, SECRET_KEY
 from tests.support.recording_server import self_signed_cert, serve_tls, tone
 
@@ -452,7 +452,7 @@ def test_live_transcription_snippet_opens_the_session_the_relay_opens(spec, reco
     from fastapi import FastAPI
     from websockets.asyncio.client import connect
 
-    from playground.realtime.relay import RelayTickets, create_relay_router
+    from playground.relay.route import RelayTickets, create_relay_router
     from playground.serving import BackgroundServer
 
     root = FastAPI()

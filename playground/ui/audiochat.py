@@ -40,7 +40,9 @@ from playground.ui.widgets import model_picker
 
 __all__ = [
     "OUTPUTS",
+    "AudioChatLayout",
     "AudioChatParts",
+    "audiochat_layout",
     "chat_code",
     "chat_spec",
     "conversation_history",
@@ -50,6 +52,7 @@ __all__ = [
     "new_conversation",
     "send_turn",
     "usage_rows",
+    "wire_audiochat",
 ]
 
 OUTPUTS = [("Text + audio", "audio"), ("Text only", "text")]
@@ -401,60 +404,121 @@ def export_conversation(conversation: list[dict[str, Any]], request: gr.Request 
 # ------------------------------------------------------------------------- layout
 
 
-def create_audiochat_tab() -> AudioChatParts:
-    cat = get_catalog()
-    chat = cat.chat_audio
+@dataclass
+class ChatColumn:
+    """The conversation side: chat, reply player, what to send, and the turn's status."""
+
+    chatbot: gr.Chatbot
+    text: gr.Textbox
+    send: gr.Button
+    audio: gr.Audio
+    status: gr.Markdown
+
+
+@dataclass
+class SettingsColumn:
+    """The request's settings (in ``chat_spec``'s order) and the three code panels."""
+
+    model: gr.Dropdown
+    output: gr.Radio
+    voice: gr.Dropdown
+    fmt: gr.Dropdown
+    stream: gr.Checkbox
+    system: gr.Textbox
+    sliders: list[gr.Slider]
+    max_tokens: gr.Number
+    code_py: gr.Code
+    code_js: gr.Code
+    code_curl: gr.Code
+
+    @property
+    def settings(self) -> list[Any]:
+        return [self.model, self.output, self.voice, self.fmt, self.stream, self.system, *self.sliders, self.max_tokens]
+
+    @property
+    def codes(self) -> list[gr.Code]:
+        return [self.code_py, self.code_js, self.code_curl]
+
+
+@dataclass
+class AudioChatLayout:
+    """Every widget of the tab, built by ``audiochat_layout`` and wired by ``wire_audiochat``."""
+
+    chat: ChatColumn
+    options: SettingsColumn
+    table: gr.Dataframe
+    totals: gr.Markdown
+    new: gr.Button
+    export: gr.Button
+    exported: gr.File
+    conversation: gr.State
+    token: gr.Textbox
+
+
+def _chat_column() -> ChatColumn:
+    chatbot = gr.Chatbot(label="Conversation", height=430, elem_id="pg-ac-chat", buttons=["copy"])
+    gr.HTML(PLAYER_HTML, elem_id="pg-ac-player-box")
+    with gr.Row(equal_height=True):
+        text = gr.Textbox(
+            show_label=False,
+            placeholder="Type a message (Enter sends), or record / upload a clip below",
+            scale=5,
+            elem_id="pg-ac-text",
+        )
+        send = gr.Button("Send", variant="primary", scale=1, min_width=110, elem_id="pg-ac-send")
+    audio = gr.Audio(
+        sources=["microphone", "upload"],
+        type="filepath",
+        label="Speak or upload a clip (sent with the text, if any)",
+        elem_id="pg-ac-audio",
+    )
+    status = gr.Markdown(elem_id="pg-ac-status")
+    return ChatColumn(chatbot, text, send, audio, status)
+
+
+def _settings_column() -> SettingsColumn:
+    chat = get_catalog().chat_audio
     params = chat.parameters
+    with gr.Row():
+        model = model_picker(chat.models, chat.default_model, label="Model", elem_id="pg-ac-model")
+        output = gr.Radio(OUTPUTS, value="audio", label="Reply", elem_id="pg-ac-output")
+    with gr.Row():
+        voice = gr.Dropdown(list(chat.voices), value="alloy", label="Voice", elem_id="pg-ac-voice")
+        fmt = gr.Dropdown(list(chat.formats), value="pcm16", label="Audio format", elem_id="pg-ac-format")
+        stream = gr.Checkbox(value=True, label="Stream (pcm16)", elem_id="pg-ac-stream")
+    standin.note("audiochat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
+    system = gr.Textbox(value=DEFAULT_SYSTEM, label="System prompt", lines=2, elem_id="pg-ac-system")
+    with gr.Accordion("Sampling (left at the default: not sent)", open=False):
+        sliders = [
+            gr.Slider(bounds.min, bounds.max, value=bounds.default, step=0.05, label=_label(name))
+            for name, bounds in params.items()
+            if name != "max_completion_tokens"
+        ]
+        b = params["max_completion_tokens"]
+        max_tokens = gr.Number(
+            value=int(b.default),
+            minimum=int(b.min),
+            maximum=int(b.max),
+            precision=0,
+            label="Max completion tokens",
+        )
+    with gr.Tabs():
+        with gr.Tab("Python"):
+            code_py = gr.Code(language="python", show_label=False, max_lines=22, elem_id="pg-ac-code-python")
+        with gr.Tab("JavaScript"):
+            code_js = gr.Code(language="javascript", show_label=False, max_lines=22)
+        with gr.Tab("curl"):
+            code_curl = gr.Code(language="shell", show_label=False, max_lines=22)
+    return SettingsColumn(model, output, voice, fmt, stream, system, sliders, max_tokens, code_py, code_js, code_curl)
+
+
+def audiochat_layout() -> AudioChatLayout:
+    """Build the tab's widgets (chat and settings columns, usage table, buttons, state); registers no events."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=560):
-            chatbot = gr.Chatbot(label="Conversation", height=430, elem_id="pg-ac-chat", buttons=["copy"])
-            gr.HTML(PLAYER_HTML, elem_id="pg-ac-player-box")
-            with gr.Row(equal_height=True):
-                text = gr.Textbox(
-                    show_label=False,
-                    placeholder="Type a message (Enter sends), or record / upload a clip below",
-                    scale=5,
-                    elem_id="pg-ac-text",
-                )
-                send = gr.Button("Send", variant="primary", scale=1, min_width=110, elem_id="pg-ac-send")
-            audio = gr.Audio(
-                sources=["microphone", "upload"],
-                type="filepath",
-                label="Speak or upload a clip (sent with the text, if any)",
-                elem_id="pg-ac-audio",
-            )
-            status = gr.Markdown(elem_id="pg-ac-status")
+            chat = _chat_column()
         with gr.Column(scale=2, min_width=400):
-            with gr.Row():
-                model = model_picker(chat.models, chat.default_model, label="Model", elem_id="pg-ac-model")
-                output = gr.Radio(OUTPUTS, value="audio", label="Reply", elem_id="pg-ac-output")
-            with gr.Row():
-                voice = gr.Dropdown(list(chat.voices), value="alloy", label="Voice", elem_id="pg-ac-voice")
-                fmt = gr.Dropdown(list(chat.formats), value="pcm16", label="Audio format", elem_id="pg-ac-format")
-                stream = gr.Checkbox(value=True, label="Stream (pcm16)", elem_id="pg-ac-stream")
-            standin.note("audiochat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
-            system = gr.Textbox(value=DEFAULT_SYSTEM, label="System prompt", lines=2, elem_id="pg-ac-system")
-            with gr.Accordion("Sampling (left at the default: not sent)", open=False):
-                sliders = [
-                    gr.Slider(bounds.min, bounds.max, value=bounds.default, step=0.05, label=_label(name))
-                    for name, bounds in params.items()
-                    if name != "max_completion_tokens"
-                ]
-                b = params["max_completion_tokens"]
-                max_tokens = gr.Number(
-                    value=int(b.default),
-                    minimum=int(b.min),
-                    maximum=int(b.max),
-                    precision=0,
-                    label="Max completion tokens",
-                )
-            with gr.Tabs():
-                with gr.Tab("Python"):
-                    code_py = gr.Code(language="python", show_label=False, max_lines=22, elem_id="pg-ac-code-python")
-                with gr.Tab("JavaScript"):
-                    code_js = gr.Code(language="javascript", show_label=False, max_lines=22)
-                with gr.Tab("curl"):
-                    code_curl = gr.Code(language="shell", show_label=False, max_lines=22)
+            options = _settings_column()
     table = gr.Dataframe(
         headers=USAGE_COLUMNS,
         value=[],
@@ -472,31 +536,35 @@ def create_audiochat_tab() -> AudioChatParts:
         exported = gr.File(label="Conversation", visible=False, interactive=False, elem_id="pg-ac-file")
     conversation = gr.State([])
     token = gr.Textbox(visible=False, elem_id="pg-ac-token")
+    return AudioChatLayout(chat, options, table, totals, new, export, exported, conversation, token)
 
-    settings = [model, output, voice, fmt, stream, system, *sliders, max_tokens]
-    codes = [code_py, code_js, code_curl]
-    outputs = [chatbot, conversation, table, totals, *codes, status, text, audio]
+
+def wire_audiochat(ui: AudioChatLayout) -> None:
+    """Register the tab's events; their order fixes Gradio's fn indices, so keep it."""
+    c, conversation = ui.chat, ui.conversation
+    settings, codes = ui.options.settings, ui.options.codes
+    outputs = [c.chatbot, conversation, ui.table, ui.totals, *codes, c.status, c.text, c.audio]
     # the page opens the reply's PCM stream on the click itself (studio.js), in parallel with the request
-    out_index = 3 + settings.index(output)
+    out_index = 3 + settings.index(ui.options.output)
     begin = (
         f"(...a) => [...a.slice(0, -1), (window.pgStudio && a[{out_index}] === 'audio') "
         "? window.pgStudio.begin('pg-ac-live') : '']"
     )
-    for trigger, api in ((send.click, "audio_chat_send"), (text.submit, False)):
+    for trigger, api in ((c.send.click, "audio_chat_send"), (c.text.submit, False)):
         trigger(
             send_turn,
-            [conversation, text, audio, *settings, token],
+            [conversation, c.text, c.audio, *settings, ui.token],
             outputs,
             js=begin,
             api_name=api,
             show_progress="hidden",
             concurrency_limit=4,
         )
-    new.click(
-        new_conversation, settings, [chatbot, conversation, table, totals, *codes, status],
+    ui.new.click(
+        new_conversation, settings, [c.chatbot, conversation, ui.table, ui.totals, *codes, c.status],
         api_name="audio_chat_new", queue=False,
     )  # fmt: skip
-    export.click(export_conversation, conversation, exported, api_name="audio_chat_export")
+    ui.export.click(export_conversation, conversation, ui.exported, api_name="audio_chat_export")
     for component in settings:
         component.change(
             lambda conv, *values, request=None: (
@@ -507,4 +575,10 @@ def create_audiochat_tab() -> AudioChatParts:
             queue=False,
             show_progress="hidden",
         )
-    return AudioChatParts(settings, codes, conversation)
+
+
+def create_audiochat_tab() -> AudioChatParts:
+    """Lay the tab out, then wire it; the parts are what the app's load and share handlers need."""
+    ui = audiochat_layout()
+    wire_audiochat(ui)
+    return AudioChatParts(ui.options.settings, ui.options.codes, ui.conversation)

@@ -20,7 +20,7 @@ from playground.core.catalog import get_catalog
 from playground.core.history import HistoryStore
 from playground.core.leaderboard import VoteStore
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
-from playground.realtime.relay import RelayTickets
+from playground.relay.route import RelayTickets
 from playground.ui.sessions import SessionProviders
 from playground.ui.streaming import SpeechStreams
 

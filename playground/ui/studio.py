@@ -6,7 +6,8 @@ settings sits on the right. Handlers are module-level and take plain widget valu
 ``gr.Request`` where the browser session's provider matters), so tests call them
 directly; each event has an ``api_name`` so ``gradio_client`` can drive the same paths.
 Playback runs in the page (``static/studio.js``): the Play click is the moment "first
-audio" is measured from, and the first sample the page plays is where it ends.
+audio" is measured from, and the first sample the page plays is where it ends. The widgets
+are laid out in ``studio_layout``; this module wires them.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ from playground.core.pricing import format_cost
 from playground.core.snippets import render
 from playground.core.specs import RealtimeSpeechSpec, SpeechSpec
 from playground.core.textmetrics import word_diff
-from playground.core.vibes import NAME_MAX, slugify
-from playground.ui import standin
+from playground.core.vibes import slugify
 from playground.ui.context import get_context
 from playground.ui.share import SHARE_JS, share_query
+from playground.ui.studio_layout import DEFAULT_SCRIPT, PLAYER_HTML, StudioLayout, count_html, studio_layout
 from playground.ui.studio_vibes import (
     CHIPS,
     accept_suggestion,
@@ -41,12 +42,13 @@ from playground.ui.studio_vibes import (
     refresh_vibes,
     save_vibe,
     shuffle_vibes,
-    vibe_names,
     voice_changed,
 )
-from playground.ui.widgets import model_choices, model_picker, range_slider, voice_choices
+from playground.ui.widgets import model_choices, voice_choices
 
 __all__ = [
+    "CHIPS",
+    "DEFAULT_SCRIPT",
     "PLAYER_HTML",
     "StudioParts",
     "accept_suggestion",
@@ -64,22 +66,9 @@ __all__ = [
     "transcript_check",
     "update_code",
     "voice_changed",
+    "wire_studio",
     "workflow_changed",
 ]
-
-DEFAULT_SCRIPT = "Welcome to the audio playground. Pick a voice, choose a vibe, and press play to hear it."
-
-#: the live player; studio.js drives it (progress, stop, replay, the heard latency)
-PLAYER_HTML = """
-<div id="pg-live" class="pg-live">
-  <button id="pg-live-stop" type="button" title="Stop" aria-label="Stop">■</button>
-  <button id="pg-live-replay" type="button" title="Play again" aria-label="Play again" disabled>↺</button>
-  <div class="pg-live-bar"><div class="pg-live-buffer"></div><div class="pg-live-fill"></div></div>
-  <span id="pg-live-time">0:00 / 0:00</span>
-  <span id="pg-live-status">Press Play: audio starts with the first sentence.</span>
-</div>
-"""
-
 
 # ----------------------------------------------------------------------- handlers
 
@@ -106,12 +95,6 @@ def speech_spec(
     )
 
 
-def _count(label: str, text: str, limit: int) -> str:
-    n = len(text or "")
-    style = "pg-over" if n > limit else ""
-    return f'<span class="pg-count {style}">{label}: {n:,} / {limit:,}</span>'
-
-
 def update_code(
     script: str,
     voice: str,
@@ -135,8 +118,8 @@ def update_code(
         codes[0],
         codes[1],
         codes[2],
-        _count("Script", script, cat.limits.speech_input_max_chars),
-        _count("Instructions", instructions, cat.limits.instructions_max_chars),
+        count_html("Script", script, cat.limits.speech_input_max_chars),
+        count_html("Instructions", instructions, cat.limits.instructions_max_chars),
     )
 
 
@@ -346,163 +329,48 @@ class StudioParts:
         self.all_vibes = all_vibes
 
 
-def create_studio_tab() -> StudioParts:
-    cat = get_catalog()
-    vibes = vibe_names()
-
-    with gr.Row(equal_height=False, elem_id="pg-studio"):
-        with gr.Column(scale=3, min_width=560):
-            start = workflows.get(workflows.DEFAULT)
-            workflow = gr.Radio(
-                [(workflows.label(w), w) for w in workflows.WORKFLOWS],
-                value=start.id,
-                label="Workflow  ·  Realtime reads the text in a Realtime session, the speech endpoint's successor",
-                elem_id="pg-workflow",
-            )
-            voice = gr.Radio(
-                voice_choices(start.id),
-                value=start.default_voice,
-                label="Voice  ·  ★ most expressive with instructions  ·  “endpoint only”: not on the Realtime API",
-                elem_classes="pg-voice-grid",
-                elem_id="pg-voice",
-            )
-            with gr.Row(elem_id="pg-vibe-row", equal_height=False):
-                chips = gr.Radio(vibes[:CHIPS], label="Vibe", elem_classes="pg-chips", elem_id="pg-chips", scale=5)
-                with gr.Column(scale=2, min_width=190, elem_id="pg-vibe-side"):
-                    all_vibes = gr.Dropdown(vibes, label="All vibes (yours too)", value=None, elem_id="pg-all-vibes")
-                    shuffle = gr.Button("Shuffle chips", size="sm", elem_id="pg-shuffle")
-            with gr.Row(elem_id="pg-suggest-row", equal_height=True):
-                suggestion = gr.Markdown(elem_id="pg-suggestion")
-                use_voice = gr.Button("Use", size="sm", visible=False, scale=0, min_width=110, elem_id="pg-use-voice")
-            with gr.Row(equal_height=True, elem_id="pg-texts"):
-                with gr.Column(scale=1, min_width=260):
-                    instructions = gr.Textbox(
-                        label="Instructions",
-                        lines=4,
-                        max_lines=6,
-                        elem_id="pg-instructions",
-                        placeholder="Affect, tone, pacing, emotion, pronunciation, pauses… or pick a vibe.",
-                    )
-                    instructions_count = gr.HTML(_count("Instructions", "", cat.limits.instructions_max_chars))
-                with gr.Column(scale=1, min_width=260):
-                    script = gr.Textbox(
-                        value=DEFAULT_SCRIPT,
-                        label="Script",
-                        lines=4,
-                        max_lines=6,
-                        elem_id="pg-script",
-                        placeholder="What the voice says.",
-                    )
-                    script_count = gr.HTML(_count("Script", DEFAULT_SCRIPT, cat.limits.speech_input_max_chars))
-            with gr.Row(equal_height=True, elem_id="pg-controls"):
-                # custom values: a script may send the other workflow's model or format (or a
-                # compatible server's own model name); the spec decides, and says what it did
-                model = model_picker(
-                    start.models,
-                    start.default_model,
-                    label="Model",
-                    elem_id="pg-model",
-                    min_width=150,
-                    allow_custom_value=True,
-                )
-                fmt = gr.Dropdown(
-                    [(lbl, f) for f, lbl in start.formats],
-                    value=start.default_format,
-                    allow_custom_value=True,
-                    label="Format",
-                    elem_id="pg-format",
-                    min_width=150,
-                )
-                speed = range_slider(
-                    cat.limits.speed.min,
-                    cat.limits.speed.max,
-                    value=cat.limits.speed.default,
-                    step=0.05,
-                    label="Speed",
-                    elem_id="pg-speed",
-                    min_width=180,
-                )
-                play = gr.Button("▶  Play", variant="primary", elem_id="pg-play", scale=0, min_width=130)
-            # what went wrong with Play or the speed, right under them
-            speed_note = gr.Markdown(elem_id="pg-speed-note")
-            play_note = gr.Markdown(elem_id="pg-play-note", elem_classes="pg-error-note")
-            standin.note("studio", voice, model)  # offline: which local engine speaks this voice, hidden otherwise
-            gr.HTML(PLAYER_HTML, elem_id="pg-player-box")
-            metrics = gr.Markdown(elem_id="pg-metrics")
-        with gr.Column(scale=2, min_width=400, elem_id="pg-side"):
-            with gr.Tabs(elem_id="pg-code-tabs"):
-                with gr.Tab("Python"):
-                    py_code = gr.Code(language="python", show_label=False, elem_id="pg-code-python", max_lines=24)
-                with gr.Tab("JavaScript"):
-                    js_code = gr.Code(language="javascript", show_label=False, elem_id="pg-code-js", max_lines=24)
-                with gr.Tab("curl"):
-                    curl_code = gr.Code(language="shell", show_label=False, elem_id="pg-code-curl", max_lines=24)
-            download = gr.File(label="Download", interactive=False, elem_id="pg-download", height=60, visible=False)
-            preview = gr.Audio(
-                label="Voice preview (plays when you pick a voice)",
-                autoplay=True,
-                interactive=False,
-                elem_id="pg-preview",
-                buttons=["download"],
-            )
-            with gr.Accordion("Save as vibe", open=False, elem_id="pg-save-box"):
-                vibe_name = gr.Textbox(
-                    label="Name", placeholder="e.g. Calm onboarding", max_length=NAME_MAX, elem_id="pg-vibe-name"
-                )
-                overwrite = gr.Checkbox(label="Overwrite a vibe of this name (built-in or yours)", value=False)
-                save = gr.Button("Save vibe", size="sm", elem_id="pg-save-vibe")
-                save_status = gr.Markdown(elem_id="pg-save-status")
-            with gr.Accordion("Share these settings", open=False, elem_id="pg-share-box"):
-                share = gr.Button("Make a link", size="sm", elem_id="pg-share")
-                share_link = gr.Textbox(
-                    show_label=False, placeholder="a link that reopens these settings", elem_id="pg-share-link"
-                )
-    waveform = gr.Plot(label="Waveform", elem_id="pg-waveform")
-    token = gr.Textbox(visible=False, elem_id="pg-token")
-    last_sample = gr.State(DEFAULT_SCRIPT)  # the starter text is a sample too: a vibe may replace it
-    current_vibe = gr.Textbox(visible=False)
-
-    settings = [script, voice, model, instructions, speed, fmt, workflow]
-    share.click(partial(share_query, "studio"), settings, share_link, api_name="share_studio", queue=False).then(
-        None, share_link, share_link, js=SHARE_JS
-    )
-    code_outputs = [py_code, js_code, curl_code, script_count, instructions_count]
+def wire_studio(ui: StudioLayout) -> None:
+    """Register the tab's events; their order fixes Gradio's fn indices (and the API's), so keep it."""
+    p, t, c, side = ui.picks, ui.texts, ui.controls, ui.side
+    settings = ui.settings
+    instant = {"queue": False, "show_progress": "hidden"}  # settings echoes: no queue, no progress overlay
+    side.share.click(
+        partial(share_query, "studio"), settings, side.share_link, api_name="share_studio", queue=False
+    ).then(None, side.share_link, side.share_link, js=SHARE_JS)
+    code_outputs = ui.code_outputs
     for i, component in enumerate(settings):
-        component.change(
-            update_code,
-            settings,
-            code_outputs,
-            api_name="code" if i == 0 else False,
-            show_progress="hidden",
-            queue=False,
-        )
-    speed.input(
-        clamp_speed, [speed, workflow], [speed, speed_note], api_name="clamp_speed", queue=False, show_progress="hidden"
-    )
-    workflow.input(
+        component.change(update_code, settings, code_outputs, api_name="code" if i == 0 else False, **instant)
+    c.speed.input(clamp_speed, [c.speed, p.workflow], [c.speed, c.speed_note], api_name="clamp_speed", **instant)
+    p.workflow.input(
         workflow_changed,
-        [workflow, voice, model, fmt, speed],
-        [model, fmt, voice, speed, speed_note, play_note],
+        [p.workflow, p.voice, c.model, c.fmt, c.speed],
+        [c.model, c.fmt, p.voice, c.speed, c.speed_note, c.play_note],
         api_name="workflow_changed",
-        queue=False,
-        show_progress="hidden",
+        **instant,
     )
-    voice.change(
-        voice_changed, [current_vibe, voice, workflow], [suggestion, use_voice], queue=False, show_progress="hidden"
+    p.voice.change(voice_changed, [ui.current_vibe, p.voice, p.workflow], [p.suggestion, p.use_voice], **instant)
+    p.voice.input(voice_note, [p.voice, p.workflow], c.play_note, **instant)
+    gr.on(
+        [p.voice.input],
+        preview_voice,
+        [p.voice, c.model, p.workflow],
+        side.preview,
+        api_name="preview",
+        show_progress="minimal",
     )
-    voice.input(voice_note, [voice, workflow], play_note, queue=False, show_progress="hidden")
-    gr.on([voice.input], preview_voice, [voice, model, workflow], preview, api_name="preview", show_progress="minimal")
-    model.change(model_changed, model, instructions, api_name="model_changed", queue=False)
-    shuffle.click(shuffle_vibes, None, chips, api_name="shuffle_vibes", queue=False)
-    for picker, api in ((chips, "apply_vibe"), (all_vibes, False)):
+    c.model.change(model_changed, c.model, t.instructions, api_name="model_changed", queue=False)
+    p.shuffle.click(shuffle_vibes, None, p.chips, api_name="shuffle_vibes", queue=False)
+    for picker, api in ((p.chips, "apply_vibe"), (p.all_vibes, False)):
         picker.input(
             apply_vibe,
-            [picker, script, last_sample, voice, workflow],
-            [instructions, script, last_sample, current_vibe, suggestion, use_voice],
+            [picker, t.script, ui.last_sample, p.voice, p.workflow],
+            [t.instructions, t.script, ui.last_sample, ui.current_vibe, p.suggestion, p.use_voice],
             api_name=api,
             queue=False,
         )
-    use_voice.click(accept_suggestion, current_vibe, [voice, suggestion, use_voice], api_name="use_voice", queue=False)
+    p.use_voice.click(
+        accept_suggestion, ui.current_vibe, [p.voice, p.suggestion, p.use_voice], api_name="use_voice", queue=False
+    )
     # The page makes the token and opens the PCM stream on the click itself (studio.js),
     # in parallel with this request: one round trip less before the first sound.
     begin = "(...args) => [...args.slice(0, -1), window.pgStudio ? window.pgStudio.begin() : '']"
@@ -511,15 +379,25 @@ def create_studio_tab() -> StudioParts:
     quiet = {"show_progress": "hidden"}
     # the metrics request waits for the first sound, so it does not compete with the first sentence
     settle = "async () => { if (window.pgStudio) await window.pgStudio.settled(); return []; }"
-    play.click(
-        start_speech, [*settings, token], [token, play_note], api_name="speak", js=begin, queue=False, **quiet
+    c.play.click(
+        start_speech, [*settings, ui.token], [ui.token, c.play_note], api_name="speak", js=begin, queue=False, **quiet
     ).then(None, None, None, js=settle).then(
-        finish_speech, [token, current_vibe], [metrics, download, waveform], api_name="collect", **quiet
+        finish_speech,
+        [ui.token, ui.current_vibe],
+        [c.metrics, side.download, ui.waveform],
+        api_name="collect",
+        **quiet,
     ).then(None, None, None, js="() => { if (window.pgStudio) window.pgStudio.fillMetrics(); return []; }")
-    save.click(
+    side.save.click(
         save_vibe,
-        [vibe_name, instructions, script, voice, overwrite],
-        [save_status, all_vibes, chips],
+        [side.vibe_name, t.instructions, t.script, p.voice, side.overwrite],
+        [side.save_status, p.all_vibes, p.chips],
         api_name="save_vibe",
     )
-    return StudioParts(settings, code_outputs, chips, all_vibes)
+
+
+def create_studio_tab() -> StudioParts:
+    """Lay the tab out, then wire it; the parts are what the shell's load, share and settings events need."""
+    ui = studio_layout()
+    wire_studio(ui)
+    return StudioParts(ui.settings, ui.code_outputs, ui.picks.chips, ui.picks.all_vibes)

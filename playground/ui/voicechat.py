@@ -21,7 +21,7 @@ from playground.core.catalog import get_catalog
 from playground.core.errors import Problem, SpecError
 from playground.core.snippets import render
 from playground.core.specs import EFFORTS, RealtimeSessionSpec
-from playground.realtime.tools import demo_tools
+from playground.relay.tools import demo_tools
 from playground.ui import standin
 from playground.ui.context import get_context
 from playground.ui.widgets import model_choices, model_picker
@@ -29,6 +29,7 @@ from playground.ui.widgets import model_choices, model_picker
 __all__ = [
     "CONSOLE_HTML",
     "MODES",
+    "VoiceChatLayout",
     "VoiceChatParts",
     "connect_config",
     "custom_tools",
@@ -37,6 +38,8 @@ __all__ = [
     "reasoning_options",
     "session_spec",
     "vibe_instructions",
+    "voicechat_layout",
+    "wire_voicechat",
 ]
 
 #: label -> relay mode
@@ -292,113 +295,187 @@ def vibe_instructions(name: str | None) -> Any:
     return vibe.instructions_text if vibe else gr.update()
 
 
-def create_voicechat_tab() -> VoiceChatParts:
+@dataclass
+class SessionWidgets:
+    """The always-visible settings: mode, models, voice, instructions and turn taking."""
+
+    mode: gr.Radio
+    model: gr.Dropdown
+    chat_model: gr.Dropdown
+    voice: gr.Dropdown
+    vibe: gr.Dropdown
+    instructions: gr.Textbox
+    speed: gr.Slider
+    turn: gr.Radio
+    vad_row: gr.Row
+    threshold: gr.Slider
+    silence: gr.Slider
+    prefix: gr.Slider
+    eagerness: gr.Radio
+    transcription: gr.Dropdown
+    noise: gr.Radio
+    output: gr.Radio
+    interrupt: gr.Checkbox
+
+
+@dataclass
+class AdvancedWidgets:
+    """The two accordions: reasoning, context and noise; and tools."""
+
+    effort: gr.Dropdown
+    parallel: gr.Radio
+    noise_strength: gr.Slider
+    truncation: gr.Dropdown
+    retention: gr.Slider
+    demo: gr.CheckboxGroup
+    custom: gr.Code
+    mcp_url: gr.Textbox
+    mcp_label: gr.Textbox
+
+
+@dataclass
+class VoiceChatLayout:
+    """Every widget of the tab, built by ``voicechat_layout`` and wired by ``wire_voicechat``."""
+
+    session: SessionWidgets
+    advanced: AdvancedWidgets
+    connect: gr.Button
+    disconnect: gr.Button
+    code: gr.Code
+    ticket: gr.Textbox
+    live: gr.Textbox
+
+    @property
+    def inputs(self) -> list[Any]:
+        """Mode and chat model, then ``session_spec``'s arguments in its order (handlers unpack them so)."""
+        s, a = self.session, self.advanced
+        settings = [
+            s.model, s.voice, s.instructions, s.speed, s.turn, s.threshold, s.silence, s.prefix, s.eagerness,
+            s.transcription, s.noise, s.output, s.interrupt, a.demo, a.custom, a.mcp_url, a.mcp_label,
+            a.effort, a.parallel, a.noise_strength, a.truncation, a.retention,
+        ]  # fmt: skip
+        return [s.mode, s.chat_model, *settings]
+
+
+def _session_widgets() -> SessionWidgets:
+    """Mode through interruption, in the settings column (creation order is the page's order)."""
     cat = get_catalog()
     rt = cat.realtime
     ctx = get_context()
+    mode = gr.Radio(list(MODES), value=next(iter(MODES)), label="Mode", elem_id="pg-rt-mode")
+    with gr.Row():
+        model = model_picker(cat.realtime_models, rt.default_model, label="Realtime model", elem_id="pg-rt-model")
+        chat_model = model_picker(
+            cat.chat_models,
+            cat.chat.default_model,
+            label="Chat model (chained)",
+            interactive=False,
+            elem_id="pg-rt-chat-model",
+        )
+    with gr.Row():
+        voice = gr.Dropdown(rt.voices, value=rt.default_voice, label="Voice", elem_id="pg-rt-voice")
+        vibe = gr.Dropdown([v.name for v in ctx.all_vibes()], value=None, label="Vibe (fills instructions)")
+    standin.note("voicechat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
+    instructions = gr.Textbox(
+        label="Instructions",
+        lines=2,
+        max_lines=4,
+        placeholder="e.g. You are a friendly barista. Keep answers to two sentences.",
+        elem_id="pg-rt-instructions",
+    )
+    speed = gr.Slider(cat.limits.realtime_speed.min, cat.limits.realtime_speed.max, value=1.0, step=0.05, label="Speed")
+    turn = gr.Radio(TURNS, value="server_vad", label="Turn detection", elem_id="pg-rt-turn")
+    defaults = rt.server_vad_defaults
+    with gr.Row() as vad_row:
+        threshold = gr.Slider(0.1, 0.95, value=defaults.threshold, step=0.05, label="Threshold")
+        silence = gr.Slider(100, 2000, value=defaults.silence_duration_ms, step=50, label="Silence (ms)")
+        prefix = gr.Slider(0, 1000, value=defaults.prefix_padding_ms, step=50, label="Prefix (ms)")
+    eagerness = gr.Radio(rt.semantic_eagerness, value="auto", label="Eagerness", visible=False)
+    with gr.Row():
+        tr_choices, tr_default = model_choices(rt.transcription_models, rt.default_transcription_model)
+        transcription = gr.Dropdown(
+            [("off", ""), *tr_choices],
+            value=tr_default,
+            label="Input transcription",
+            elem_id="pg-rt-transcription",
+        )
+        noise = gr.Radio(NOISE, value="", label="Noise reduction")
+    with gr.Row():
+        output = gr.Radio([("Audio", "audio"), ("Text only", "text")], value="audio", label="Output")
+        interrupt = gr.Checkbox(
+            value=True, label="Interrupt when I speak", info="Off for noisy rooms", elem_id="pg-rt-interrupt"
+        )
+    return SessionWidgets(
+        mode, model, chat_model, voice, vibe, instructions, speed, turn, vad_row, threshold, silence, prefix,
+        eagerness, transcription, noise, output, interrupt,
+    )  # fmt: skip
+
+
+def _advanced_widgets(model: gr.Dropdown) -> AdvancedWidgets:
+    """The folded accordions; reasoning options start shown only if ``model``'s first value reasons."""
+    first = get_catalog().realtime_model(model.value)
+    with gr.Accordion("Reasoning, context and noise", open=False, elem_id="pg-rt-advanced"):
+        with gr.Row():
+            effort = gr.Dropdown(
+                EFFORT,
+                value="",
+                label="Reasoning effort",
+                visible=bool(first and first.reasoning),
+                elem_id="pg-rt-effort",
+            )
+            parallel = gr.Radio(
+                PARALLEL,
+                value="",
+                label="Parallel tool calls",
+                visible=bool(first and first.reasoning),
+                elem_id="pg-rt-parallel",
+            )
+        noise_strength = gr.Slider(
+            0.0,
+            1.0,
+            value=DEFAULT_NOISE_STRENGTH,
+            step=0.05,
+            label="Noise suppression strength (with noise reduction on)",
+            elem_id="pg-rt-noise-strength",
+        )
+        with gr.Row():
+            truncation = gr.Dropdown(TRUNCATION, value="", label="Truncation", elem_id="pg-rt-truncation")
+            retention = gr.Slider(
+                0.0,
+                1.0,
+                value=DEFAULT_RETENTION,
+                step=0.05,
+                label="Retention ratio",
+                visible=False,
+                elem_id="pg-rt-retention",
+            )
+    with gr.Accordion("Tools", open=False, elem_id="pg-rt-tools"):
+        demo = gr.CheckboxGroup(
+            [t["name"] for t in demo_tools()],
+            value=[],
+            label="Demo tools (run by the playground)",
+            elem_id="pg-rt-demo-tools",
+        )
+        custom = gr.Code(
+            value="",
+            language="json",
+            label='Custom tools: JSON schema, with a canned "result" (example below)',
+            lines=4,
+            elem_id="pg-rt-custom-tools",
+        )
+        gr.Markdown(f"```json\n{CUSTOM_TOOLS_EXAMPLE}\n```", elem_classes=["pg-rt-example"])
+        with gr.Row():
+            mcp_url = gr.Textbox(label="Remote MCP server URL", placeholder="https://example.com/mcp")
+            mcp_label = gr.Textbox(label="Label", placeholder="docs")
+    return AdvancedWidgets(effort, parallel, noise_strength, truncation, retention, demo, custom, mcp_url, mcp_label)
+
+
+def voicechat_layout() -> VoiceChatLayout:
+    """Build the tab's widgets (settings column, console column, hidden carriers); registers no events."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=340, elem_id="pg-rt-settings"):
-            mode = gr.Radio(list(MODES), value=next(iter(MODES)), label="Mode", elem_id="pg-rt-mode")
-            with gr.Row():
-                model = model_picker(
-                    cat.realtime_models, rt.default_model, label="Realtime model", elem_id="pg-rt-model"
-                )
-                chat_model = model_picker(
-                    cat.chat_models,
-                    cat.chat.default_model,
-                    label="Chat model (chained)",
-                    interactive=False,
-                    elem_id="pg-rt-chat-model",
-                )
-            with gr.Row():
-                voice = gr.Dropdown(rt.voices, value=rt.default_voice, label="Voice", elem_id="pg-rt-voice")
-                vibe = gr.Dropdown([v.name for v in ctx.all_vibes()], value=None, label="Vibe (fills instructions)")
-            standin.note("voicechat", model, voice)  # what answers offline (SmolLM2-135M…), hidden otherwise
-            instructions = gr.Textbox(
-                label="Instructions",
-                lines=2,
-                max_lines=4,
-                placeholder="e.g. You are a friendly barista. Keep answers to two sentences.",
-                elem_id="pg-rt-instructions",
-            )
-            speed = gr.Slider(
-                cat.limits.realtime_speed.min, cat.limits.realtime_speed.max, value=1.0, step=0.05, label="Speed"
-            )
-            turn = gr.Radio(TURNS, value="server_vad", label="Turn detection", elem_id="pg-rt-turn")
-            defaults = rt.server_vad_defaults
-            with gr.Row() as vad_row:
-                threshold = gr.Slider(0.1, 0.95, value=defaults.threshold, step=0.05, label="Threshold")
-                silence = gr.Slider(100, 2000, value=defaults.silence_duration_ms, step=50, label="Silence (ms)")
-                prefix = gr.Slider(0, 1000, value=defaults.prefix_padding_ms, step=50, label="Prefix (ms)")
-            eagerness = gr.Radio(rt.semantic_eagerness, value="auto", label="Eagerness", visible=False)
-            with gr.Row():
-                tr_choices, tr_default = model_choices(rt.transcription_models, rt.default_transcription_model)
-                transcription = gr.Dropdown(
-                    [("off", ""), *tr_choices],
-                    value=tr_default,
-                    label="Input transcription",
-                    elem_id="pg-rt-transcription",
-                )
-                noise = gr.Radio(NOISE, value="", label="Noise reduction")
-            with gr.Row():
-                output = gr.Radio([("Audio", "audio"), ("Text only", "text")], value="audio", label="Output")
-                interrupt = gr.Checkbox(
-                    value=True, label="Interrupt when I speak", info="Off for noisy rooms", elem_id="pg-rt-interrupt"
-                )
-            first = cat.realtime_model(model.value)
-            with gr.Accordion("Reasoning, context and noise", open=False, elem_id="pg-rt-advanced"):
-                with gr.Row():
-                    effort = gr.Dropdown(
-                        EFFORT,
-                        value="",
-                        label="Reasoning effort",
-                        visible=bool(first and first.reasoning),
-                        elem_id="pg-rt-effort",
-                    )
-                    parallel = gr.Radio(
-                        PARALLEL,
-                        value="",
-                        label="Parallel tool calls",
-                        visible=bool(first and first.reasoning),
-                        elem_id="pg-rt-parallel",
-                    )
-                noise_strength = gr.Slider(
-                    0.0,
-                    1.0,
-                    value=DEFAULT_NOISE_STRENGTH,
-                    step=0.05,
-                    label="Noise suppression strength (with noise reduction on)",
-                    elem_id="pg-rt-noise-strength",
-                )
-                with gr.Row():
-                    truncation = gr.Dropdown(TRUNCATION, value="", label="Truncation", elem_id="pg-rt-truncation")
-                    retention = gr.Slider(
-                        0.0,
-                        1.0,
-                        value=DEFAULT_RETENTION,
-                        step=0.05,
-                        label="Retention ratio",
-                        visible=False,
-                        elem_id="pg-rt-retention",
-                    )
-            with gr.Accordion("Tools", open=False, elem_id="pg-rt-tools"):
-                demo = gr.CheckboxGroup(
-                    [t["name"] for t in demo_tools()],
-                    value=[],
-                    label="Demo tools (run by the playground)",
-                    elem_id="pg-rt-demo-tools",
-                )
-                custom = gr.Code(
-                    value="",
-                    language="json",
-                    label='Custom tools: JSON schema, with a canned "result" (example below)',
-                    lines=4,
-                    elem_id="pg-rt-custom-tools",
-                )
-                gr.Markdown(f"```json\n{CUSTOM_TOOLS_EXAMPLE}\n```", elem_classes=["pg-rt-example"])
-                with gr.Row():
-                    mcp_url = gr.Textbox(label="Remote MCP server URL", placeholder="https://example.com/mcp")
-                    mcp_label = gr.Textbox(label="Label", placeholder="docs")
+            session = _session_widgets()
+            advanced = _advanced_widgets(session.model)
             with gr.Row():
                 connect = gr.Button("Connect", variant="primary", elem_id="pg-rt-connect")
                 disconnect = gr.Button("Disconnect", elem_id="pg-rt-disconnect")
@@ -408,38 +485,46 @@ def create_voicechat_tab() -> VoiceChatParts:
                 code = gr.Code(language="python", label="Python", lines=14, max_lines=24, elem_id="pg-rt-code")
     ticket = gr.Textbox(visible=False)
     live = gr.Textbox(visible=False)
+    return VoiceChatLayout(session, advanced, connect, disconnect, code, ticket, live)
 
-    settings = [
-        model, voice, instructions, speed, turn, threshold, silence, prefix, eagerness,
-        transcription, noise, output, interrupt, demo, custom, mcp_url, mcp_label,
-        effort, parallel, noise_strength, truncation, retention,
-    ]  # fmt: skip
-    inputs = [mode, chat_model, *settings]
-    connect.click(connect_config, inputs, ticket, api_name="realtime_connect", queue=False).then(
-        None, ticket, None, js="(c) => { window.pgRealtime && window.pgRealtime.connect(c); return []; }"
+
+def wire_voicechat(ui: VoiceChatLayout) -> None:
+    """Register the tab's events; their order fixes Gradio's fn indices, so keep it."""
+    s, a = ui.session, ui.advanced
+    inputs = ui.inputs
+    ui.connect.click(connect_config, inputs, ui.ticket, api_name="realtime_connect", queue=False).then(
+        None, ui.ticket, None, js="(c) => { window.pgRealtime && window.pgRealtime.connect(c); return []; }"
     )
-    disconnect.click(None, None, None, js="() => { window.pgRealtime && window.pgRealtime.disconnect(); return []; }")
-    vibe.change(vibe_instructions, vibe, instructions, queue=False)
-    mode.change(
+    ui.disconnect.click(
+        None, None, None, js="() => { window.pgRealtime && window.pgRealtime.disconnect(); return []; }"
+    )
+    s.vibe.change(vibe_instructions, s.vibe, s.instructions, queue=False)
+    s.mode.change(
         lambda m: (gr.update(interactive=MODES[m] == "realtime"), gr.update(interactive=MODES[m] == "chained")),
-        mode,
-        [model, chat_model],
+        s.mode,
+        [s.model, s.chat_model],
         queue=False,
     )
-    turn.change(
+    s.turn.change(
         lambda t: (gr.update(visible=t == "server_vad"), gr.update(visible=t == "semantic_vad")),
-        turn,
-        [vad_row, eagerness],
+        s.turn,
+        [s.vad_row, s.eagerness],
         queue=False,
     )
-    model.change(reasoning_options, model, [effort, parallel], queue=False)
-    truncation.change(lambda t: gr.update(visible=t == "retention_ratio"), truncation, retention, queue=False)
+    s.model.change(reasoning_options, s.model, [a.effort, a.parallel], queue=False)
+    a.truncation.change(lambda t: gr.update(visible=t == "retention_ratio"), a.truncation, a.retention, queue=False)
     # typed text and dragged sliders apply when the user is done, not at every keystroke
-    typed = (instructions, custom, mcp_url, mcp_label)
-    dragged = (speed, threshold, silence, prefix, noise_strength, retention)
+    typed = (s.instructions, a.custom, a.mcp_url, a.mcp_label)
+    dragged = (s.speed, s.threshold, s.silence, s.prefix, a.noise_strength, a.retention)
     changes = [c.blur if c in typed else c.release if c in dragged else c.change for c in inputs]
-    gr.on(changes, live_config, inputs, live, api_name="realtime_settings", queue=False).then(
-        None, live, None, js="(c) => { window.pgRealtime && window.pgRealtime.update(c); return []; }"
+    gr.on(changes, live_config, inputs, ui.live, api_name="realtime_settings", queue=False).then(
+        None, ui.live, None, js="(c) => { window.pgRealtime && window.pgRealtime.update(c); return []; }"
     )
-    gr.on(changes, realtime_code, inputs, code, queue=False)
-    return VoiceChatParts(settings=inputs, code=code)
+    gr.on(changes, realtime_code, inputs, ui.code, queue=False)
+
+
+def create_voicechat_tab() -> VoiceChatParts:
+    """Lay the tab out, then wire it; the parts are what the app's load and share handlers need."""
+    ui = voicechat_layout()
+    wire_voicechat(ui)
+    return VoiceChatParts(settings=ui.inputs, code=ui.code)

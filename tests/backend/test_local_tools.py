@@ -17,7 +17,7 @@ from playground.backend.tools_router import (
     schema_errors,
     states_facts,
 )
-from playground.realtime.tools import ToolBox, demo_tools
+from playground.relay.tools import ToolBox, demo_tools
 from tests.backend.realtime_support import client_for, collect, one, types
 
 

@@ -30,13 +30,19 @@ ROLES = ("user", "assistant", "system")
 
 @dataclass(eq=False)
 class Entry:
+    """A conversation item and what the session knows beside it."""
+
     item: dict[str, Any]
-    #: int16 samples at 24 kHz: the user's speech, or the assistant's voice
+    #: int16 samples at 24 kHz: the user's speech, or the assistant's voice (where kept)
     audio: np.ndarray | None = None
     #: assistant audio: (start_ms, end_ms, text) per spoken sentence
     spans: list[tuple[int, int, str]] = field(default_factory=list)
-    #: the user's speech being transcribed (resolves to the transcript)
-    transcript: asyncio.Future[str] | None = None
+    #: the user's speech being transcribed: resolves to the transcript (None: it failed)
+    transcript: asyncio.Future[str | None] | None = None
+    #: how much audio was sent where none is kept (the chained pipeline's replies)
+    sent_ms: int = 0
+    #: how long the transcription request took, where one was made
+    transcribe_ms: float | None = None
 
     @property
     def id(self) -> str:
@@ -44,7 +50,14 @@ class Entry:
 
     @property
     def audio_ms(self) -> int:
-        return 0 if self.audio is None else len(self.audio) * 1000 // RATE
+        return self.sent_ms if self.audio is None else len(self.audio) * 1000 // RATE
+
+    def cut_audio(self, end_ms: int) -> None:
+        """Keep the audio heard by ``end_ms`` (truncation) and the sentences that began before it."""
+        if self.audio is not None:
+            self.audio = self.audio[: end_ms * RATE // 1000]
+        self.sent_ms = min(self.sent_ms, end_ms)
+        self.spans = [s for s in self.spans if s[0] < end_ms]
 
 
 _fail = invalid

@@ -6,10 +6,20 @@ one ``error`` event by the dispatcher, so the session stays open (as OpenAI's do
 
 from __future__ import annotations
 
+import copy
 import uuid
 from typing import Any
 
-__all__ = ["RealtimeError", "error_event", "invalid", "message_item", "new_id", "server_event", "text_field"]
+__all__ = [
+    "RealtimeError",
+    "error_event",
+    "invalid",
+    "message_item",
+    "new_id",
+    "server_event",
+    "snapshot",
+    "text_field",
+]
 
 
 def new_id(prefix: str) -> str:
@@ -33,6 +43,11 @@ def message_item(
 
 def server_event(type_: str, **fields: Any) -> dict[str, Any]:
     return {"type": type_, "event_id": new_id("event"), **fields}
+
+
+def snapshot(item: dict[str, Any]) -> dict[str, Any]:
+    """A copy as the item is now: a queued event must not change when the item does later."""
+    return copy.deepcopy(item)
 
 
 class RealtimeError(Exception):

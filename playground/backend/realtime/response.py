@@ -22,18 +22,20 @@ import base64
 import json
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import Any, Protocol
 
 import numpy as np
 from starlette.concurrency import iterate_in_threadpool
 
 from playground.backend.engines.base import ChatDelta, EngineBusyError
+from playground.backend.engines.manager import EngineManager
 from playground.backend.localmap import local_voice
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, OutputEncoder, bytes_per_second
 from playground.backend.realtime.conversation import Entry, item_text, llm_messages
-from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
+from playground.backend.realtime.protocol import RealtimeError, message_item
+from playground.backend.realtime.response_core import Part, ResponseCore, ResponseHost, text_usage
 from playground.backend.realtime.verbatim import estimate_tokens, pieces, reading
 from playground.backend.style import Prosody, parse_instructions
 from playground.backend.synthesis import Synthesizer
@@ -41,10 +43,7 @@ from playground.backend.text import SentenceBuffer
 from playground.backend.tools_router import PHRASE_MAX_TOKENS, PHRASE_WITH_LLM, decide, llm_arguments, pick_answer
 from playground.core.catalog import get_catalog
 
-if TYPE_CHECKING:
-    from playground.backend.realtime.session import RealtimeSession
-
-__all__ = ["Response"]
+__all__ = ["LocalHost", "Response"]
 
 log = logging.getLogger(__name__)
 
@@ -52,125 +51,67 @@ log = logging.getLogger(__name__)
 REPLY_TEMPERATURE = 0.6
 
 
-class Response:
+class LocalHost(ResponseHost, Protocol):
+    """What a local response needs of its session beyond the protocol's four things."""
+
+    engines: EngineManager
+    #: how long the latest transcription of the user's speech took
+    last_stt_seconds: float
+
+    def voice_used(self) -> None:
+        """The first audio left: the session's voice is fixed from now on."""
+
+
+class Response(ResponseCore):
     """Build with the session and the response's settings; ``await run()``."""
 
     def __init__(
         self,
-        session: RealtimeSession,
+        host: LocalHost,
         params: dict[str, Any],
         *,
         context: list[Entry],
+        model: str | None = None,
         note: str | None = None,
         timing: dict[str, float] | None = None,
     ):
-        self.session = session
-        self.params = params
-        self.context = context
+        super().__init__(host, params, context=context)
+        self.host: LocalHost = host
+        self.model = model
         self.note = note
-        self.id = new_id("resp")
-        self.output: list[dict[str, Any]] = []
-        self.cancel_reason = "client_cancelled"
-        self.in_conversation = params["conversation"] == "auto"
         self.timing = timing if timing is not None else {}
         self.audio_seconds = 0.0
         self._prompt_tokens = 0
         self._completion_tokens = 0
-        self._finish = "stop"
         #: set once the first audio left: the voice is fixed from then on
         self.spoke = False
-        self._open: list[Callable[[], None]] = []  # closers for parts/items still in progress
-        self.current: Entry | None = None
-        self._closed: set[int] = set()
 
-    # -- helpers --------------------------------------------------------------------
-
-    def emit(self, type_: str, **fields: Any) -> None:
-        self.session.emit(server_event(type_, **fields))
-
-    def _envelope(self, status: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-        p = self.params
-        audio_tokens_in, text_tokens_in = self._input_token_split()
-        out_audio = round(
-            self.audio_seconds * _rate(self.session.config.get("model"), "assistant_audio_tokens_per_second")
-        )
-        usage = None
-        if status != "in_progress":
-            usage = {
-                "total_tokens": text_tokens_in + audio_tokens_in + self._completion_tokens + out_audio,
-                "input_tokens": text_tokens_in + audio_tokens_in,
-                "output_tokens": self._completion_tokens + out_audio,
-                "input_token_details": {
-                    "text_tokens": text_tokens_in,
-                    "audio_tokens": audio_tokens_in,
-                    "cached_tokens": 0,
-                    "image_tokens": 0,
-                },
-                "output_token_details": {"text_tokens": self._completion_tokens, "audio_tokens": out_audio},
-            }
-        return {
-            "id": self.id,
-            "object": "realtime.response",
-            "status": status,
-            "status_details": details,
-            "output": self.output,
-            "conversation_id": self.session.conversation_id if self.in_conversation else None,
-            "output_modalities": p["output_modalities"],
-            "max_output_tokens": p["max_output_tokens"],
-            "audio": {"output": {"format": p["format"], "voice": p["voice"]}},
-            "usage": usage,
-            "metadata": p["metadata"],
-        }
-
-    def _input_token_split(self) -> tuple[int, int]:
-        """(audio tokens, text tokens) of the input: user speech is billed as audio."""
+    def usage(self) -> dict[str, Any]:
+        """Tokens as OpenAI bills them: user speech and the voice as audio tokens, at the model's rates."""
         audio_ms = sum(e.audio_ms for e in self.context if e.item.get("role") == "user")
-        audio_tokens = round(audio_ms / 1000 * _rate(self.session.config.get("model"), "user_audio_tokens_per_second"))
-        return audio_tokens, self._prompt_tokens
+        audio_in = round(audio_ms / 1000 * _rate(self.model, "user_audio_tokens_per_second"))
+        audio_out = round(self.audio_seconds * _rate(self.model, "assistant_audio_tokens_per_second"))
+        return text_usage(self._prompt_tokens, self._completion_tokens, audio_in=audio_in, audio_out=audio_out)
+
+    UNEXPECTED = ("The local model failed while answering", "engine_failure")
+
+    def failure(self, e: Exception) -> tuple[RealtimeError, bool]:
+        if isinstance(e, EngineBusyError):
+            return RealtimeError(str(e), code="engine_busy", type="rate_limit_exceeded"), True
+        return super().failure(e)
+
+    def finished(self) -> None:
+        self.timing["done"] = time.perf_counter()
 
     # -- the run --------------------------------------------------------------------
 
-    async def run(self) -> None:
-        self.emit("response.created", response=self._envelope("in_progress"))
-        status, details = "completed", None
-        try:
-            await self._run()
-            if self._finish == "length":
-                status, details = "incomplete", {"type": "incomplete", "reason": "max_output_tokens"}
-        except asyncio.CancelledError:
-            status, details = "cancelled", {"type": "cancelled", "reason": self.cancel_reason}
-        except EngineBusyError as e:
-            status = "failed"
-            details = {"type": "failed", "error": {"type": "rate_limit_exceeded", "code": "engine_busy"}}
-            self.session.report(RealtimeError(str(e), code="engine_busy", type="rate_limit_exceeded"))
-        except RealtimeError as e:
-            status, details = "failed", {"type": "failed", "error": {"type": e.type, "code": e.code}}
-            self.session.report(e)
-        except Exception:
-            log.exception("realtime response failed")
-            status = "failed"
-            details = {"type": "failed", "error": {"type": "server_error", "code": "engine_failure"}}
-            self.session.report(
-                RealtimeError(
-                    "The local model failed while answering; the server log has the details.",
-                    code="engine_failure",
-                    type="server_error",
-                )
-            )
-        finally:
-            for close in reversed(self._open):
-                close()
-            self._open.clear()
-        self.timing["done"] = time.perf_counter()
-        self.emit("response.done", response=self._envelope(status, details))
-
-    async def _run(self) -> None:
+    async def body(self) -> None:
         p = self.params
         for entry in self.context:  # the user's speech must be heard before answering
             if entry.transcript is not None and not entry.transcript.done():
                 await asyncio.shield(entry.transcript)
         self.timing["heard"] = time.perf_counter()
-        self.timing["stt_seconds"] = self.session.last_stt_seconds
+        self.timing["stt_seconds"] = self.host.last_stt_seconds
         instructions = p["instructions"] or str(get_catalog().local.realtime.default_instructions)
         read = reading(instructions, self.context, note=self.note)
         if read is not None:  # no LLM: the text is spoken, and shown, as it is written
@@ -196,7 +137,7 @@ class Response:
         await self._reply(self._llm_pieces(messages, spoken), parse_instructions(p["instructions"] or ""))
 
     async def _llm_text(self, messages: list[dict[str, str]], **kwargs: Any) -> list[ChatDelta]:
-        llm = self.session.engines.llm()
+        llm = self.host.engines.llm()
         deltas = llm.chat(messages, **kwargs)
         try:
             return [d async for d in iterate_in_threadpool(deltas)]
@@ -217,7 +158,7 @@ class Response:
         args = decision.arguments
         if decision.missing:
             tool = next(t for t in tools if t["name"] == decision.name)
-            llm = self.session.engines.llm()
+            llm = self.host.engines.llm()
             try:
                 args = await asyncio.to_thread(llm_arguments, llm, said, tool, args, decision.missing)
             except ValueError as e:  # a parameters schema the grammar converter cannot take
@@ -225,77 +166,33 @@ class Response:
         return decision.name, json.dumps(args, ensure_ascii=False)
 
     async def _call(self, name: str, arguments: str) -> None:
-        item = {
-            "id": new_id("item"),
-            "object": "realtime.item",
-            "type": "function_call",
-            "status": "in_progress",
-            "call_id": new_id("call"),
-            "name": name,
-            "arguments": "",
-        }
-        index = self._start_item(item)
-        ids = {"response_id": self.id, "item_id": item["id"], "output_index": index, "call_id": item["call_id"]}
-        self.emit("response.function_call_arguments.delta", delta=arguments, **ids)
-        self.emit("response.function_call_arguments.done", arguments=arguments, name=name, **ids)
-        item["arguments"] = arguments
-        self._finish_item(item, "completed")
-
-    def _start_item(self, item: dict[str, Any]) -> int:
-        entry = Entry(item=item)
-        self.current = entry
-        before = self.session.conversation.add(entry) if self.in_conversation else None
-        self.output.append(item)
-        index = len(self.output) - 1
-        self.emit("response.output_item.added", response_id=self.id, output_index=index, item=_snapshot(item))
-        if self.in_conversation:
-            self.emit("conversation.item.added", previous_item_id=before, item=_snapshot(item))
-        self._open.append(lambda: self._finish_item(item, "incomplete"))
-        return index
-
-    def _finish_item(self, item: dict[str, Any], status: str) -> None:
-        if item.get("status") != "in_progress":
-            return
-        item["status"] = status
-        index = self.output.index(item)
-        self.emit("response.output_item.done", response_id=self.id, output_index=index, item=_snapshot(item))
-        if self.in_conversation:
-            self.emit("conversation.item.done", item=_snapshot(item))
+        item = self.call_item(name)
+        self.call_delta(item, arguments)
+        self.finish_call(item)
 
     async def _reply(self, source: AsyncGenerator[tuple[str, str], None], prosody: Prosody) -> None:
         """One assistant message from ``source``'s (transcript delta, text to speak) pairs:
         the deltas as text, or each piece spoken (its delta sent as its audio starts)."""
-        p = self.params
-        spoken = p["output_modalities"] == ["audio"]
-        part_type = "output_audio" if spoken else "output_text"
+        spoken = self.params["output_modalities"] == ["audio"]
         item = message_item("assistant", [], status="in_progress")
-        index = self._start_item(item)
+        index = self.start_item(item)
         entry = self.current
         assert entry is not None
-        ids = {"response_id": self.id, "item_id": item["id"], "output_index": index, "content_index": 0}
-        self.emit(
-            "response.content_part.added",
-            part={"type": "audio", "transcript": ""} if spoken else {"type": "text", "text": ""},
-            **ids,
-        )
-        content: dict[str, Any] = {"type": part_type, "transcript": ""} if spoken else {"type": part_type, "text": ""}
-        item["content"].append(content)
-        said: list[str] = []
-        self._open.append(lambda: self._close_part(ids, content, said, spoken))
-        voice = Voice(self, entry, ids, said, prosody) if spoken else None
+        part = self.open_part(item, index, spoken)
+        voice = Voice(self, entry, part, prosody) if spoken else None
         try:
             async for delta, speech in source:
                 if voice is None:
-                    said.append(delta)
-                    self.emit("response.output_text.delta", delta=delta, **ids)
+                    part.said.append(delta)
+                    self.emit("response.output_text.delta", delta=delta, **part.ids)
                 else:
                     await voice.say(speech, delta)
             if voice is not None:
                 voice.finish()
         finally:
             await source.aclose()
-        self._close_part(ids, content, said, spoken)
-        self._finish_item(item, "completed")
+        self.close_part(part)
+        self.finish_item(item, "completed")
 
     async def _llm_pieces(self, messages: list[dict[str, str]], spoken: bool) -> AsyncGenerator[tuple[str, str], None]:
         """The LLM's reply as ``_reply`` pieces: its deltas as they come for text; for speech,
@@ -304,7 +201,7 @@ class Response:
         cap = cfg.reply_token_cap(p)  # the catalog's reply_max_tokens, scaled by reasoning effort
         mot = p["max_output_tokens"]
         max_tokens = min(cap, mot) if isinstance(mot, int) else cap
-        llm = self.session.engines.llm()
+        llm = self.host.engines.llm()
         # relaying a tool's result is a factual answer: greedy decoding keeps the small model
         # on the facts it was handed (sampled, it drifts off them now and then)
         relay = bool(self.context) and self.context[-1].item["type"] == "function_call_output"
@@ -324,7 +221,7 @@ class Response:
                         yield lead + sentence, sentence
                         lead = " "
                 if d.finish_reason:
-                    self._finish = d.finish_reason
+                    self.finish = d.finish_reason
                     self._prompt_tokens += d.prompt_tokens
                     self._completion_tokens += d.completion_tokens
             for sentence in sentences.flush():
@@ -353,32 +250,16 @@ class Response:
             log.info("tool answer: the LLM missed the result's facts (%r); said the template", (text or "")[:120])
         return ChatDelta(text=answer, finish_reason="stop")
 
-    def _close_part(self, ids: dict[str, Any], content: dict[str, Any], said: list[str], spoken: bool) -> None:
-        if id(content) in self._closed:
-            return
-        self._closed.add(id(content))
-        text = "".join(said).strip()
-        if spoken:
-            content["transcript"] = text
-            self.emit("response.output_audio.done", **ids)
-            self.emit("response.output_audio_transcript.done", transcript=text, **ids)
-            part = {"type": "audio", "transcript": text}
-        else:
-            content["text"] = text
-            self.emit("response.output_text.done", text=text, **ids)
-            part = {"type": "text", "text": text}
-        self.emit("response.content_part.done", part=part, **ids)
-
 
 class Voice:
     """Speaks a reply's sentences into audio deltas and keeps the item's audio and timing."""
 
-    def __init__(self, response: Response, entry: Entry, ids: dict[str, Any], said: list[str], prosody: Prosody):
+    def __init__(self, response: Response, entry: Entry, part: Part, prosody: Prosody):
         p = response.params
         self.response = response
         self.entry = entry
-        self.ids = ids
-        self.said = said
+        self.ids = part.ids
+        self.said = part.said
         self.voice = local_voice(p["voice"])
         self.speed = float(p["speed"])
         self.prosody = prosody
@@ -392,7 +273,7 @@ class Voice:
     async def say(self, sentence: str, delta: str) -> None:
         """Speak ``sentence``; ``delta`` is its transcript delta, sent as its audio starts."""
         r = self.response
-        synth = Synthesizer(r.session.engines, self.voice, sentence, speed=self.speed, prosody=self.prosody)
+        synth = Synthesizer(r.host.engines, self.voice, sentence, speed=self.speed, prosody=self.prosody)
         start_ms = self.samples * 1000 // RATE
         heard = False
         try:
@@ -430,7 +311,7 @@ class Voice:
             if not r.spoke:
                 r.spoke = True
                 r.timing.setdefault("first_audio", time.perf_counter())
-                r.session.voice_used()
+                r.host.voice_used()
             r.emit(
                 "response.output_audio.delta",
                 delta=base64.b64encode(data[i : i + self.delta_bytes]).decode(),
@@ -445,11 +326,6 @@ class Voice:
 async def _listed(items: list[tuple[str, str]]) -> AsyncGenerator[tuple[str, str], None]:
     for piece in items:
         yield piece
-
-
-def _snapshot(item: dict[str, Any]) -> dict[str, Any]:
-    """A copy as it is now: events must not change when the item does later."""
-    return json.loads(json.dumps(item))
 
 
 def _rate(model: str | None, key: str) -> float:

@@ -20,6 +20,7 @@ import contextlib
 import hmac
 import json
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
@@ -29,6 +30,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 from playground.backend.errors import error_body
 from playground.backend.models_gate import realtime_refusal, served
 from playground.backend.realtime import config as cfg
+from playground.backend.realtime.core import Outbox
 from playground.backend.realtime.protocol import RealtimeError, error_event
 from playground.backend.realtime.session import RealtimeHub, RealtimeSession
 from playground.backend.routers.client_secrets import PREFIX, Minted, fresh_config, secrets_of
@@ -83,87 +85,91 @@ async def _refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
     await ws.close(code=code, reason=err.code or "")
 
 
+@dataclass(frozen=True)
+class _Admitted:
+    """A connection the route will serve: the session's kind, its model and its starting config."""
+
+    kind: str
+    model: str
+    config: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class _Refused:
+    """A connection the route turns away after the upgrade, with an ``error`` event and a close code."""
+
+    error: RealtimeError
+    close_code: int = CLOSE_POLICY
+
+
 @router.websocket("/realtime")
 async def realtime(ws: WebSocket) -> None:
+    denial = _denial(ws)
+    if denial is not None:
+        await ws.send_denial_response(denial)
+        return
+    verdict = _admit(ws)
+    if isinstance(verdict, _Refused):
+        await _refuse(ws, verdict.error, verdict.close_code)
+        return
+    await _serve(ws, verdict)
+
+
+def _denial(ws: WebSocket) -> JSONResponse | None:
+    """The 401 for a connection whose key is wrong, or whose client secret is dead."""
     presented, minted = _client_secret(ws)
     if presented and minted is None and not (ws.app.state.settings.api_key and _authorised(ws)):
-        message = "The client secret is unknown or has expired; mint a new one (POST /v1/realtime/client_secrets)."
-        await ws.send_denial_response(_unauthorised(message))
-        return
+        return _unauthorised(
+            "The client secret is unknown or has expired; mint a new one (POST /v1/realtime/client_secrets)."
+        )
     if minted is None and not _authorised(ws):
-        message = "Incorrect API key provided. Set the key this server was started with (PLAYGROUND_API_KEY)."
-        await ws.send_denial_response(_unauthorised(message))
-        return
+        return _unauthorised(
+            "Incorrect API key provided. Set the key this server was started with (PLAYGROUND_API_KEY)."
+        )
+    return None
+
+
+def _admit(ws: WebSocket) -> _Admitted | _Refused:
+    """What the URL, the client secret and the open sessions allow: the session to start, or why not."""
     cat = get_catalog()
+    _, minted = _client_secret(ws)
     model = ws.query_params.get("model")
     intent = ws.query_params.get("intent")
     if minted is not None and minted.kind == "realtime" and intent == "transcription":
-        await _refuse(
-            ws,
+        return _Refused(
             RealtimeError(
                 "Invalid 'intent': this client secret was minted for a conversation (session.type 'realtime'); "
                 "leave intent out, or mint a secret with a transcription session.",
                 param="intent",
                 code="invalid_value",
-            ),
-            CLOSE_POLICY,
+            )
         )
-        return
     if intent is not None and intent != "transcription":
-        await _refuse(
-            ws,
+        return _Refused(
             RealtimeError(
                 f"Invalid 'intent': {intent!r}. The only intent served here is 'transcription'; "
                 "leave it out for a conversation (?model=...).",
                 param="intent",
                 code="invalid_value",
-            ),
-            CLOSE_POLICY,
+            )
         )
-        return
     # a client secret decides the session's kind, and names the model itself
     transcription = intent == "transcription" or (minted is not None and minted.kind == "transcription")
-    named = bool(model) or minted is None
-    # a transcription session needs no model; one that names a model must name a known one
-    heard = cat.transcription_model(model) if model else None
-    if transcription and model is not None and (heard is None or heard.id not in cat.realtime.transcription_models):
-        if cat.canonical_realtime_model(model) is None:
-            known = ", ".join(m for m in [*cat.realtime_models, *cat.realtime.transcription_models] if served(m))
-            await _refuse(
-                ws,
-                RealtimeError(
-                    f"The model '{model}' does not exist or is not served here; known: {known}.",
-                    param="model",
-                    code="model_not_found",
-                ),
-                CLOSE_POLICY,
-            )
-            return
-    elif not transcription and named and (not model or cat.canonical_realtime_model(model) is None):
-        known = ", ".join(m for m in cat.realtime_models if served(m))
-        message = (
-            f"The model '{model}' does not exist or is not served here; known: {known}."
-            if model
-            else f"Missing required parameter: 'model' (in the URL, ?model=...); known: {known}."
-        )
-        await _refuse(ws, RealtimeError(message, param="model", code="model_not_found"), CLOSE_POLICY)
-        return
+    unknown = _unknown_model(model, transcription=transcription, named=bool(model) or minted is None)
+    if unknown is not None:
+        return _Refused(unknown)
     chosen = model or (minted.session.get("model") if minted is not None else None)
     refusal = realtime_refusal(chosen) if chosen else None
     if refusal is not None:  # a retired model: refused as an unknown one is, naming its date
-        await _refuse(ws, refusal, CLOSE_POLICY)
-        return
+        return _Refused(refusal)
     config = fresh_config(minted) if minted is not None else None
     if config is not None and not transcription and model and model != config["model"]:
         try:  # the connection's model overrides the minted one, as a session.update would
             config = cfg.update_session(config, {"model": model}, voice_locked=False)
         except RealtimeError as err:
-            await _refuse(ws, err, CLOSE_POLICY)
-            return
-    hub = hub_of(ws)
-    if hub.full:
-        await _refuse(
-            ws,
+            return _Refused(err)
+    if hub_of(ws).full:
+        return _Refused(
             RealtimeError(
                 f"Too many realtime sessions are open ({cat.limits.realtime_sessions_max}); close one and retry.",
                 code="session_limit_reached",
@@ -171,19 +177,51 @@ async def realtime(ws: WebSocket) -> None:
             ),
             CLOSE_TRY_LATER,
         )
-        return
+    return _Admitted("transcription" if transcription else "realtime", chosen or "", config)
+
+
+def _unknown_model(model: str | None, *, transcription: bool, named: bool) -> RealtimeError | None:
+    """The refusal of a model this server does not know for the session's kind (None: it knows it)."""
+    cat = get_catalog()
+    if transcription:
+        # a transcription session needs no model; one that names a model must name a known one
+        heard = cat.transcription_model(model) if model else None
+        if model is None or (heard is not None and heard.id in cat.realtime.transcription_models):
+            return None
+        if cat.canonical_realtime_model(model) is not None:
+            return None
+        known = ", ".join(m for m in [*cat.realtime_models, *cat.realtime.transcription_models] if served(m))
+        return RealtimeError(
+            f"The model '{model}' does not exist or is not served here; known: {known}.",
+            param="model",
+            code="model_not_found",
+        )
+    if not named or (model and cat.canonical_realtime_model(model) is not None):
+        return None
+    known = ", ".join(m for m in cat.realtime_models if served(m))
+    message = (
+        f"The model '{model}' does not exist or is not served here; known: {known}."
+        if model
+        else f"Missing required parameter: 'model' (in the URL, ?model=...); known: {known}."
+    )
+    return RealtimeError(message, param="model", code="model_not_found")
+
+
+async def _serve(ws: WebSocket, admitted: _Admitted) -> None:
+    """Run the session until the client leaves, stops reading, or the session's life ends."""
+    cat = get_catalog()
+    hub = hub_of(ws)
     await ws.accept()
-    outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize=cat.limits.realtime_outbox_max_events)
+    outbox: Outbox[dict[str, Any]] = Outbox(cat.limits.realtime_outbox_max_events)
     overflow = asyncio.Event()
 
     def emit(event: dict[str, Any]) -> None:
-        try:
-            outbox.put_nowait(event)
-        except asyncio.QueueFull:
+        if not outbox.put(event):
             overflow.set()
 
-    kind = "transcription" if transcription else "realtime"
-    session = RealtimeSession(ws.app.state.engines, chosen or "", emit, hub, kind=kind, config=config)
+    session = RealtimeSession(
+        ws.app.state.engines, admitted.model, emit, hub, kind=admitted.kind, config=admitted.config
+    )
     hub.sessions.add(session)
     writer = asyncio.create_task(_write(ws, outbox))
     try:
@@ -216,8 +254,7 @@ async def realtime(ws: WebSocket) -> None:
     finally:
         hub.sessions.discard(session)
         await session.close()
-        with contextlib.suppress(asyncio.QueueFull):
-            outbox.put_nowait(None)
+        outbox.end()
         with contextlib.suppress(asyncio.TimeoutError, Exception):
             await asyncio.wait_for(writer, timeout=2.0)
         writer.cancel()
@@ -252,7 +289,7 @@ async def _read(ws: WebSocket, session: RealtimeSession, max_bytes: int) -> None
         await session.handle(text)
 
 
-async def _write(ws: WebSocket, outbox: asyncio.Queue[dict[str, Any] | None]) -> None:
+async def _write(ws: WebSocket, outbox: Outbox[dict[str, Any]]) -> None:
     with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         while (event := await outbox.get()) is not None:
             await ws.send_text(json.dumps(event))  # ASCII: client text may hold lone surrogates

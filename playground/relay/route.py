@@ -44,7 +44,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
-from playground.realtime.tools import ToolRunner
+from playground.relay.tools import ToolRunner
 
 __all__ = ["CLIENT_EVENTS", "MODES", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
 
@@ -253,7 +253,7 @@ def _upstream(ticket: RelayTicket) -> Any:
     if ticket.mode == "transcription":
         return client.realtime.connect(extra_query={"intent": "transcription"})
     if ticket.mode == "chained":
-        from playground.realtime.chained import ChainedPipeline
+        from playground.relay.chained import ChainedPipeline
 
         speech_model = get_catalog().realtime.chained.speech_model
         return ChainedPipeline(client, chat_model=ticket.chat_model, speech_model=speech_model)
