@@ -19,7 +19,7 @@ from playground.backend.errors import install_error_handlers
 from playground.backend.limits import BodyLimit
 from playground.backend.localmap import stt_model_for, warm_order
 from playground.backend.realtime.session import RealtimeHub
-from playground.backend.routers import chat, client_secrets, models, realtime, speech, transcription
+from playground.backend.routers import chat, client_secrets, models, realtime, speech, transcription, translation
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -33,11 +33,20 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     auth = [Depends(require_key)]
-    for router in (models.router, speech.router, transcription.router, chat.router, client_secrets.router):
+    for router in (
+        models.router,
+        speech.router,
+        transcription.router,
+        chat.router,
+        client_secrets.router,
+        translation.router,
+    ):
         app.include_router(router, dependencies=auth)
     app.state.realtime = RealtimeHub()
     app.state.client_secrets = client_secrets.SecretStore()
-    app.include_router(realtime.router)  # checks the key itself: a WebSocket has no 401 response
+    # the sockets check the key themselves: a WebSocket has no 401 response
+    app.include_router(realtime.router)
+    app.include_router(translation.ws_router)
     return app
 
 

@@ -33,6 +33,7 @@ from playground.core.catalog_schema import (
     Limits,
     LocalRealtime,
     LocalSection,
+    LocalTranslation,
     LocalVoice,
     LocalWhisper,
     ModelEntry,
@@ -48,6 +49,7 @@ from playground.core.catalog_schema import (
     SpeechSection,
     TranscriptionModel,
     TranscriptionSection,
+    TranslationSection,
     VadDefaults,
     Voice,
 )
@@ -66,6 +68,7 @@ __all__ = [
     "Limits",
     "LocalRealtime",
     "LocalSection",
+    "LocalTranslation",
     "LocalVoice",
     "LocalWhisper",
     "ModelEntry",
@@ -82,6 +85,7 @@ __all__ = [
     "Surface",
     "TranscriptionModel",
     "TranscriptionSection",
+    "TranslationSection",
     "VadDefaults",
     "Voice",
     "default_catalog_path",
@@ -183,6 +187,17 @@ class Catalog:
         return self.file.realtime.models
 
     @property
+    def translation(self) -> TranslationSection:
+        return self.file.translation
+
+    @property
+    def translation_models(self) -> dict[str, RealtimeModel]:
+        return self.file.translation.models
+
+    def translation_model(self, model: str) -> RealtimeModel | None:
+        return _lookup(self.translation_models, model)
+
+    @property
     def chat_models(self) -> dict[str, ChatModel]:
         return self.file.chat.models
 
@@ -218,6 +233,7 @@ class Catalog:
             "speech": self.speech_models,
             "transcription": self.transcription_models,
             "realtime": self.realtime_models,
+            "translation": self.translation_models,
             "chat_audio": self.chat_audio_models,
             "chat": self.chat_models,
         }
@@ -305,6 +321,8 @@ def _check_references(cat: Catalog) -> None:
             raise fail("realtime.transcription_models", f"{mid!r} is not a defined transcription model")
     if f.realtime.default_transcription_model not in f.realtime.transcription_models:
         raise fail("realtime.default_transcription_model", "must be one of realtime.transcription_models")
+    if f.translation.transcription_model not in f.realtime.transcription_models:
+        raise fail("translation.transcription_model", "must be one of realtime.transcription_models")
     for section, table in (
         ("realtime", f.realtime.models),
         ("chat", f.chat.models),
@@ -327,6 +345,8 @@ def _check_local(cat: Catalog, fail: Any) -> None:
     missing = sorted(set(cat.speech_voices) - set(local.voices))
     if missing:
         raise fail("local.voices", f"no local voice for {missing}")
+    if local.translation.voice not in local.voices:
+        raise fail("local.translation.voice", f"{local.translation.voice!r} is not a local voice")
     missing = sorted(set(cat.transcription_models) - set(local.transcription))
     if missing:
         raise fail("local.transcription", f"no local model for {missing}")

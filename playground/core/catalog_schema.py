@@ -236,6 +236,26 @@ class RealtimeSection(_Strict):
         return self
 
 
+class TranslationSection(_Strict):
+    """Live speech translation sessions (``/v1/realtime/translations``)."""
+
+    default_model: str
+    models: dict[str, RealtimeModel]
+    #: ISO-639-1 code → name, in picker order
+    output_languages: dict[str, str] = Field(min_length=1)
+    default_output_language: str
+    transcription_model: str
+    frame_ms: int = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _defaults_known(self) -> TranslationSection:
+        if self.default_model not in self.models:
+            raise ValueError(f"default_model {self.default_model!r} is not one of models")
+        if self.default_output_language not in self.output_languages:
+            raise ValueError(f"default_output_language {self.default_output_language!r} is not an output language")
+        return self
+
+
 class ChatSection(_Strict):
     default_model: str
     models: dict[str, ChatModel]
@@ -286,12 +306,20 @@ class LocalRealtime(_Strict):
     default_instructions: str
 
 
+class LocalTranslation(_Strict):
+    voice: str
+    silence_ms: int = Field(gt=0)
+    max_phrase_ms: int = Field(gt=0)
+    idle_flush_ms: int = Field(gt=0)
+
+
 class LocalSection(_Strict):
     voices: dict[str, LocalVoice]
     transcription: dict[str, LocalWhisper]
     hearing: str
     realtime: LocalRealtime
     chat_models: Names
+    translation: LocalTranslation
 
 
 Price = dict[str, float]
@@ -305,6 +333,7 @@ class CatalogFile(_Strict):
     speech: SpeechSection
     transcription: TranscriptionSection
     realtime: RealtimeSection
+    translation: TranslationSection
     chat: ChatSection
     chat_audio: ChatAudioSection
     prices: dict[str, dict[str, float]]
@@ -321,6 +350,7 @@ class CatalogFile(_Strict):
             ("speech", "formats"),
             ("transcription", "models"),
             ("realtime", "models"),
+            ("translation", "models"),
             ("chat", "models"),
             ("chat_audio", "models"),
         ):

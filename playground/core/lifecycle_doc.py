@@ -31,6 +31,7 @@ SURFACES = {
     "speech": "Speech (`/v1/audio/speech`)",
     "transcription": "Transcription (`/v1/audio/transcriptions`, realtime transcription)",
     "realtime": "Realtime (`/v1/realtime`)",
+    "translation": "Realtime translation (`/v1/realtime/translations`)",
     "chat_audio": "Audio chat (Chat Completions with audio in and out)",
     "chat": "Chained chat (Chat Completions, text; the realtime tab's chained pipeline)",
 }
@@ -81,6 +82,16 @@ REASONS = (
         "realtime.default_transcription_model",
         "gpt-live-transcribe",
         "The current low-latency streaming model for live audio, with keyword and language hints.",
+    ),
+    DefaultReason(
+        "translation.default_model",
+        "gpt-realtime-translate",
+        "The one model of live speech translation sessions.",
+    ),
+    DefaultReason(
+        "translation.transcription_model",
+        "gpt-realtime-whisper",
+        "The source-language transcript beside a translation: the streaming model OpenAI recommends for it.",
     ),
     DefaultReason(
         "realtime.chained.speech_model",
@@ -137,6 +148,9 @@ def _local_engine(cat: Catalog, surface: str, entry: ModelEntry) -> str:
             return "—"
         english = f" ({whisper.english} for English)" if whisper.english else ""
         return f"Whisper {whisper.model}{english}"
+    if surface == "translation":
+        voice = local.voices[local.translation.voice]
+        return f"Whisper base (translates into English) + {_ENGINE_NAMES.get(voice.engine, voice.engine)} voice"
     return LOCAL_LLM
 
 

@@ -7,7 +7,8 @@ raises ``SpecError``) and converts to the SDK's keyword arguments (``to_kwargs()
 which are also exactly the fields sent on the wire.
 
 This module is where callers import them from: each API family's spec lives in its own
-module (``spec_speech``, ``spec_transcription``, ``spec_realtime``, ``spec_chat_audio``,
+module (``spec_speech``, ``spec_transcription``, ``spec_realtime``, ``spec_translation``,
+``spec_chat_audio``,
 with what they share in ``spec_base``); ``Spec`` and ``spec_from_dict`` span them all.
 """
 
@@ -30,6 +31,7 @@ from playground.core.spec_chat_audio import ChatAudioSpec, chat_output_problems
 from playground.core.spec_realtime import RealtimeSessionSpec, RealtimeTranscriptionSpec
 from playground.core.spec_speech import RealtimeSpeechSpec, SpeechSpec, read_aloud_instructions
 from playground.core.spec_transcription import TranscriptionSpec
+from playground.core.spec_translation import RealtimeTranslationSpec
 
 __all__ = [
     "DELAYS",
@@ -42,6 +44,7 @@ __all__ = [
     "RealtimeSessionSpec",
     "RealtimeSpeechSpec",
     "RealtimeTranscriptionSpec",
+    "RealtimeTranslationSpec",
     "Spec",
     "SpeechSpec",
     "TranscriptionSpec",
@@ -58,6 +61,7 @@ Spec = (
     | ChatAudioSpec
     | RealtimeTranscriptionSpec
     | RealtimeSpeechSpec
+    | RealtimeTranslationSpec
 )
 
 _KINDS: dict[str, type] = {
@@ -69,6 +73,7 @@ _KINDS: dict[str, type] = {
         ChatAudioSpec,
         RealtimeTranscriptionSpec,
         RealtimeSpeechSpec,
+        RealtimeTranslationSpec,
     )
 }
 

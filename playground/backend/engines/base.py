@@ -131,6 +131,9 @@ class STTOptions:
     #: the languages the audio may be in (the API's ``languages``): detection picks the most
     #: likely of these; one is used as ``language``
     languages: tuple[str, ...] = ()
+    #: retry at higher temperatures when a decode looks like a failure loop (Whisper's ladder);
+    #: off where a fast answer beats a second try (live translation, phrase by phrase)
+    fallback: bool = True
 
 
 @dataclass(slots=True)

@@ -445,7 +445,7 @@ class WhisperSTT(STTEngine):
             language=language,
             task=options.task,
             beam_size=self.beam_size,
-            temperature=_temperatures(options.temperature),
+            temperature=_temperatures(options.temperature) if options.fallback else options.temperature,
             initial_prompt=options.prompt or None,
             word_timestamps=options.word_timestamps,
             vad_filter=self.vad_filter,

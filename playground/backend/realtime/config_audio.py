@@ -81,7 +81,7 @@ class AudioFormat(TypedModel):
         return {"type": "audio/pcm", "rate": int(rt().pcm_rate)} if self.type == "audio/pcm" else {"type": self.type}
 
 
-def _transcription_model(value: Any) -> str:
+def transcription_model_name(value: Any) -> str:
     """A realtime transcription model (or a dated snapshot of one), not retired."""
     entry = get_catalog().transcription_model(value) if isinstance(value, str) else None
     if entry is None or entry.id not in rt().transcription_models:
@@ -132,7 +132,7 @@ class Transcription(TypedModel):
 
     sdk = transcription_param.AudioTranscriptionParam
     model_config = ConfigDict(validate_default=True)
-    model: Annotated[Any, AfterValidator(_transcription_model)] = None
+    model: Annotated[Any, AfterValidator(transcription_model_name)] = None
     language: Annotated[Text, AfterValidator(_language)] | None = None
     prompt: Text | None = None
     keywords: _words(codes=False) = None
@@ -155,7 +155,7 @@ class Transcription(TypedModel):
         return {"model": self.model} | {k: getattr(self, k) for k in fields if getattr(self, k) is not None}
 
 
-def _strength(value: float) -> float:
+def strength_value(value: float) -> float:
     if value != value:
         raise problem("expected a number.", "invalid_type")
     if not 0 < value <= NOISE_STRENGTH_MAX:
@@ -168,7 +168,7 @@ class NoiseReduction(TypedModel):
 
     sdk = input_param.NoiseReduction
     type: Choice(lambda: rt().noise_reduction) = Field(None, validate_default=True)
-    strength: Annotated[StrictFloat, AfterValidator(_strength)] | None = None
+    strength: Annotated[StrictFloat, AfterValidator(strength_value)] | None = None
 
     def plain(self, current: dict[str, Any] | None) -> dict[str, Any]:
         strength = self.strength if self.strength is not None else (current or {}).get("strength") or 1.0

@@ -56,7 +56,8 @@ class RealtimeHub:
     """Every open session of one backend: the cap on how many, and recent turn timings."""
 
     def __init__(self) -> None:
-        self.sessions: set[RealtimeSession] = set()
+        #: conversations, transcription and translation sessions alike
+        self.sessions: set[Any] = set()
         #: per-response timings (perf_counter stamps), newest last, for ``bench/realtime.py``
         self.timings: deque[dict[str, float]] = deque(maxlen=256)
 

@@ -20,8 +20,9 @@ import contextlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
@@ -64,7 +65,7 @@ def _authorised(ws: WebSocket) -> bool:
     return token is not None and hmac.compare_digest(token.encode(), expected.encode())
 
 
-def _client_secret(ws: WebSocket) -> tuple[bool, Minted | None]:
+def client_secret_of(ws: WebSocket) -> tuple[bool, Minted | None]:
     """``(presented, grant)``: whether the bearer token is a client secret (``ek_…``) and,
     when it is live, what it grants. A dead one is refused even where any key would do:
     its holder expects the minted session, not a default one."""
@@ -79,7 +80,7 @@ def _unauthorised(message: str) -> JSONResponse:
     return JSONResponse(body, status_code=401)
 
 
-async def _refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
+async def refuse(ws: WebSocket, err: RealtimeError, code: int) -> None:
     await ws.accept()
     await ws.send_text(json.dumps(error_event(err)))
     await ws.close(code=code, reason=err.code or "")
@@ -104,20 +105,20 @@ class _Refused:
 
 @router.websocket("/realtime")
 async def realtime(ws: WebSocket) -> None:
-    denial = _denial(ws)
+    denial = key_denial(ws)
     if denial is not None:
         await ws.send_denial_response(denial)
         return
     verdict = _admit(ws)
     if isinstance(verdict, _Refused):
-        await _refuse(ws, verdict.error, verdict.close_code)
+        await refuse(ws, verdict.error, verdict.close_code)
         return
     await _serve(ws, verdict)
 
 
-def _denial(ws: WebSocket) -> JSONResponse | None:
+def key_denial(ws: WebSocket) -> JSONResponse | None:
     """The 401 for a connection whose key is wrong, or whose client secret is dead."""
-    presented, minted = _client_secret(ws)
+    presented, minted = client_secret_of(ws)
     if presented and minted is None and not (ws.app.state.settings.api_key and _authorised(ws)):
         return _unauthorised(
             "The client secret is unknown or has expired; mint a new one (POST /v1/realtime/client_secrets)."
@@ -132,9 +133,18 @@ def _denial(ws: WebSocket) -> JSONResponse | None:
 def _admit(ws: WebSocket) -> _Admitted | _Refused:
     """What the URL, the client secret and the open sessions allow: the session to start, or why not."""
     cat = get_catalog()
-    _, minted = _client_secret(ws)
+    _, minted = client_secret_of(ws)
     model = ws.query_params.get("model")
     intent = ws.query_params.get("intent")
+    if minted is not None and minted.kind == "translation":
+        return _Refused(
+            RealtimeError(
+                "This client secret was minted for a translation session; connect to /v1/realtime/translations "
+                "with it (client.realtime.translations.connect).",
+                param="model",
+                code="invalid_value",
+            )
+        )
     if minted is not None and minted.kind == "realtime" and intent == "transcription":
         return _Refused(
             RealtimeError(
@@ -207,8 +217,33 @@ def _unknown_model(model: str | None, *, transcription: bool, named: bool) -> Re
     return RealtimeError(message, param="model", code="model_not_found")
 
 
+class Served(Protocol):
+    """What the route needs of a session of any kind."""
+
+    def start(self) -> None: ...
+
+    async def handle(self, text: str) -> None: ...
+
+    def report(self, err: RealtimeError, client_event_id: str | None = None) -> None: ...
+
+    async def close(self) -> None: ...
+
+
 async def _serve(ws: WebSocket, admitted: _Admitted) -> None:
-    """Run the session until the client leaves, stops reading, or the session's life ends."""
+    def make(emit: Callable[[dict[str, Any]], None]) -> RealtimeSession:
+        return RealtimeSession(
+            ws.app.state.engines, admitted.model, emit, hub_of(ws), kind=admitted.kind, config=admitted.config
+        )
+
+    await serve_session(ws, make)
+
+
+async def serve_session(
+    ws: WebSocket, make: Callable[[Callable[[dict[str, Any]], None]], Served], *, done: str | None = None
+) -> None:
+    """Accept, then run the session ``make(emit)`` builds until the client leaves, stops reading,
+    the session's life ends, or the session sets its asyncio event named ``done`` (it has said
+    its last word: a translation session after ``session.closed``)."""
     cat = get_catalog()
     hub = hub_of(ws)
     await ws.accept()
@@ -219,9 +254,8 @@ async def _serve(ws: WebSocket, admitted: _Admitted) -> None:
         if not outbox.put(event):
             overflow.set()
 
-    session = RealtimeSession(
-        ws.app.state.engines, admitted.model, emit, hub, kind=admitted.kind, config=admitted.config
-    )
+    session = make(emit)
+    finished: asyncio.Event = getattr(session, done) if done else asyncio.Event()
     hub.sessions.add(session)
     writer = asyncio.create_task(_write(ws, outbox))
     try:
@@ -230,15 +264,16 @@ async def _serve(ws: WebSocket, admitted: _Admitted) -> None:
         async with asyncio.timeout(lifetime):
             reader = asyncio.create_task(_read(ws, session, cat.limits.realtime_event_max_bytes))
             stalled = asyncio.create_task(overflow.wait())
+            ended = asyncio.create_task(finished.wait())
             try:
-                await asyncio.wait({reader, stalled}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({reader, stalled, ended}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (reader, stalled):
+                for task in (reader, stalled, ended):
                     task.cancel()
-                await asyncio.gather(reader, stalled, return_exceptions=True)
+                await asyncio.gather(reader, stalled, ended, return_exceptions=True)
             if overflow.is_set():
                 log.warning("closing a realtime session whose client stopped reading events")
-            elif reader.exception() is not None:
+            elif not finished.is_set() and reader.exception() is not None:
                 raise reader.exception()  # type: ignore[misc]
     except TimeoutError:
         emit(
@@ -263,7 +298,7 @@ async def _serve(ws: WebSocket, admitted: _Admitted) -> None:
                 await ws.close(code=CLOSE_POLICY if overflow.is_set() else 1000)
 
 
-async def _read(ws: WebSocket, session: RealtimeSession, max_bytes: int) -> None:
+async def _read(ws: WebSocket, session: Served, max_bytes: int) -> None:
     while True:
         message = await ws.receive()
         if message["type"] == "websocket.disconnect":
