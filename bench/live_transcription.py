@@ -7,12 +7,17 @@ each VAD turn the clock starts where the phrase's speech ended (``audio_end_ms``
 silence the VAD waits for, on the audio clock of the frames sent) and stops when the
 client receives the turn's ``completed`` event. The same turn's first delta shows how
 early text appears: negative when it came while the phrase was still being spoken.
+
+Then the choice Live mode's "Compare two delays" shows: jfk.flac through gpt-realtime-whisper
+at the shortest and the longest delay at once (``client.live_compare``), first text on the
+audio clock and the final WER against the clip's reference.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import platform
 import statistics
@@ -26,8 +31,11 @@ from openai import AsyncOpenAI
 from bench.common import bench_cache, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
+from playground.client.live_compare import compare_delays
+from playground.client.providers import embedded_provider
 from playground.core import audio
 from playground.core.catalog import get_catalog
+from playground.core.specs import DELAYS
 from playground.serving import BackgroundServer
 
 RATE = 24000
@@ -110,6 +118,23 @@ async def _session(url: str, samples: np.ndarray, language: str | None) -> list[
     return [t for t in turns.values() if {"phrase_end", "completed"} <= set(t)]
 
 
+def _delay_rows(url: str) -> list[str]:
+    """First text and final WER at the shortest and the longest delay, on jfk.flac."""
+    reference = next(c["text"] for c in json.loads((SPEECH / "manifest.json").read_text())["clips"]
+                     if c["file"] == "jfk.flac")  # fmt: skip
+    pcm = audio.float_to_pcm16(audio.decode_mono((SPEECH / "jfk.flac").read_bytes(), RATE))
+    result = compare_delays(embedded_provider(url), pcm, [DELAYS[0], DELAYS[-1]], reference=reference)
+    rows = []
+    for run in result.runs:
+        if run.error:
+            rows.append(f"| jfk.flac at delay {run.delay} | failed: {run.error} | – | – |")
+            continue
+        first = run.first_text_ms if run.first_text_ms is not None else float("nan")
+        rows.append(row(f"jfk.flac, delay {run.delay}: first text (audio clock)", first, "ms", None, fmt=".0f"))
+        rows.append(row(f"jfk.flac, delay {run.delay}: final WER", (run.wer or 0.0) * 100, "%", None, fmt=".1f"))
+    return rows
+
+
 def _p90(values: list[float]) -> float:
     return float(np.percentile(values, 90))
 
@@ -124,6 +149,7 @@ def main() -> None:
             heard = asyncio.run(_session(url, samples, language))
             print(f"{name}: {len(heard)} turns", flush=True)
             turns += heard
+        delay_rows = _delay_rows(url)
     completed = [(t["completed"] - t["phrase_end"]) * 1000 for t in turns]
     after_stop = [(t["completed"] - t["stopped"]) * 1000 for t in turns]
     first = [(t["first_text"] - t["phrase_end"]) * 1000 for t in turns if "first_text" in t]
@@ -143,7 +169,7 @@ def main() -> None:
     )
     print("| measure | value | target | ratio |")
     print("|---|---|---|---|")
-    print("\n".join(rows))
+    print("\n".join(rows + delay_rows))
 
 
 if __name__ == "__main__":

@@ -293,6 +293,18 @@ def _realtime_speech() -> dict[str, Case]:
     }
 
 
+def _realtime_translation() -> dict[str, Case]:
+    t = specs.RealtimeTranslationSpec
+    return {
+        "realtime-translation-default": (t(), {}),
+        "realtime-translation-file": (
+            t(output_language="en", transcription_model="", noise_reduction="far_field", noise_reduction_strength=0.4),
+            {"file_path": 'interview "de" $HOME.wav'},
+        ),
+        "realtime-translation-deprecated": (t(output_language="ja", transcription_model="gpt-4o-transcribe"), {}),
+    }
+
+
 def cases() -> dict[str, Case]:
     return {
         **_speech(),
@@ -301,6 +313,7 @@ def cases() -> dict[str, Case]:
         **_realtime_transcription(),
         **_chat(),
         **_realtime_speech(),
+        **_realtime_translation(),
     }
 
 

@@ -24,6 +24,7 @@ from playground.core.specs import (
     RealtimeSessionSpec,
     RealtimeSpeechSpec,
     RealtimeTranscriptionSpec,
+    RealtimeTranslationSpec,
     Spec,
     SpeechSpec,
     TranscriptionSpec,
@@ -215,12 +216,26 @@ def _realtime_transcription(spec: RealtimeTranscriptionSpec, file_path: str | No
     }
 
 
+def _realtime_translation(spec: RealtimeTranslationSpec, base_url: str | None, file_path: str | None) -> dict[str, Any]:
+    base = base_url or OPENAI_BASE
+    model = spec.to_kwargs()["model"]
+    return {
+        "wav": file_path or _TRANSCRIBE_WAV,
+        "connect": spec.to_kwargs(),
+        "session": spec.to_session(),
+        "secret_session": {"model": model, **spec.to_session()},
+        "secrets_url": base + "/realtime/translations/client_secrets",
+        "ws_url": "ws" + base.removeprefix("http") + f"/realtime/translations?model={model}",
+        "frame_ms": get_catalog().translation.frame_ms,
+    }
+
+
 # -------------------------------------------------------------------------- entry
 
 
 def _spec_models(spec: Spec) -> list[str]:
     models = [spec.model]
-    if isinstance(spec, RealtimeSessionSpec) and spec.transcription_model:
+    if isinstance(spec, RealtimeSessionSpec | RealtimeTranslationSpec) and spec.transcription_model:
         models.append(spec.transcription_model)
     return models
 
@@ -273,6 +288,8 @@ def _render(spec: Spec, language: Language, *, base_url: str | None, streaming: 
         api = "realtime_replay" if language == "python" and file_path else api
     elif isinstance(spec, RealtimeTranscriptionSpec):
         context = _realtime_transcription(spec, file_path)
+    elif isinstance(spec, RealtimeTranslationSpec):
+        context = _realtime_translation(spec, base_url, file_path)
     else:
         raise TypeError(f"no snippet renderer for {type(spec).__name__}")
     base = base_url or OPENAI_BASE

@@ -20,6 +20,10 @@ speaks the same events. In "transcription" mode (the Transcribe tab's Live mode)
 upstream is a realtime transcription session (``intent=transcription``), and the relay
 keeps the microphone audio the page sends (bounded by the catalog), so the finished
 recording can go through file transcription afterwards without the page uploading it.
+In "translation" mode (the Translate tab) the upstream is a live translation session
+(``client.realtime.translations.connect``): the page may send only the three translation
+client events (``TRANSLATION_EVENTS``), and the relay keeps the source audio it forwards,
+bounded the same way, so the page can export it.
 """
 
 from __future__ import annotations
@@ -46,11 +50,20 @@ from playground.client.providers import Provider
 from playground.core.catalog import get_catalog
 from playground.relay.tools import ToolRunner
 
-__all__ = ["CLIENT_EVENTS", "MODES", "EventLog", "RelayTicket", "RelayTickets", "create_relay_router"]
+__all__ = [
+    "CLIENT_EVENTS",
+    "MODES",
+    "TRANSLATION_EVENTS",
+    "EventLog",
+    "RelayTicket",
+    "RelayTickets",
+    "create_relay_router",
+]
 
 #: "realtime": a speech-to-speech model over the Realtime API; "chained": STT → chat → TTS;
-#: "transcription": a realtime transcription session (audio in, text out, no replies)
-MODES = ("realtime", "chained", "transcription")
+#: "transcription": a realtime transcription session (audio in, text out, no replies);
+#: "translation": a live translation session (``/realtime/translations``)
+MODES = ("realtime", "chained", "transcription", "translation")
 #: the only format a kept recording is in (what the page's capture worklet sends)
 _PCM_RATE = 24000
 
@@ -69,6 +82,8 @@ def _client_event_types() -> frozenset[str]:
 
 #: every client event type of the GA protocol, from the SDK's own models
 CLIENT_EVENTS = _client_event_types()
+#: the only client events of a live translation session
+TRANSLATION_EVENTS = frozenset({"session.update", "session.input_audio_buffer.append", "session.close"})
 
 
 @dataclass(frozen=True)
@@ -197,8 +212,11 @@ def _error(message: str, code: str, param: str | None = None) -> str:
     )
 
 
-def check_browser_event(text: str, limit: int) -> tuple[dict[str, Any] | None, str | None]:
-    """The event to forward, or the relay's own error answer for it."""
+def check_browser_event(
+    text: str, limit: int, allowed: frozenset[str] = CLIENT_EVENTS
+) -> tuple[dict[str, Any] | None, str | None]:
+    """The event to forward, or the relay's own error answer for it (``allowed``: the
+    client event types of the session's kind)."""
     if len(text) > limit:
         return None, _error(
             f"The event is {len(text)} bytes; the most one event may carry is {limit}.", "event_too_large"
@@ -207,7 +225,7 @@ def check_browser_event(text: str, limit: int) -> tuple[dict[str, Any] | None, s
         event = json.loads(text)
     except ValueError as e:
         return None, _error(f"The event is not valid JSON: {e}.", "invalid_json")
-    if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS:
+    if not isinstance(event, dict) or event.get("type") not in allowed:
         kind = event.get("type") if isinstance(event, dict) else None
         return None, _error(f"Unknown client event type {kind!r}.", "invalid_event", "type")
     return event, None
@@ -227,8 +245,7 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
             await ws.close(code=1008)
             return
         limit = get_catalog().limits.realtime_event_max_bytes
-        pcm_in = ticket.session.get("audio", {}).get("input", {}).get("format", {}).get("type") == "audio/pcm"
-        keep = tickets.start_recording(ticket.owner) if ticket.mode == "transcription" and pcm_in else None
+        keep = tickets.start_recording(ticket.owner) if _keeps_audio(ticket) else None
         try:
             async with _upstream(ticket) as upstream:
                 await upstream.send({"type": "session.update", "session": ticket.session})
@@ -247,9 +264,21 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
     return router
 
 
+def _keeps_audio(ticket: RelayTicket) -> bool:
+    """Whether the relay keeps what the page sends: 24 kHz PCM16 of a transcription session,
+    or a translation session's source (always that format)."""
+    if ticket.mode == "translation":
+        return True
+    fmt = ticket.session.get("audio", {}).get("input", {}).get("format", {}).get("type")
+    return ticket.mode == "transcription" and fmt == "audio/pcm"
+
+
 def _upstream(ticket: RelayTicket) -> Any:
-    """The provider side: an SDK realtime connection, or the chained REST pipeline."""
+    """The provider side: an SDK realtime connection (a translation one in "translation"
+    mode), or the chained REST pipeline."""
     client = ticket.provider.async_client()
+    if ticket.mode == "translation":
+        return client.realtime.translations.connect(model=ticket.model)
     if ticket.mode == "transcription":
         return client.realtime.connect(extra_query={"intent": "transcription"})
     if ticket.mode == "chained":
@@ -287,6 +316,7 @@ def _keep_audio(keep: bytearray, event: dict[str, Any]) -> None:
 async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int, keep: bytearray | None = None) -> None:
     log = ticket.log
     rounds = 0  # automatic tool rounds since the browser last asked for something
+    allowed = TRANSLATION_EVENTS if ticket.mode == "translation" else CLIENT_EVENTS
 
     async def relay_send(event: dict[str, Any]) -> None:
         """An event the relay itself sends upstream, shown to the page as ``relay.sent``."""
@@ -315,12 +345,12 @@ async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int, k
             if message["type"] == "websocket.disconnect":
                 return
             text = message.get("text") or (message.get("bytes") or b"").decode("utf-8", "replace")
-            event, error = check_browser_event(text, limit)
+            event, error = check_browser_event(text, limit, allowed)
             if error is not None:
                 await ws.send_text(error)
                 continue
             assert event is not None
-            if event["type"] != "input_audio_buffer.append":
+            if not event["type"].endswith("input_audio_buffer.append"):
                 rounds = 0
             elif keep is not None:
                 _keep_audio(keep, event)

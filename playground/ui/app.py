@@ -28,6 +28,7 @@ from playground.ui.settings import (
 from playground.ui.share import apply_shared, reopen_run
 from playground.ui.studio import StudioParts, create_studio_tab, refresh_vibes, update_code
 from playground.ui.transcribe import TranscribeParts, create_transcribe_tab, model_options, transcription_code
+from playground.ui.translate import create_translate_tab
 from playground.ui.voicechat import VoiceChatParts, create_voicechat_tab, realtime_code
 
 __all__ = ["create_ui", "header_html"]
@@ -189,6 +190,8 @@ def _shell_layout(provider: Provider) -> Shell:
             compare_providers, compare_shared = create_compare_tab()
         with gr.Tab("Transcribe", id="transcribe", elem_id="pg-tab-transcribe"):
             transcribe = create_transcribe_tab()
+        with gr.Tab("Translate", id="translate", elem_id="pg-tab-translate") as translate_tab:
+            create_translate_tab(translate_tab)
         with gr.Tab("Voice chat", id="voicechat", elem_id="pg-tab-voicechat"):
             voicechat = create_voicechat_tab()
         with gr.Tab("Audio chat", id="audiochat", elem_id="pg-tab-audiochat"):

@@ -35,6 +35,7 @@ import gradio as gr
 from playground.core.catalog import get_catalog
 from playground.core.diffview import diff_html
 from playground.ui.share import SHARE_JS, share_query
+from playground.ui.transcribe_delays import delay_panel, run_delay_comparison, wire_delay_panel
 from playground.ui.transcribe_layout import (
     LIVE_HTML,
     LIVE_NOISE,
@@ -91,6 +92,7 @@ __all__ = [
     "model_options",
     "model_switched",
     "prompt_option",
+    "run_delay_comparison",
     "run_transcription",
     "speaker_html",
     "speaker_text",
@@ -117,6 +119,8 @@ def create_transcribe_tab() -> TranscribeParts:
     source = gr.Radio(SOURCES, value="file", label="Source", elem_id="pg-tr-source")
     f = file_panel(cat, langs)
     live = live_panel(cat, langs)
+    with live.view:  # "Compare two delays" under the live console, full width
+        delays = delay_panel()
     live_ticket = gr.Textbox(visible=False)
 
     settings = [f.audio, f.task, f.model, f.language, f.prompt, f.temperature, f.fmt, f.grains, f.logprobs, f.stream]
@@ -172,6 +176,7 @@ def create_transcribe_tab() -> TranscribeParts:
         api_name="use_live_recording",
         queue=False,
     )
+    wire_delay_panel(delays, live_settings)
     gr.on([source.change, *[c.change for c in live_settings]], live_code, live_settings, [live.code_py, live.code_js],
           queue=False)  # fmt: skip
     # keywords and languages travel with the rest (share links, history, the code on load)

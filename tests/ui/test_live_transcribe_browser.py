@@ -1,6 +1,7 @@
 """Live mode of the Transcribe tab in Debian's Chromium: the fake microphone plays JFK's
 speech (../shared/testdata) and the words show, stamped, while the recording goes on; the
-recording then goes through file transcription."""
+same recording is compared at two delays ("Compare two delays"), then goes through file
+transcription."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ def _wait(page, condition: str, what: str, timeout_s: float = 120) -> object:
     pytest.fail(f"timed out waiting for {what}; the page saw {seen}")
 
 
+def _compare_two_delays(page, shots) -> None:
+    """The kept recording through minimal and xhigh: a row per delay and the words-over-time plot."""
+    page.locator("#pg-ld").get_by_text("Compare two delays").click()
+    page.wait_for_selector("#pg-ld-go", state="visible", timeout=30_000)
+    page.fill("#pg-ld-ref textarea", "And so my fellow Americans, ask not what your country can do for you")
+    page.click("#pg-ld-go")
+    page.wait_for_function(
+        "() => /minimal[\\s\\S]*xhigh/.test(document.querySelector('#pg-ld-table').innerText)"
+        " && document.querySelector('#pg-ld-plot .js-plotly-plot') !== null",
+        timeout=180_000,
+    )
+    assert "WER against your reference" in page.inner_text("#pg-ld-status")
+    assert re.search(r"\d+\.\d%", page.inner_text("#pg-ld-table"))
+    page.locator("#pg-ld").screenshot(path=str(shots / "transcribe-live-delays.png"))
+
+
 def test_live_mode_shows_the_words_while_the_speech_is_still_playing(mic_browser, app_url, shots):  # noqa: F811
     context = mic_browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
@@ -68,6 +85,7 @@ def test_live_mode_shows_the_words_while_the_speech_is_still_playing(mic_browser
         assert turns and all(t["done"] for t in turns), turns
         starts = [t["start_ms"] for t in turns]
         assert starts == sorted(starts)
+        _compare_two_delays(page, shots)
         # the recording goes through file transcription with the file settings
         page.click("#pg-lt-to-file")
         page.wait_for_selector("#pg-tr-go", state="visible", timeout=30_000)

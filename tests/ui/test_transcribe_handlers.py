@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import soundfile as sf
 
-from playground.ui import transcribe
+from playground.ui import transcribe, transcribe_delays
 
 
 def test_only_what_the_model_takes_is_offered_and_the_rest_is_explained():
@@ -118,3 +119,51 @@ def test_the_page_load_leaves_a_shared_transcription_alone():
     assert formats["choices"] == ["json"]
     formats, *_ = transcribe.model_options("gpt-transcribe", "transcribe", "json", False, linked)  # a change event
     assert formats["choices"] == ["json"]
+
+
+LIVE_DEFAULTS = ("gpt-live-transcribe", "en", "", "", "server_vad", 0.5, 500, 300, "auto", "")
+
+
+def test_comparing_delays_needs_a_recording_or_a_file(offline_ctx, tmp_path):
+    from types import SimpleNamespace
+
+    request = SimpleNamespace(session_hash="nobody-recorded")
+    outputs = list(transcribe.run_delay_comparison("minimal", "xhigh", "", None, *LIVE_DEFAULTS, request=request))
+    status, table, figure = outputs[-1]
+    assert status.startswith("⚠️ Nothing to compare yet") and figure is None and table["value"] == []
+    (tmp_path / "notes.wav").write_text("not audio")
+    status, *_ = list(transcribe.run_delay_comparison("minimal", "xhigh", "", str(tmp_path / "notes.wav"),
+                                                      *LIVE_DEFAULTS, request=request))[-1]  # fmt: skip
+    assert status.startswith("⚠️ This file is not audio we can read")
+
+
+@pytest.mark.models
+def test_compare_two_delays_on_the_live_recording_gives_the_table_and_the_timeline(ctx, speech_dir):
+    """The relay's kept recording (JFK's first 4 s) through minimal and xhigh, scored against a reference."""
+    from types import SimpleNamespace
+
+    import plotly.graph_objects as go
+
+    from playground.core import audio
+
+    request = SimpleNamespace(session_hash="recorded-live")
+    ctx.relay.start_recording(request.session_hash).extend(
+        audio.float_to_pcm16(audio.decode_mono(str(speech_dir / "jfk.flac"), 24000)[: 24000 * 4])
+    )
+    runs = transcribe.run_delay_comparison(
+        "minimal", "xhigh", "And so my fellow Americans", None, *LIVE_DEFAULTS, request=request
+    )
+    outputs = list(runs)
+    assert outputs[0][0].startswith("Playing 4.0 s of audio through minimal and xhigh")
+    status, table, figure = outputs[-1]
+    assert "WER against your reference" in status, status
+    assert table["headers"] == transcribe_delays.HEADERS
+    rows = table["value"]
+    assert [r[0] for r in rows] == ["minimal", "xhigh"], rows
+    for _delay, first, wer, words, text in rows:
+        assert first.endswith(" s") and wer.endswith("%") and words >= 3 and "america" in text.lower(), rows
+    assert isinstance(figure, go.Figure) and [t.name.split()[0] for t in figure.data] == ["minimal", "xhigh"]
+    assert figure.layout.xaxis.title.text == "seconds into the audio"
+    # each delay's run is in the history, with the audio it heard
+    kept = ctx.history.list(kind="live_transcription")
+    assert sorted(r.spec["delay"] for r in kept) == ["minimal", "xhigh"] and all(r.audio for r in kept)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from playground.backend.assets import AssetMissingError
+from playground.backend.engines import shutdown as _shutdown  # noqa: F401 -- registers the exit wait
 from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine, VADEngine
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog

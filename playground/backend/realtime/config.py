@@ -48,6 +48,8 @@ EFFORT_TOKEN_SCALE = {"minimal": 0.25, "low": 0.5, "medium": 1.0, "high": 1.5, "
 #: ``audio.input.transcription.delay`` (gpt-realtime-whisper) as the interim decode cadence:
 #: the longer the model may wait, the more speech each interim decode hears
 DELAY_INTERIM_MS = {"minimal": 500, "low": 1000, "medium": 1500, "high": 2000, "xhigh": 3000}
+#: ... and as the agreement policy: how many successive decodes must agree before words go out
+DELAY_AGREEMENT = {"minimal": 1, "low": 2, "medium": 2, "high": 3, "xhigh": 3}
 #: the session fields that are stored as sent (after checking); ``audio`` is merged below
 _STORED = (
     "model",
@@ -156,6 +158,12 @@ def _heard_by(model: str | None) -> str:
 
 def _without_steering(td: dict[str, Any] | None) -> dict[str, Any] | None:
     return None if td is None else {k: v for k, v in td.items() if k not in _RESPONSE_STEERING}
+
+
+def agreement(transcription: dict[str, Any] | None) -> int:
+    """How many successive interim decodes must agree on a word: 2, or the ``delay``'s policy."""
+    delay = (transcription or {}).get("delay")
+    return DELAY_AGREEMENT[delay] if delay else 2
 
 
 def interim_ms(transcription: dict[str, Any] | None) -> int:

@@ -302,7 +302,9 @@ class InputAudio(SessionCore):
             self.speech_started()
             self._turn_start = self._live_mark = turn.audio_start_ms
             self._turn_item = await self.speech_began(turn.audio_start_ms, td)
-            self._live = LiveText(self._turn_item) if self.transcribe_only and self._streams() else None
+            tr = self.config["audio"]["input"]["transcription"]
+            live = self.transcribe_only and self._streams()
+            self._live = LiveText(self._turn_item, agree=cfg.agreement(tr)) if live else None
         elif isinstance(turn, Paused):
             spec_end = turn.at_ms + 96  # a few frames past the drop: word endings are soft
             hearing = Hearing(asyncio.get_running_loop())

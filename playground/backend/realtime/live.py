@@ -26,9 +26,10 @@ def _norm(word: str) -> str:
 
 
 def _common_prefix(a: list[str], b: list[str]) -> int:
+    """How many leading words two decodes share, case and punctuation aside."""
     n = 0
     for x, y in zip(a, b, strict=False):
-        if x != y:
+        if _norm(x) != _norm(y):
             break
         n += 1
     return n
@@ -36,11 +37,17 @@ def _common_prefix(a: list[str], b: list[str]) -> int:
 
 @dataclass
 class LiveText:
-    """One turn's words: those already sent, and the latest interim decode's."""
+    """One turn's words: those already sent, and the latest interim decodes'.
+
+    ``agree`` is how many successive decodes must agree on a word before it is sent: 2 is
+    the usual local agreement; 1 sends what the latest decode heard but its last word (which
+    may be cut mid-way); 3 waits for a third decode to confirm. A session's ``delay`` picks it.
+    """
 
     item_id: str
+    agree: int = 2
     sent: list[str] = field(default_factory=list)
-    _last: list[str] | None = None
+    _recent: list[list[str]] = field(default_factory=list)
 
     @staticmethod
     def words(text: str) -> list[str]:
@@ -53,11 +60,14 @@ class LiveText:
     def interim(self, text: str) -> str | None:
         """An interim decode of the turn so far; the delta to send now, if any."""
         words = self.words(text)
-        last, self._last = self._last, words
-        if last is None:
+        self._recent = [*self._recent, words][-max(1, self.agree) :]
+        if self.agree <= 1:
+            agreed = words[:-1]
+        elif len(self._recent) < self.agree:
             return None
-        agreed = words[: _common_prefix(last, words)]
-        if len(agreed) <= len(self.sent) or agreed[: len(self.sent)] != self.sent:
+        else:
+            agreed = words[: min(_common_prefix(self._recent[0], other) for other in self._recent[1:])]
+        if len(agreed) <= len(self.sent) or _common_prefix(agreed, self.sent) < len(self.sent):
             return None  # nothing new agreed on, or the decodes now disagree with what was sent
         new = agreed[len(self.sent) :]
         delta = self._delta(new)
