@@ -5,7 +5,18 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ["voices", "backend", "realtime", "relay", "ui", "live_transcription", "audio_chat", "tools", "read_aloud"]
+SUITES = [
+    "voices",
+    "backend",
+    "realtime",
+    "relay",
+    "ui",
+    "live_transcription",
+    "translation",
+    "audio_chat",
+    "tools",
+    "read_aloud",
+]
 
 
 def main(argv: list[str]) -> int:

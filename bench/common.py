@@ -8,6 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from openai import OpenAI
 
 from playground.core import audio
@@ -31,6 +32,11 @@ def bench_cache() -> None:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def p90(values: list[float]) -> float:
+    """The 90th percentile (numpy's linear interpolation)."""
+    return float(np.percentile(values, 90))
 
 
 def row(name: str, value: float, unit: str, target: float | None, *, fmt: str = ".3f") -> str:

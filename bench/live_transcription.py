@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from openai import AsyncOpenAI
 
-from bench.common import bench_cache, row
+from bench.common import bench_cache, p90, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
 from playground.client.live_compare import compare_delays
@@ -135,10 +135,6 @@ def _delay_rows(url: str) -> list[str]:
     return rows
 
 
-def _p90(values: list[float]) -> float:
-    return float(np.percentile(values, 90))
-
-
 def main() -> None:
     bench_cache()
     with BackgroundServer(create_standalone_app(BackendSettings(api_key=None), warm=True)) as url:
@@ -156,7 +152,7 @@ def main() -> None:
     early = sum(1 for t in turns if "first_text" in t and t["first_text"] < t["stopped"])
     rows = [
         row("end of phrase → completed text, median", statistics.median(completed), "ms", None, fmt=".0f"),
-        row("end of phrase → completed text, p90", _p90(completed), "ms", None, fmt=".0f"),
+        row("end of phrase → completed text, p90", p90(completed), "ms", None, fmt=".0f"),
         row("  of which the VAD's silence timer", SILENCE_MS, "ms", None, fmt=".0f"),
         row("speech_stopped → completed text, median", statistics.median(after_stop), "ms", 400, fmt=".0f"),
         row("end of phrase → first text of the turn, median", statistics.median(first), "ms", None, fmt=".0f"),

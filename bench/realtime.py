@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 from openai import AsyncOpenAI, OpenAI
 
-from bench.common import bench_cache, row
+from bench.common import bench_cache, p90, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
 from playground.core import audio
@@ -149,10 +149,6 @@ def _chained(client: OpenAI, speech: np.ndarray) -> tuple[float, float, float, f
     return t1 - t0, t2 - t1, t3 - t2, t3 - t0
 
 
-def _p90(values: list[float]) -> float:
-    return float(np.percentile(values, 90))
-
-
 def _wait_warm(backend: Any, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     need = {"llm", "vad", "stt:tiny.en"}
@@ -182,9 +178,9 @@ def main() -> None:
 
     rows = [
         row("speech_stopped → first audio delta, median", statistics.median(first), "ms", 500, fmt=".0f"),
-        row("speech_stopped → first audio delta, p90", _p90(first), "ms", 800, fmt=".0f"),
+        row("speech_stopped → first audio delta, p90", p90(first), "ms", 800, fmt=".0f"),
         row("speech_stopped → response.done, median", statistics.median(done), "ms", None, fmt=".0f"),
-        row("speech_stopped → response.done, p90", _p90(done), "ms", None, fmt=".0f"),
+        row("speech_stopped → response.done, p90", p90(done), "ms", None, fmt=".0f"),
         row(
             "  transcript ready (after speech_stopped), median",
             statistics.median(stage("heard")),
@@ -240,7 +236,7 @@ def main() -> None:
         ),
         row(
             "chained REST: end of speech → first audio, p90",
-            _p90([c[3] * 1000 for c in chained]),
+            p90([c[3] * 1000 for c in chained]),
             "ms",
             None,
             fmt=".0f",

@@ -89,9 +89,11 @@ def create_app(
         theme=create_theme(),
         css=CSS,
         head=(
+            f'<script src="{STATIC_URL}/pg-common.js" defer></script>'
             f'<script src="{STATIC_URL}/studio.js" defer></script>'
             f'<script src="{STATIC_URL}/realtime.js" defer></script>'
             f'<script src="{STATIC_URL}/transcribe.js" defer></script>'
+            f'<script src="{STATIC_URL}/translate.js" defer></script>'
         ),
         ssr_mode=False,
         footer_links=["api"],

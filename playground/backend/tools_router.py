@@ -58,6 +58,7 @@ __all__ = [
     "Decision",
     "answer_from_result",
     "decide",
+    "decide_all",
     "facts_of",
     "fill_arguments",
     "llm_arguments",
@@ -234,3 +235,33 @@ def decide(text: str, tools: list[dict[str, Any]], *, allow_none: bool = True) -
     name = tools[i]["name"]
     args, missing = filled[name]
     return Decision(name, args, missing, score, scores)
+
+
+#: where one turn asks for several things: "... and ...", "...; ...", "..., then ...", "... also ..."
+_CLAUSES = re.compile(r"\s*(?:;|,?\s+and\s+(?:also\s+)?|,?\s+then\s+|,?\s+also\s+|,?\s+plus\s+)\s*", re.I)
+
+
+def decide_all(text: str, tools: list[dict[str, Any]], *, allow_none: bool = True) -> list[Decision]:
+    """Every call the turn asks for, in the order it asks: what ``parallel_tool_calls`` allows.
+
+    The turn is cut into clauses at *and*, *then*, *also*, *plus* and semicolons; each clause
+    is routed on its own, and a clause that names no tool but supplies the previous call's
+    arguments anew ("the weather in Paris and in Oslo") is that tool again. Calls that repeat
+    (same tool, same arguments) count once. A turn with one call, or none, gives what
+    ``decide`` gives for the whole turn.
+    """
+    clauses = [c for c in _CLAUSES.split(text) if c and c.strip()]
+    calls: list[Decision] = []
+    for clause in clauses if len(clauses) > 1 else []:
+        found = decide(clause, tools, allow_none=True)
+        if found.name is None and calls:
+            previous = next(t for t in tools if t["name"] == calls[-1].name)
+            args, missing = fill_arguments(clause, previous)
+            if _required(previous) and not missing:
+                found = Decision(previous["name"], args, missing, calls[-1].score)
+        if found.name is not None and all((c.name, c.arguments) != (found.name, found.arguments) for c in calls):
+            calls.append(found)
+    if len(calls) > 1:
+        return calls
+    whole = decide(text, tools, allow_none=allow_none)
+    return [whole] if whole.name is not None else []

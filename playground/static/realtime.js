@@ -17,8 +17,10 @@
   const PTT_MIN = 2400; // 100 ms: the least a push-to-talk hold must capture to be committed
   const CONNECT_WAIT_MS = 20000; // a Connect click that never got its settings frees the button again
 
+  const { escape, statusLine, b64, unb64, isOpen, relayUrl, microphone, captureNode } = window.pgCommon;
   const $ = (id) => document.getElementById(id);
   const now = () => performance.now();
+  const status = statusLine("pg-rt-status", "pg-rt-bad");
 
   // what one conversation accumulates; Connect starts from a fresh set
   function conversation() {
@@ -102,9 +104,7 @@
     stopMic();
     let mic;
     try {
-      mic = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
+      mic = await microphone(true);
     } catch (err) {
       if (gen === state.gen) status(`⚠️ No microphone (${err.name}): you can still type messages.`, true);
       return;
@@ -117,11 +117,7 @@
     stopMic();
     state.mic = mic;
     state.source = state.ctx.createMediaStreamSource(mic);
-    const node = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
-      numberOfInputs: 1,
-      numberOfOutputs: 0,
-      processorOptions: { frameSamples: FRAME },
-    });
+    const node = captureNode(state.ctx, FRAME);
     node.port.onmessage = (event) => {
       if (state.capture === node) onFrame(event.data);
     };
@@ -218,22 +214,8 @@
 
   // ---------------------------------------------------------------- wire
 
-  function b64(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }
-
-  function unb64(text) {
-    const s = atob(text);
-    const bytes = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    return bytes;
-  }
-
   function open() {
-    return state.ws && state.ws.readyState === WebSocket.OPEN;
+    return isOpen(state.ws);
   }
 
   function send(event, quiet) {
@@ -274,8 +256,7 @@
     state.starting = false;
     if (gen !== state.gen) return buttons(); // Disconnect was pressed meanwhile
     state.connectedAt = now();
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay/realtime?ticket=${encodeURIComponent(cfg.ticket)}`;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(relayUrl(cfg.ticket));
     state.ws = ws;
     ws.onopen = () => {
       if (state.ws !== ws) return;
@@ -418,8 +399,7 @@
       }
     },
     "response.output_audio.delta": (e) => {
-      const bytes = unb64(e.delta);
-      const ints = new Int16Array(bytes.buffer, 0, bytes.length >> 1);
+      const ints = unb64(e.delta);
       const samples = new Float32Array(ints.length);
       for (let i = 0; i < ints.length; i++) samples[i] = ints[i] / 32768;
       state.received[e.item_id] = (state.received[e.item_id] || 0) + samples.length;
@@ -982,17 +962,6 @@
   }
 
   // ---------------------------------------------------------------- page
-
-  function escape(s) {
-    return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-  }
-
-  function status(html, bad) {
-    const line = $("pg-rt-status");
-    if (!line) return;
-    line.innerHTML = html;
-    line.classList.toggle("pg-rt-bad", !!bad);
-  }
 
   function meter() {
     const fill = document.querySelector("#pg-rt-meter .pg-rt-meter-fill");

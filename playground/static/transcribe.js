@@ -26,6 +26,7 @@
   const FRAME = 960; // 40 ms
   const FLUSH_MS = 15000; // the longest Stop waits for the last turn's text
 
+  const { escape, clock, statusLine, b64, isOpen, sendJson, relayUrl, dispatch, ensureWorklets, microphone, captureNode } = window.pgCommon;
   const $ = (id) => document.getElementById(id);
   const state = {
     ws: null,
@@ -44,36 +45,9 @@
     closed: null, // resolves when the socket has closed
   };
 
-  function escape(s) {
-    return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-  }
-
-  function clock(ms) {
-    const m = Math.floor(ms / 60000);
-    return `${m}:${((ms % 60000) / 1000).toFixed(1).padStart(4, "0")}`;
-  }
-
-  function status(html, bad) {
-    const line = $("pg-lt-status");
-    if (!line) return;
-    line.innerHTML = html;
-    line.classList.toggle("pg-bad", !!bad);
-  }
-
-  function b64(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }
-
-  function open() {
-    return state.ws && state.ws.readyState === WebSocket.OPEN;
-  }
-
-  function send(event) {
-    if (open()) state.ws.send(JSON.stringify(event));
-  }
+  const status = statusLine("pg-lt-status");
+  const open = () => isOpen(state.ws);
+  const send = (event) => sendJson(state.ws, event);
 
   function turn(id, start) {
     let t = state.turns[id];
@@ -139,19 +113,6 @@
     },
   };
 
-  function onEvent(text) {
-    let event;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    state.log.push(event.type);
-    if (state.log.length > 500) state.log.shift();
-    const handler = HANDLERS[event.type];
-    if (handler) handler(event);
-  }
-
   function onFrame(m) {
     if (!state.recording) return;
     const fill = document.querySelector("#pg-lt-meter .pg-lt-fill");
@@ -160,15 +121,6 @@
     const c = $("pg-lt-clock");
     if (c) c.textContent = clock(Math.round((state.samples * 1000) / RATE));
     send({ type: "input_audio_buffer.append", audio: b64(m.pcm) });
-  }
-
-  async function ensureAudio() {
-    if (!state.ready) {
-      state.ctx = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
-      state.ready = state.ctx.audioWorklet.addModule("/pg-static/realtime-worklets.js");
-    }
-    if (state.ctx.state !== "running") await state.ctx.resume();
-    return state.ready;
   }
 
   function stopMic() {
@@ -194,16 +146,13 @@
     const box = $("pg-lt-text");
     if (box) box.innerHTML = "";
     status("Connecting…");
-    await ensureAudio();
+    await ensureWorklets(state, RATE);
     try {
-      state.mic = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: true },
-      });
+      state.mic = await microphone();
     } catch (err) {
       return status(`⚠️ No microphone (${escape(err.name)}).`, true);
     }
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay/realtime?ticket=${encodeURIComponent(cfg.ticket)}`;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(relayUrl(cfg.ticket));
     state.ws = ws;
     state.closed = new Promise((resolve) => {
       ws.onclose = (event) => {
@@ -213,14 +162,10 @@
         resolve();
       };
     });
-    ws.onmessage = (event) => onEvent(event.data);
+    ws.onmessage = (event) => dispatch(event.data, HANDLERS, state.log);
     ws.onopen = () => {
       const source = state.ctx.createMediaStreamSource(state.mic);
-      state.capture = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
-        numberOfInputs: 1,
-        numberOfOutputs: 0,
-        processorOptions: { frameSamples: FRAME },
-      });
+      state.capture = captureNode(state.ctx, FRAME);
       state.capture.port.onmessage = (event) => onFrame(event.data);
       source.connect(state.capture);
       state.recording = true;

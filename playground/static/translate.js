@@ -15,6 +15,7 @@
   const CLOSE_WAIT_MS = 20000; // the longest Stop waits for session.closed
   const ROWS_MAX = 200;
 
+  const { escape, clock, statusLine, b64, unb64, sendJson, relayUrl, dispatch, ensureWorklets, microphone, captureNode } = window.pgCommon;
   const $ = (id) => document.getElementById(id);
   const fresh = () => ({
     phase: "idle", // idle | connecting | running | closing
@@ -35,21 +36,7 @@
   });
   const state = { ws: null, ctx: null, ready: null, cfg: null, mic: null, node: null, capture: null, player: null, tail: null, endTimer: null, closed: null, ...fresh() };
 
-  function escape(s) {
-    return String(s ?? "").replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
-  }
-
-  function clock(ms) {
-    const m = Math.floor(ms / 60000);
-    return `${m}:${((ms % 60000) / 1000).toFixed(1).padStart(4, "0")}`;
-  }
-
-  function status(html, bad) {
-    const line = $("pg-tl-status");
-    if (!line) return;
-    line.innerHTML = html;
-    line.classList.toggle("pg-bad", !!bad);
-  }
+  const status = statusLine("pg-tl-status");
 
   function fail(message) {
     state.errors.push({ message });
@@ -61,22 +48,7 @@
     if (b) b.disabled = !enabled;
   }
 
-  function b64(buffer) {
-    const bytes = new Uint8Array(buffer);
-    let s = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(s);
-  }
-
-  function unb64(text) {
-    const s = atob(text);
-    const bytes = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    return new Int16Array(bytes.buffer, 0, bytes.length >> 1);
-  }
-
-  const open = () => state.ws && state.ws.readyState === WebSocket.OPEN;
-  const send = (event) => open() && (state.ws.send(JSON.stringify(event)), true);
+  const send = (event) => sendJson(state.ws, event);
   const inputMs = () => (state.samples * 1000) / RATE;
 
   function meter() {
@@ -152,26 +124,23 @@
     state.endTimer = setTimeout(() => state.player && state.player.port.postMessage({ type: "end" }), 300);
   }
 
+  // a transcript delta: onto the whole text (`key`: "source" or "translation", shown in box `id`) and its phrase's
+  const onText = (key, id) => (e) => {
+    state[key] += e.delta || "";
+    drawText(id, state[key]);
+    const p = phrase(e.elapsed_ms);
+    p[key] += e.delta || "";
+    drawRow(p);
+  };
+
   const HANDLERS = {
     "session.updated": () => {
       if (state.updated) return;
       state.updated = true;
       beginSource();
     },
-    "session.input_transcript.delta": (e) => {
-      state.source += e.delta || "";
-      drawText("pg-tl-source", state.source);
-      const p = phrase(e.elapsed_ms);
-      p.source += e.delta || "";
-      drawRow(p);
-    },
-    "session.output_transcript.delta": (e) => {
-      state.translation += e.delta || "";
-      drawText("pg-tl-target", state.translation);
-      const p = phrase(e.elapsed_ms);
-      p.translation += e.delta || "";
-      drawRow(p);
-    },
+    "session.input_transcript.delta": onText("source", "pg-tl-source"),
+    "session.output_transcript.delta": onText("translation", "pg-tl-target"),
     "session.output_audio.delta": onAudio,
     "session.closed": () => {
       state.sessionClosed = true;
@@ -185,29 +154,7 @@
     },
   };
 
-  function onEvent(text) {
-    let event;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return;
-    }
-    state.log.push(event.type);
-    if (state.log.length > 500) state.log.shift();
-    const handler = HANDLERS[event.type];
-    if (handler) handler(event);
-  }
-
   // -- audio -----------------------------------------------------------------------------
-
-  async function ensureAudio() {
-    if (!state.ready) {
-      state.ctx = new AudioContext({ sampleRate: RATE, latencyHint: "interactive" });
-      state.ready = state.ctx.audioWorklet.addModule("/pg-static/realtime-worklets.js");
-    }
-    if (state.ctx.state !== "running") await state.ctx.resume();
-    return state.ready;
-  }
 
   function onFrame(capture, m) {
     if (capture !== state.capture || state.phase !== "running") return;
@@ -236,11 +183,7 @@
 
   function beginSource() {
     const cfg = state.cfg;
-    const capture = new AudioWorkletNode(state.ctx, "pg-mic-capture", {
-      numberOfInputs: 1,
-      numberOfOutputs: 0,
-      processorOptions: { frameSamples: FRAME },
-    });
+    const capture = captureNode(state.ctx, FRAME);
     capture.port.onmessage = (event) => onFrame(capture, event.data);
     state.capture = capture;
     state.phase = "running";
@@ -322,17 +265,14 @@
       return;
     }
     try {
-      state.mic = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: false, autoGainControl: true },
-      });
+      state.mic = await microphone();
     } catch (err) {
       throw new Error(`no microphone (${err.name})`);
     }
   }
 
   function connect(cfg) {
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/relay/realtime?ticket=${encodeURIComponent(cfg.ticket)}`;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(relayUrl(cfg.ticket));
     state.ws = ws;
     state.closed = new Promise((resolve) => {
       ws.onclose = (event) => {
@@ -351,7 +291,7 @@
         resolve();
       };
     });
-    ws.onmessage = (event) => onEvent(event.data);
+    ws.onmessage = (event) => dispatch(event.data, HANDLERS, state.log);
   }
 
   function connecting() {
@@ -376,7 +316,7 @@
     state.phase = "connecting";
     connecting();
     try {
-      await ensureAudio();
+      await ensureWorklets(state, RATE);
       if (!state.player) state.player = makePlayer();
       await prepareSource(cfg);
     } catch (err) {

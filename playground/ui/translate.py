@@ -37,7 +37,7 @@ from playground.ui.translate_export import (
     session_timings,
     transcripts_text,
 )
-from playground.ui.translate_layout import LOAD_JS, TranslatePanel, translate_panel
+from playground.ui.translate_layout import TranslatePanel, translate_panel
 
 __all__ = [
     "LOCAL_NOTE",
@@ -256,9 +256,9 @@ def _wire(ui: TranslatePanel, tab: Any) -> None:
     settings = ui.settings
     language_out = [ui.language, ui.language_note, ui.auto_language]
     if tab is not None:
-        tab.select(None, None, None, js=LOAD_JS).then(
-            language_view, [ui.language, ui.auto_language], language_out, queue=False
-        ).then(translate_code, settings, [ui.code_py, ui.code_js], queue=False)
+        tab.select(language_view, [ui.language, ui.auto_language], language_out, queue=False).then(
+            translate_code, settings, [ui.code_py, ui.code_js], queue=False
+        )
     ui.language.input(language_picked, None, ui.auto_language, queue=False)
     ui.source.change(lambda s: [gr.update(visible=s == "file")] * 2, ui.source, [ui.file, ui.file_note], queue=False)
     ui.file.change(file_info, ui.file, ui.file_note, queue=False)
@@ -277,8 +277,8 @@ def _wire(ui: TranslatePanel, tab: Any) -> None:
 
 
 def create_translate_tab(tab: Any = None) -> TranslatePanel:
-    """The tab's widgets and events; ``tab`` (the ``gr.Tab``) loads the page script and the
-    provider's language default whenever it is opened."""
+    """The tab's widgets and events; ``tab`` (the ``gr.Tab``) loads the provider's language
+    default whenever it is opened (the page script comes with the page head)."""
     ui = translate_panel(get_catalog())
     _wire(ui, tab)
     return ui

@@ -15,13 +15,6 @@ SOURCES = [("Microphone", "mic"), ("File, streamed in real time", "file")]
 NOISE = [("Off", ""), ("Near field", "near_field"), ("Far field", "far_field")]
 #: noise suppression strength ("" = the server's default)
 STRENGTHS = [("Server default", ""), *[(f"{v:.2f}", f"{v:.2f}") for v in (0.25, 0.5, 0.75, 1.0)]]
-#: the page script, loaded on the tab's first visit (the app's <head> is not this tab's)
-SCRIPT_URL = "/pg-static/translate.js"
-LOAD_JS = (
-    "() => { if (!window.pgTranslateLoading) { window.pgTranslateLoading = new Promise((ok, bad) => {"
-    " const s = document.createElement('script'); s.src = '" + SCRIPT_URL + "'; s.onload = ok; s.onerror = bad;"
-    " document.head.appendChild(s); }); } return []; }"
-)
 #: the live console: level, clock, cost; both transcripts side by side; the phrase table
 CONSOLE_HTML = """
 <div id="pg-tl" class="pg-tl">

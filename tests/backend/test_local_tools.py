@@ -13,6 +13,7 @@ from playground.backend.engines.llama_llm import LlamaLLM
 from playground.backend.tools_router import (
     answer_from_result,
     decide,
+    decide_all,
     pick_answer,
     schema_errors,
     states_facts,
@@ -106,3 +107,66 @@ def test_realtime_weather_in_berlin_calls_the_tool_and_states_the_result(backend
     reply = one(second, "response.output_text.done").text.lower()
     assert "9" in reply and "overcast" in reply, reply  # presets/demo_tools.yaml: Berlin 9 °C, overcast
     assert "response.function_call_arguments.done" not in types(second)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        (
+            "What's the weather in Paris and in Oslo?",
+            [("get_weather", {"city": "Paris"}), ("get_weather", {"city": "Oslo"})],
+        ),
+        ("What's the weather in Paris and what time is it?", [("get_weather", {"city": "Paris"}), ("get_time", {})]),
+        (
+            "Weather in Berlin; also the weather in Rome",
+            [("get_weather", {"city": "Berlin"}), ("get_weather", {"city": "Rome"})],
+        ),
+        ("What's the weather in Paris?", [("get_weather", {"city": "Paris"})]),
+        ("What's the weather in Paris and in Paris?", [("get_weather", {"city": "Paris"})]),
+        ("I like cats and dogs", []),
+    ],
+)
+def test_one_turn_can_ask_for_several_calls(text, calls):
+    found = decide_all(text, demo_tools())
+    assert [(d.name, d.arguments) for d in found] == calls
+
+
+async def _two_cities(backend_url: str, parallel: bool) -> tuple[list, list]:
+    async with client_for(backend_url).realtime.connect(model="gpt-realtime-2") as conn:
+        await collect(conn, "session.created")
+        session = {
+            "type": "realtime",
+            "output_modalities": ["text"],
+            "tools": demo_tools(["get_weather"]),
+            "parallel_tool_calls": parallel,
+        }
+        await conn.session.update(session=session)
+        await collect(conn, "session.updated")
+        text = "What's the weather in Paris and in Oslo?"
+        await conn.conversation.item.create(
+            item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+        )
+        await conn.response.create()
+        first = await collect(conn, "response.done")
+        box = ToolBox()
+        for call in (e for e in first if e.type == "response.function_call_arguments.done"):
+            output = box.run(call.name, call.arguments)
+            await conn.conversation.item.create(
+                item={"type": "function_call_output", "call_id": call.call_id, "output": output}
+            )
+        await conn.response.create()
+        second = await collect(conn, "response.done")
+    return first, second
+
+
+@pytest.mark.models
+def test_parallel_tool_calls_decides_how_many_calls_one_turn_gets(backend_url):
+    both, answer = asyncio.run(_two_cities(backend_url, parallel=True))
+    calls = [json.loads(e.arguments) for e in both if e.type == "response.function_call_arguments.done"]
+    assert calls == [{"city": "Paris"}, {"city": "Oslo"}]
+    assert [o.type for o in both[-1].response.output] == ["function_call", "function_call"]
+    reply = one(answer, "response.output_text.done").text
+    assert "Paris" in reply and "Oslo" in reply, reply  # both results stated
+    single, _ = asyncio.run(_two_cities(backend_url, parallel=False))
+    calls = [json.loads(e.arguments) for e in single if e.type == "response.function_call_arguments.done"]
+    assert calls == [{"city": "Paris"}]

@@ -40,7 +40,15 @@ from playground.backend.realtime.verbatim import estimate_tokens, pieces, readin
 from playground.backend.style import Prosody, parse_instructions
 from playground.backend.synthesis import Synthesizer
 from playground.backend.text import SentenceBuffer
-from playground.backend.tools_router import PHRASE_MAX_TOKENS, PHRASE_WITH_LLM, decide, llm_arguments, pick_answer
+from playground.backend.tools_router import (
+    PHRASE_MAX_TOKENS,
+    PHRASE_WITH_LLM,
+    answer_from_result,
+    decide,
+    decide_all,
+    llm_arguments,
+    pick_answer,
+)
 from playground.core.catalog import get_catalog
 
 __all__ = ["LocalHost", "Response"]
@@ -129,9 +137,11 @@ class Response(ResponseCore):
         wants_route = tools and choice != "none" and (last.get("role") == "user" or choice != "auto")
         if wants_route:
             forced = [t for t in tools if isinstance(choice, dict) and t["name"] == choice["name"]]
-            picked = await self._route(messages, forced or tools, allow_none=choice == "auto")
-            if picked is not None:
-                await self._call(*picked)
+            several = not forced and p.get("parallel_tool_calls", True) is not False
+            picked = await self._route(forced or tools, allow_none=choice == "auto", several=several)
+            for name, arguments in picked:
+                await self._call(name, arguments)
+            if picked:
                 return
         spoken = p["output_modalities"] == ["audio"]
         await self._reply(self._llm_pieces(messages, spoken), parse_instructions(p["instructions"] or ""))
@@ -146,24 +156,27 @@ class Response(ResponseCore):
             if close is not None:
                 close()
 
-    async def _route(
-        self, messages: list[dict[str, str]], tools: list[dict[str, Any]], *, allow_none: bool
-    ) -> tuple[str, str] | None:
-        """Which tool (if any) the last user turn needs, by ``tools_router``; arguments the
-        rules cannot read from the turn are asked of the LLM, held to the tool's schema."""
+    async def _route(self, tools: list[dict[str, Any]], *, allow_none: bool, several: bool) -> list[tuple[str, str]]:
+        """The calls the last user turn needs, by ``tools_router``: every one it asks for when
+        ``several`` (``parallel_tool_calls``), else the best one. Arguments the rules cannot
+        read from the turn are asked of the LLM, held to the tool's schema."""
         said = next((item_text(e) for e in reversed(self.context) if e.item.get("role") == "user"), "")
-        decision = decide(said, tools, allow_none=allow_none)
-        if decision.name is None:
-            return None
-        args = decision.arguments
-        if decision.missing:
-            tool = next(t for t in tools if t["name"] == decision.name)
-            llm = self.host.engines.llm()
-            try:
-                args = await asyncio.to_thread(llm_arguments, llm, said, tool, args, decision.missing)
-            except ValueError as e:  # a parameters schema the grammar converter cannot take
-                raise RealtimeError(str(e), param="tools", code="invalid_tool_schema") from e
-        return decision.name, json.dumps(args, ensure_ascii=False)
+        if several:
+            decisions = decide_all(said, tools, allow_none=allow_none)
+        else:
+            decisions = [d for d in (decide(said, tools, allow_none=allow_none),) if d.name is not None]
+        out = []
+        for decision in decisions:
+            args = decision.arguments
+            if decision.missing:
+                tool = next(t for t in tools if t["name"] == decision.name)
+                llm = self.host.engines.llm()
+                try:
+                    args = await asyncio.to_thread(llm_arguments, llm, said, tool, args, decision.missing)
+                except ValueError as e:  # a parameters schema the grammar converter cannot take
+                    raise RealtimeError(str(e), param="tools", code="invalid_tool_schema") from e
+            out.append((str(decision.name), json.dumps(args, ensure_ascii=False)))
+        return out
 
     async def _call(self, name: str, arguments: str) -> None:
         item = self.call_item(name)
@@ -238,6 +251,10 @@ class Response(ResponseCore):
         out = self.context[-1].item
         names = {e.item.get("call_id"): e.item.get("name") for e in self.context if e.item["type"] == "function_call"}
         name = str(names.get(out.get("call_id")) or "the tool")
+        results = _latest_outputs(self.context)
+        if len(results) > 1:  # parallel calls: each result stated, in the order they were asked for
+            answers = [answer_from_result(str(names.get(r.get("call_id")) or "the tool"), r["output"]) for r in results]
+            return ChatDelta(text=" ".join(answers), finish_reason="stop")
         text = None
         if PHRASE_WITH_LLM:
             deltas = await self._llm_text(messages, max_tokens=max_tokens, temperature=0.0)
@@ -326,6 +343,18 @@ class Voice:
 async def _listed(items: list[tuple[str, str]]) -> AsyncGenerator[tuple[str, str], None]:
     for piece in items:
         yield piece
+
+
+def _latest_outputs(context: list[Entry]) -> list[dict[str, Any]]:
+    """The tool results that answer the latest calls: the run of outputs since the last message."""
+    out: list[dict[str, Any]] = []
+    for entry in reversed(context):
+        kind = entry.item["type"]
+        if kind == "message":
+            break
+        if kind == "function_call_output":
+            out.append(entry.item)
+    return out[::-1]
 
 
 def _rate(model: str | None, key: str) -> float:
