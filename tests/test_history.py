@@ -94,3 +94,25 @@ def test_empty_filters_mean_all(tmp_path, kind):
     store = _store(tmp_path)
     store.add("speech", {})
     assert len(store.list(kind=kind, model=kind, voice=kind, search=kind)) == 1
+
+
+def test_every_kind_of_run_comes_back_as_its_spec_with_its_code(tmp_path):
+    from playground.core.snippets import render
+    from playground.core.specs import RealtimeTranscriptionSpec, RealtimeTranslationSpec, SpeechSpec
+    from playground.ui.history import run_spec
+
+    store = _store(tmp_path)
+    saved = {
+        "live_translation": RealtimeTranslationSpec(output_language="de", transcription_model=""),
+        "live_transcription": RealtimeTranscriptionSpec(model="gpt-realtime-whisper", delay="xhigh"),
+        "speech": SpeechSpec(input="Hello."),
+    }
+    for kind, spec in saved.items():
+        run = store.add(kind, spec.to_dict(), model=spec.model)
+        back = run_spec(store.get(run.id))
+        assert back == spec
+        assert "import" in render(back, "python")
+    old = store.add("speech", {"model": "tts-1", "voice": "alloy", "input": "Hi."})  # saved before specs had a kind
+    assert run_spec(store.get(old.id)) == SpeechSpec(model="tts-1", voice="alloy", input="Hi.")
+    odd = store.add("live_translation", {"kind": "realtime_translation", "no_such_field": 1})
+    assert run_spec(store.get(odd.id)) is None

@@ -15,13 +15,20 @@ from typing import Any
 
 import gradio as gr
 
-from playground.core.errors import PlaygroundError
+from playground.core.errors import PlaygroundError, SpecError
 from playground.core.history import Run
 from playground.core.lifecycle import describe
 from playground.core.plots import run_trace_figure
 from playground.core.pricing import format_cost
 from playground.core.snippets import render
-from playground.core.specs import ChatAudioSpec, RealtimeSessionSpec, RealtimeSpeechSpec, SpeechSpec, TranscriptionSpec
+from playground.core.specs import (
+    ChatAudioSpec,
+    RealtimeSessionSpec,
+    RealtimeSpeechSpec,
+    SpeechSpec,
+    TranscriptionSpec,
+    spec_from_dict,
+)
 from playground.ui.context import get_context
 
 __all__ = ["HEADERS", "HistoryParts", "delete_run", "export_run", "list_runs", "run_details", "run_spec"]
@@ -63,7 +70,16 @@ def list_runs(kind: str | None, model: str | None, voice: str | None, search: st
 
 
 def run_spec(run: Run) -> Any:
-    """The run's request spec, rebuilt from its JSON (None when the kind has none)."""
+    """The run's request spec, rebuilt from its JSON (None when the kind has none).
+
+    A spec saved with its ``kind`` (every run since specs carried it: live translations,
+    live transcriptions, speech through the Realtime API) comes back as that spec; older
+    runs by the run's kind."""
+    if run.spec.get("kind"):
+        try:
+            return spec_from_dict(run.spec)
+        except (SpecError, TypeError):
+            pass
     cls = RealtimeSpeechSpec if run.spec.get("kind") == RealtimeSpeechSpec.kind else SPECS.get(run.kind)
     if cls is None:
         return None

@@ -49,6 +49,12 @@ def _in_engine(frame: FrameType | None) -> bool:
     return False
 
 
+def _where(frame: FrameType | None) -> str:
+    if frame is None:
+        return "?"
+    return f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno} in {frame.f_code.co_name}"
+
+
 def engine_threads() -> list[threading.Thread]:
     """Daemon threads that are inside engine code right now."""
     frames = sys._current_frames()
@@ -65,7 +71,9 @@ def wait_for_engine_work(timeout: float = EXIT_WAIT_SECONDS) -> bool:
     deadline = time.monotonic() + timeout
     while busy := engine_threads():
         if time.monotonic() >= deadline:
-            log.warning("exiting while %d engine call(s) still run: %s", len(busy), [t.name for t in busy])
+            frames = sys._current_frames()
+            where = [_where(frames.get(t.ident)) for t in busy if t.ident is not None]
+            log.warning("exiting while %d engine call(s) still run: %s", len(busy), where)
             return False
         time.sleep(0.05)
     return True
