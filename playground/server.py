@@ -21,6 +21,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from playground.client.providers import Provider, resolve_provider
+from playground.core.catalog import get_catalog
 
 __all__ = ["create_app", "public_host"]
 
@@ -98,4 +99,6 @@ def create_app(
         ssr_mode=False,
         footer_links=["api"],
         allowed_paths=[str(get_context().data_dir / "previews"), str(get_context().out_dir)],
+        # refused before it is stored: the API's file limit, the largest any tab takes
+        max_file_size=get_catalog().limits.upload_max_bytes,
     )

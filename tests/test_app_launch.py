@@ -8,6 +8,7 @@ import os
 import httpx2 as httpx
 import pytest
 
+from playground.core.catalog import get_catalog
 from tests.conftest import SECRET_KEY
 from tests.support.app_process import launched_app
 
@@ -23,6 +24,11 @@ def test_app_serves_page_with_embedded_backend():
         assert health["provider"]["base_url"].endswith(f"{url[len('http://') :]}/v1")
         models = httpx.get(url + "/v1/models", timeout=10).json()
         assert {"gpt-4o-mini-tts", "whisper-1"} <= {m["id"] for m in models["data"]}
+        # an upload over the API's file limit is refused before it is stored
+        limit = get_catalog().limits.upload_max_bytes
+        big = httpx.post(url + "/gradio_api/upload", files={"files": ("big.wav", b"\0" * (limit + 1))}, timeout=60)
+        small = httpx.post(url + "/gradio_api/upload", files={"files": ("small.wav", b"\0" * 1024)}, timeout=60)
+        assert big.status_code == 413 and small.status_code == 200, (big.status_code, big.text[:200])
 
 
 def _listening_addresses(port: int) -> set[str]:

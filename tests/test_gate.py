@@ -44,9 +44,7 @@ def gated(tmp_path_factory):
     assert output and PASSWORD not in output[0], "the password reached the log"
 
 
-@pytest.mark.parametrize(
-    "path", ["/", "/config", "/gradio_api/info", "/healthz", "/studio/stream/anything", "/v1/models"]
-)
+@pytest.mark.parametrize("path", ["/", "/config", "/gradio_api/info", "/healthz", "/studio/pcm/anything", "/v1/models"])
 def test_every_route_needs_the_password(gated, path):
     url = gated
     r = httpx.get(url + path, timeout=10, follow_redirects=False)
@@ -88,3 +86,41 @@ def test_scripts_use_the_password_as_bearer_and_the_ui_still_speaks(gated):
     )
     metrics, download, _ = client.predict(token, "", api_name="/collect")
     assert "First audio heard" in metrics and download, metrics  # the UI reached /v1 with the password as its key
+
+
+def test_websockets_need_the_password_too(gated):
+    """The relay and the backend's realtime sockets: refused before the handshake completes
+    without the cookie, reached with it (the relay then answers the bad ticket itself)."""
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    ws_url = gated.replace("http", "ws")
+
+    async def refused(path: str, headers: dict[str, str] | None = None) -> int:
+        with pytest.raises(InvalidStatus) as denied:
+            async with connect(ws_url + path, additional_headers=headers or {}):
+                pass
+        return denied.value.response.status_code
+
+    async def through(cookie: str) -> dict:
+        async with connect(ws_url + "/relay/realtime?ticket=nope", additional_headers={"cookie": cookie}) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 30))
+
+    assert asyncio.run(refused("/relay/realtime?ticket=nope")) == 403
+    assert asyncio.run(refused("/v1/realtime?model=gpt-realtime")) == 401  # the backend's own key check
+    assert asyncio.run(refused("/relay/realtime?ticket=nope", {"cookie": "playground_auth=forged"})) == 403
+    with httpx.Client(base_url=gated, timeout=10, follow_redirects=False) as browser:
+        browser.post("/login?next=/", data={"password": PASSWORD})
+        cookie = f"playground_auth={browser.cookies['playground_auth']}"
+    event = asyncio.run(through(cookie))
+    assert event["type"] == "error" and "ticket" in event["error"]["message"].lower()
+
+    async def backend() -> dict:
+        bearer = {"authorization": f"Bearer {PASSWORD}"}
+        async with connect(ws_url + "/v1/realtime?model=gpt-realtime", additional_headers=bearer) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 30))
+
+    assert asyncio.run(backend())["type"] == "session.created"

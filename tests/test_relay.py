@@ -143,8 +143,32 @@ def test_the_relay_runs_a_demo_tool_and_the_answer_uses_it(relay_server):
         part.get("text", "") for o in second["response"]["output"] for part in o.get("content") or []
     ).lower()
     assert "22" in answer or "humid" in answer or "cloud" in answer, answer
-    # the notes memory belongs to the browser session and outlives the connection
-    assert tickets.runner("page-1") is tickets.runner("page-1")
+
+
+def test_a_browser_sessions_notes_outlive_its_connections(relay_server):
+    """A note remembered through one relay connection is recalled through the next one of the
+    same browser session, and not through another session's."""
+    url, tickets, _ = relay_server
+    spec = RealtimeSessionSpec(output_modalities=("text",), tools=tuple(demo_tools(["remember_note", "recall_notes"])))
+
+    async def say(owner: str, text: str) -> list[dict]:
+        token = tickets.mint(embedded_provider(url, KEY), spec.model, spec.to_session(), owner=owner)
+        seen: list[dict] = []
+        async with connect(url.replace("http", "ws") + f"/relay/realtime?ticket={token}") as ws:
+            await _recv_until(ws, "session.updated", seen)
+            item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+            await ws.send(json.dumps({"type": "conversation.item.create", "item": item}))
+            await ws.send(json.dumps({"type": "response.create", "response": {"tool_choice": "required"}}))
+            await _recv_until(ws, "response.done", seen)
+            await _recv_until(ws, "response.done", seen)  # the relay's follow-up with the result
+        return [e["event"] for e in seen if e["type"] == "relay.sent"]
+
+    def outputs(sent: list[dict]) -> str:
+        return " ".join(e["item"]["output"] for e in sent if e["type"] == "conversation.item.create")
+
+    asyncio.run(say("notes-page", "Remember that the spare key is under the blue pot."))
+    assert "blue pot" in outputs(asyncio.run(say("notes-page", "What did I ask you to remember?")))
+    assert "blue pot" not in outputs(asyncio.run(say("other-page", "What did I ask you to remember?")))
 
 
 def test_custom_tools_answer_with_their_canned_result():

@@ -105,3 +105,31 @@ def test_a_key_pasted_in_the_settings_panel_never_comes_back(recorder, tmp_path)
     for piece in pieces:
         assert piece not in text, "a reply echoed the key"
         assert piece not in log[0], "the key reached the app's log"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://bob:s3cret-pass@llm.example/v1", "https://llm.example/v1"),
+        ("https://llm.example/v1?api_key=abc123def&region=eu", "https://llm.example/v1?region=eu"),
+        ("http://127.0.0.1:8000/v1?token=t0ken-value", "http://127.0.0.1:8000/v1"),
+        ("http://[::1]:9000/v1", "http://[::1]:9000/v1"),
+    ],
+)
+def test_credentials_in_a_compatible_servers_url_never_reach_the_page_log_or_code(url, shown):
+    from playground.client.providers import resolve_provider
+    from playground.core.snippets import render
+
+    provider = resolve_provider({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-test-abcdefghijklmnop"})
+    assert provider.base_url == url  # the SDK still gets the URL as given
+    seen = " ".join(
+        [
+            provider.label,
+            str(provider.public()),
+            render(SpeechSpec(input="Hi."), "python", base_url=provider.snippet_base_url),
+        ]
+    )
+    assert shown in seen
+    for secret in ("s3cret-pass", "abc123def", "t0ken-value", "sk-test-abcdefghijklmnop"):
+        assert secret not in seen
+

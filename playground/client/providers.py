@@ -9,25 +9,34 @@ and the SDK client: it is excluded from ``repr``, ``public()`` and every snippet
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import re
+import threading
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from openai import AsyncOpenAI, OpenAI
 
 from playground.core.snippets import LOCAL_KEY
 
-__all__ = ["Provider", "ProviderKind", "embedded_provider", "redact", "resolve_provider"]
+__all__ = [
+    "Provider",
+    "ProviderKind",
+    "compatible_provider",
+    "embedded_provider",
+    "redact",
+    "resolve_provider",
+    "safe_url",
+]
 
 ProviderKind = Literal["openai", "compatible", "embedded"]
 DEFAULT_TIMEOUT_S = 120.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Provider:
     kind: ProviderKind
     label: str
@@ -40,44 +49,85 @@ class Provider:
 
     @property
     def snippet_base_url(self) -> str | None:
-        """The base URL snippets show: none for OpenAI itself."""
-        return None if self.kind == "openai" else self.base_url
+        """The base URL snippets show: none for OpenAI itself, and never its credentials."""
+        return None if self.kind == "openai" or self.base_url is None else safe_url(self.base_url)
 
     def public(self) -> dict[str, Any]:
-        """What may be shown in a page or log (never the key)."""
-        return {"kind": self.kind, "label": self.label, "base_url": self.base_url or "https://api.openai.com/v1"}
+        """What may be shown in a page or log (never the key, nor credentials in the URL)."""
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "base_url": safe_url(self.base_url or "https://api.openai.com/v1"),
+        }
 
     def client(self) -> OpenAI:
-        return _sync_client(self.base_url, self.api_key)
+        """This provider's SDK client, made once and kept only as long as the provider is.
+
+        Clients hold the key, so they live beside the provider that owns it (a tab's
+        settings, a "test connection"), not in a cache keyed by the key: when the tab's
+        provider is forgotten, its client and key go with it."""
+        with _CLIENTS_LOCK:
+            made = _sync_clients.get(self)
+            if made is None:
+                made = OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1)
+                _sync_clients[self] = made
+            return made
 
     def async_client(self) -> AsyncOpenAI:
-        """A client bound to the running event loop (its connection pool must not cross loops)."""
+        """A client bound to the running event loop (its connection pool must not cross loops),
+        kept, like ``client()``, only as long as both the provider and the loop are."""
         loop = asyncio.get_running_loop()
-        per_loop = _async_clients.setdefault(loop, {})
-        key = (self.base_url, self.api_key)
-        if key not in per_loop:
-            per_loop[key] = AsyncOpenAI(
-                api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1
-            )
-        return per_loop[key]
+        with _CLIENTS_LOCK:
+            per_loop = _async_clients.setdefault(self, weakref.WeakKeyDictionary())
+            made = per_loop.get(loop)
+            if made is None:
+                made = AsyncOpenAI(
+                    api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1
+                )
+                per_loop[loop] = made
+            return made
 
     def redact(self, text: str) -> str:
         return redact(text, self.api_key)
 
 
-@functools.lru_cache(maxsize=16)
-def _sync_client(base_url: str | None, api_key: str) -> OpenAI:
-    return OpenAI(api_key=api_key, base_url=base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1)
-
-
-_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[str | None, str], AsyncOpenAI]] = (
-    weakref.WeakKeyDictionary()
-)
+#: each provider's clients, dropped with the provider (they hold its key)
+_CLIENTS_LOCK = threading.Lock()
+_sync_clients: weakref.WeakKeyDictionary[Provider, OpenAI] = weakref.WeakKeyDictionary()
+_async_clients: weakref.WeakKeyDictionary[
+    Provider, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
 
 
 def embedded_provider(app_url: str, api_key: str | None = None) -> Provider:
     """The built-in backend served at ``{app_url}/v1``; a key only when it was started with one."""
     return Provider("embedded", "Embedded local backend", app_url.rstrip("/") + "/v1", api_key or LOCAL_KEY)
+
+
+def compatible_provider(base_url: str, key: str | None = None) -> Provider:
+    """Any OpenAI-compatible server; its label shows the URL without credentials."""
+    return Provider("compatible", f"OpenAI-compatible server at {safe_url(base_url)}", base_url, key or LOCAL_KEY)
+
+
+#: query parameters that carry credentials in a compatible server's URL
+_SECRET_PARAMS = frozenset(
+    {"api_key", "api-key", "apikey", "key", "token", "access_token", "secret", "password", "sig"}
+)
+
+
+def safe_url(url: str) -> str:
+    """``url`` without credentials: no ``user:password@``, no ``?api_key=`` (and the like)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return redact(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k.lower() not in _SECRET_PARAMS]
+    )
+    return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
 
 
 def resolve_provider(
@@ -88,7 +138,7 @@ def resolve_provider(
     key = (env.get("OPENAI_API_KEY") or "").strip()
     base = (env.get("OPENAI_BASE_URL") or "").strip().rstrip("/")
     if base and base != "https://api.openai.com/v1":
-        return Provider("compatible", f"OpenAI-compatible server at {base}", base, key or LOCAL_KEY)
+        return compatible_provider(base, key)
     if key:
         return Provider("openai", "OpenAI", None, key)
     return embedded_provider(app_url, local_key)

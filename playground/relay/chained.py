@@ -55,7 +55,7 @@ from playground.backend.realtime import config as cfg
 from playground.backend.realtime.conversation import Entry
 from playground.backend.realtime.core import Handler, Outbox, SessionCore, commit_too_small, session_field
 from playground.backend.realtime.items import ITEM_HANDLERS, ItemEvents
-from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event, snapshot
+from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event, shown, snapshot
 from playground.backend.realtime.turns import Started, Stopped, TurnEvent
 from playground.core.catalog import get_catalog
 from playground.relay.chained_input import InputBuffer, vad_engine
@@ -144,7 +144,7 @@ class ChainedPipeline(ItemEvents, SessionCore):
 
     def unknown(self, kind: Any) -> RealtimeError:
         message = (
-            f"{kind!r} is not supported in the chained pipeline mode (transcription → chat → speech over "
+            f"{shown(kind)} is not supported in the chained pipeline mode (transcription → chat → speech over "
             "REST, with no audio kept and no WebRTC buffer); use the speech-to-speech mode for it."
         )
         return RealtimeError(message, param="type", code=UNSUPPORTED)

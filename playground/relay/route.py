@@ -46,7 +46,9 @@ from fastapi import APIRouter, WebSocket
 from openai.types.realtime.realtime_client_event import RealtimeClientEvent
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from playground.backend.realtime.protocol import shown
 from playground.client.providers import Provider
+from playground.core import jsonsafe
 from playground.core.catalog import get_catalog
 from playground.relay.tools import ToolRunner
 
@@ -191,6 +193,15 @@ class RelayTickets:
                 self._runners.popitem(last=False)
             return runner
 
+    def forget(self, owner: str) -> None:
+        """The browser session closed: its unused tickets (and the keys they hold), tool
+        memory and recording go now rather than when newer sessions push them out."""
+        with self._lock:
+            for token in [t for t, ticket in self._tickets.items() if ticket.owner == owner]:
+                del self._tickets[token]
+            self._runners.pop(owner, None)
+            self._recordings.pop(owner, None)
+
     def take(self, token: str | None) -> RelayTicket | None:
         with self._lock:
             self._prune()
@@ -222,12 +233,12 @@ def check_browser_event(
             f"The event is {len(text)} bytes; the most one event may carry is {limit}.", "event_too_large"
         )
     try:
-        event = json.loads(text)
+        event = jsonsafe.loads(text)
     except ValueError as e:
         return None, _error(f"The event is not valid JSON: {e}.", "invalid_json")
     if not isinstance(event, dict) or event.get("type") not in allowed:
         kind = event.get("type") if isinstance(event, dict) else None
-        return None, _error(f"Unknown client event type {kind!r}.", "invalid_event", "type")
+        return None, _error(f"Unknown client event type {shown(kind)}.", "invalid_event", "type")
     return event, None
 
 
@@ -369,7 +380,7 @@ async def _pump(ws: WebSocket, upstream: Any, ticket: RelayTicket, limit: int, k
             text = data.decode("utf-8") if isinstance(data, bytes) else data
             event: Any = None
             with contextlib.suppress(ValueError):
-                event = json.loads(text)
+                event = jsonsafe.loads(text)
             if isinstance(event, dict):
                 log.add("received", str(event.get("type")), len(text))
             await ws.send_text(text)

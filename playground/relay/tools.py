@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from playground.core import jsonsafe
 from playground.core.catalog import presets_dir
 
 __all__ = ["MAX_NOTES", "ToolBox", "ToolRunner", "demo_tools"]
@@ -48,7 +49,7 @@ class ToolBox:
 
     def run(self, name: str, arguments: str) -> str:
         try:
-            args = json.loads(arguments or "{}")
+            args = jsonsafe.loads(arguments or "{}")
         except ValueError:
             return json.dumps({"error": f"arguments for {name} are not valid JSON"})
         if not isinstance(args, dict):

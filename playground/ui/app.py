@@ -20,6 +20,7 @@ from playground.ui.settings import (
     apply_chat_server,
     apply_provider,
     chat_server_status,
+    forget_tab,
     header_html,
     reset_chat_server,
     session_header,
@@ -274,6 +275,7 @@ def _wire_shell(demo: gr.Blocks, ui: Shell) -> None:
     demo.load(shared, studio.settings, [*filled, *ui.compare_shared], queue=False)
     demo.load(refresh_vibes, None, [studio.chips, studio.all_vibes], queue=False)
     demo.load(provider_choices, None, ui.compare_providers, queue=False)
+    demo.unload(forget_tab)  # last: the events above keep their places in Gradio's table
 
 
 def create_ui(

@@ -20,7 +20,7 @@ from typing import Any
 import gradio as gr
 
 from playground.client.batch import Variant, run_variants
-from playground.core import workflows
+from playground.core import jsonsafe, workflows
 from playground.core.catalog import get_catalog
 from playground.core.leaderboard import SEP, Vote, combo_key, rank_combos, split_combo
 from playground.ui.compare_columns import playable, short_name, workflow_choices
@@ -115,9 +115,22 @@ async def blind_new_round(
     return paths[0], paths[1], json.dumps(state), note, disabled, disabled, disabled
 
 
+def _round(state_json: str | None) -> dict[str, Any]:
+    """The round the page holds, or {} when there is none (or the page sent something else)."""
+    try:
+        state = jsonsafe.loads(state_json or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(state, dict) or not isinstance(state.get("played"), list):
+        return {}
+    if not all(k in state for k in ("voted", "a", "b")):
+        return {}
+    return state
+
+
 def mark_played(side: str, state_json: str) -> tuple[str, Any, Any, Any]:
     """Record that a side was played; voting opens once both were."""
-    state = json.loads(state_json or "{}")
+    state = _round(state_json)
     if not state:
         return state_json, gr.update(), gr.update(), gr.update()
     if side not in state["played"]:
@@ -138,7 +151,7 @@ def leaderboard_rows() -> list[list[Any]]:
 
 def blind_vote(choice: str, state_json: str) -> tuple[str, str, list[list[Any]], Any, Any, Any]:
     """Store the vote (only after both sides were played), then reveal the combinations."""
-    state = json.loads(state_json or "{}")
+    state = _round(state_json)
     if not state:
         raise gr.Error("Start a round first.")
     if state["voted"]:

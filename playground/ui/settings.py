@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 import gradio as gr
 
-from playground.client.providers import Provider, redact
+from playground.client.providers import Provider, compatible_provider, redact, safe_url
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
 from playground.core.lifecycle import lifecycle, today
@@ -77,7 +77,7 @@ def provider_from(kind: str, key: str, base_url: str) -> Provider:
         parsed = urlparse(base_url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise SettingsError("Give the server's base URL, e.g. http://127.0.0.1:11434/v1")
-        return Provider("compatible", f"OpenAI-compatible server at {base_url}", base_url, key or LOCAL_KEY)
+        return compatible_provider(base_url, key)
     raise SettingsError(f"Unknown provider kind {kind!r}; choose one of: {', '.join(k for _, k in KINDS)}")
 
 
@@ -201,6 +201,16 @@ def apply_provider(kind: str, key: str, base_url: str, request: gr.Request | Non
     return (header_html(provider), status, cleared, gr.update(), *provider_choices(request))
 
 
+def forget_tab(request: gr.Request | None = None) -> None:
+    """The tab closed: its provider (and the key pasted into it, and its SDK clients) and its
+    relay state are dropped now, not when newer tabs push them out of the bounded stores."""
+    session = getattr(request, "session_hash", None)
+    if session:
+        ctx = get_context()
+        ctx.sessions.forget(session)
+        ctx.relay.forget(session)
+
+
 def session_header(request: gr.Request | None = None) -> str:
     return header_html(get_context().provider_for(request))
 
@@ -218,7 +228,7 @@ def chat_server_status() -> str:
         return f"Chat in the embedded backend: {_LOCAL_CHAT}."
     return (
         f"Chat in the embedded backend: **{html.escape(target.model or '')}** at "
-        f"`{html.escape(target.base_url or '')}` (for everyone using this server)."
+        f"`{html.escape(safe_url(target.base_url or ''))}` (for everyone using this server)."
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from playground.core import workflows
+from playground.core import jsonsafe, workflows
 from playground.core.catalog import get_catalog
 from playground.core.history import Run
 from playground.ui.context import get_context
@@ -52,7 +52,7 @@ def decode_share(token: str) -> dict[str, Any] | None:
     if not token or len(token) > SHARE_MAX:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data = jsonsafe.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) and data.get("tab") in ("studio", "transcribe", "compare") else None

@@ -20,6 +20,7 @@ from typing import Any
 
 import gradio as gr
 
+from playground.client.providers import safe_url
 from playground.core.catalog import get_catalog
 from playground.core.standin import (
     LOCAL_LLM_SHORT,
@@ -110,7 +111,7 @@ def _replies(target: ChatTarget) -> str:
     if target.local:
         return f"replies come from <b>{LOCAL_LLM_SHORT}</b>, a tiny local model: short, often wrong; {LINK}"
     return (
-        f"replies come from {_code(target.model or '')} at {_code(target.base_url or '')} "
+        f"replies come from {_code(target.model or '')} at {_code(safe_url(target.base_url or ''))} "
         "(the chat model server set in the Provider tab)"
     )
 

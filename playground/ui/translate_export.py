@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.core import jsonsafe
 from playground.core.audio import pcm16_wav
 
 __all__ = [
@@ -89,7 +89,7 @@ def parse_session(text: str | None, *, max_seconds: float) -> TranslatedSession:
     """The page's export, checked; ``ValueError`` says what is wrong. The audio is cut at
     ``max_seconds``."""
     try:
-        data = json.loads(text or "")
+        data = jsonsafe.loads(text or "")
     except ValueError as e:
         raise ValueError(f"the export is not JSON ({e})") from None
     if not isinstance(data, dict):

@@ -17,6 +17,7 @@ from typing import Any
 
 import gradio as gr
 
+from playground.core import jsonsafe
 from playground.core.catalog import get_catalog
 from playground.core.errors import Problem, SpecError
 from playground.core.snippets import render
@@ -131,7 +132,7 @@ def custom_tools(text: str | None) -> tuple[list[dict[str, Any]], dict[str, str]
     if not text:
         return [], {}
     try:
-        data = json.loads(text)
+        data = jsonsafe.loads(text)
     except ValueError as e:
         raise _bad("tools", text[:40], f"custom tools are not valid JSON ({e})") from None
     if isinstance(data, dict):

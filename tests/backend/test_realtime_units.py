@@ -61,8 +61,8 @@ def test_turn_detector_pads_start_waits_silence_and_resumes():
     assert events[4] == Stopped(audio_end_ms=40 * 32 + 320, speech_end_ms=40 * 32)
     assert not det.in_speech and det.floor_ms == 40 * 32 + 320
     # the next turn's padding never reaches back into the previous turn
-    nxt = _feed(det, [0.9])
-    assert nxt == [] or True
+    (nxt,) = det.feed(52 * 32, 53 * 32, 0.9)  # 300 ms of padding would start at 1364 ms
+    assert nxt == Started(audio_start_ms=det.floor_ms, speech_ms=52 * 32) and det.floor_ms == 40 * 32 + 320
     det2 = TurnDetector(threshold=0.5, prefix_padding_ms=5000, silence_ms=320)
     assert _feed(det2, [0.9])[0].audio_start_ms == 0
 

@@ -358,3 +358,30 @@ def test_test_connection_lists_models(ctx, backend_url):
 
     status = panel.test_connection("compatible", "", backend_url + "/v1")
     assert status.startswith("✅") and "whisper-1" in status and "gpt-4o-mini-tts" in status
+
+
+def test_a_pasted_key_leaves_memory_with_its_tab(offline_ctx):
+    """The SDK clients that hold a key live as long as the provider that owns it; when the tab
+    closes (Gradio's unload) its provider, its unused relay tickets and so the key are gone."""
+    import gc
+    import weakref
+    from types import SimpleNamespace
+
+    from playground.ui.settings import apply_provider, forget_tab
+
+    tab = SimpleNamespace(session_hash="tab-1")
+    key = "sk-pasted-abcdefghijklmnop"
+    apply_provider("openai", key, "", tab)
+    provider = offline_ctx.sessions.get("tab-1")
+    assert provider.api_key == key and provider.client() is provider.client()  # one client per provider
+    token = offline_ctx.relay.mint(provider, "gpt-realtime", {}, owner="tab-1")  # a ticket holds it too
+    owner, client = weakref.ref(provider), weakref.ref(provider.client())
+    del provider
+    gc.collect()
+    assert owner() is not None  # the tab is open: its settings stay
+
+    forget_tab(tab)
+    gc.collect()
+    assert owner() is None and client() is None  # nothing keeps the key now
+    assert offline_ctx.sessions.get("tab-1") is offline_ctx.sessions.default
+    assert offline_ctx.relay.take(token) is None

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from playground.backend.realtime.codecs import RATE, OutputEncoder
-from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, text_field
+from playground.backend.realtime.protocol import RealtimeError, invalid, new_id, shown, text_field
 from playground.core.catalog import get_catalog
 
 __all__ = ["Conversation", "Entry", "parse_item"]
@@ -88,10 +88,10 @@ def parse_item(raw: Any, param: str = "item") -> tuple[dict[str, Any], list[tupl
             "arguments": _text(raw.get("arguments", "{}"), f"{param}.arguments"),
         }, []
     if kind != "message":
-        raise _fail(f"{param}.type", f"must be message, function_call or function_call_output; got {kind!r}.")
+        raise _fail(f"{param}.type", f"must be message, function_call or function_call_output; got {shown(kind)}.")
     role = raw.get("role")
     if role not in ROLES:
-        raise _fail(f"{param}.role", f"must be one of: {', '.join(ROLES)}; got {role!r}.")
+        raise _fail(f"{param}.role", f"must be one of: {', '.join(ROLES)}; got {shown(role)}.")
     content = raw.get("content")
     if not isinstance(content, list) or not content:
         raise _fail(f"{param}.content", "expected a non-empty array of content parts.", "invalid_type")
@@ -103,7 +103,7 @@ def parse_item(raw: Any, param: str = "item") -> tuple[dict[str, Any], list[tupl
         where = f"{param}.content[{i}]"
         ptype = part.get("type") if isinstance(part, dict) else None
         if ptype not in allowed:
-            raise _fail(f"{where}.type", f"a {role} message takes {', '.join(allowed)}; got {ptype!r}.")
+            raise _fail(f"{where}.type", f"a {role} message takes {', '.join(allowed)}; got {shown(ptype)}.")
         if ptype == "input_image":
             raise RealtimeError(
                 f"Invalid '{where}': the local backend cannot see images (its language model reads text "
@@ -154,7 +154,7 @@ class Conversation:
     def get(self, item_id: Any, param: str = "item_id") -> Entry:
         entry = self._entries.get(item_id) if isinstance(item_id, str) else None
         if entry is None:
-            raise RealtimeError(f"Item with item_id not found: {item_id!r}.", param=param, code="item_not_found")
+            raise RealtimeError(f"Item with item_id not found: {shown(item_id)}.", param=param, code="item_not_found")
         return entry
 
     def last_id(self) -> str | None:
@@ -172,7 +172,9 @@ class Conversation:
             at = self._order.index(previous_item_id) + 1
         else:
             raise RealtimeError(
-                f"previous_item_id not found: {previous_item_id!r}.", param="previous_item_id", code="item_not_found"
+                f"previous_item_id not found: {shown(previous_item_id)}.",
+                param="previous_item_id",
+                code="item_not_found",
             )
         before = self._order[at - 1] if at > 0 else None
         self._order.insert(at, entry.id)

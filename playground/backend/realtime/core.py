@@ -20,14 +20,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from playground.backend.realtime.conversation import Conversation, Entry, public
-from playground.backend.realtime.protocol import RealtimeError, error_event, new_id, server_event
+from playground.backend.realtime.protocol import RealtimeError, error_event, new_id, server_event, shown
+from playground.core import jsonsafe
 
 __all__ = [
     "MIN_COMMIT_MS",
@@ -105,10 +105,9 @@ def parse_event(text: str) -> dict[str, Any]:
     malformed JSON; it must not reach the session as an unexpected exception.
     """
     try:
-        event = json.loads(text)
-    except (ValueError, RecursionError) as e:
-        reason = "it is nested too deeply" if isinstance(e, RecursionError) else str(e)
-        raise RealtimeError(f"The event is not valid JSON: {reason}.", code="invalid_json") from None
+        event = jsonsafe.loads(text)
+    except ValueError as e:
+        raise RealtimeError(f"The event is not valid JSON: {e}.", code="invalid_json") from None
     if not isinstance(event, dict):
         raise RealtimeError("An event must be a JSON object with a 'type'.", code="invalid_event")
     return event
@@ -229,7 +228,7 @@ class SessionCore:
 
     def unknown(self, kind: Any) -> RealtimeError:
         return RealtimeError(
-            f"Invalid value: {kind!r}. Supported values are: {', '.join(sorted(self.HANDLERS))}.",
+            f"Invalid value: {shown(kind)}. Supported values are: {', '.join(sorted(self.HANDLERS))}.",
             param="type",
             code="invalid_value",
         )

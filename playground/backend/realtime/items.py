@@ -14,7 +14,7 @@ from typing import Any
 
 from playground.backend.realtime.conversation import Entry, cut_transcript, parse_item, public
 from playground.backend.realtime.core import SessionCore
-from playground.backend.realtime.protocol import RealtimeError, server_event
+from playground.backend.realtime.protocol import RealtimeError, server_event, shown
 
 __all__ = ["ITEM_HANDLERS", "ItemEvents"]
 
@@ -47,7 +47,7 @@ class ItemEvents(SessionCore):
             for e in self.conversation.entries()
         ):
             raise RealtimeError(
-                f"No function_call with call_id {item['call_id']!r} in this conversation.",
+                f"No function_call with call_id {shown(item['call_id'])} in this conversation.",
                 param="item.call_id",
                 code="invalid_value",
             )

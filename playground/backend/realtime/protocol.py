@@ -79,6 +79,12 @@ def error_event(err: RealtimeError, client_event_id: str | None = None) -> dict[
     )
 
 
+def shown(value: Any, limit: int = 60) -> str:
+    """A client's value as an error message quotes it: its repr, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def invalid(param: str, message: str, code: str = "invalid_value") -> RealtimeError:
     """The error for one bad field, worded as OpenAI's: ``Invalid 'param': why``."""
     return RealtimeError(f"Invalid '{param}': {message}", param=param, code=code)
