@@ -132,4 +132,3 @@ def test_credentials_in_a_compatible_servers_url_never_reach_the_page_log_or_cod
     assert shown in seen
     for secret in ("s3cret-pass", "abc123def", "t0ken-value", "sk-test-abcdefghijklmnop"):
         assert secret not in seen
-
