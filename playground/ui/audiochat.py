@@ -30,7 +30,7 @@ import soundfile as sf
 from playground.client.results import ChatAudioResult
 from playground.core.audio import AudioDecodeError, AudioTooLongError, decode_mono, pcm16_to_float
 from playground.core.catalog import get_catalog
-from playground.core.errors import SpecError
+from playground.core.errors import PlaygroundError, SpecError
 from playground.core.pricing import chat_token_split, format_cost
 from playground.core.snippets import render
 from playground.core.specs import ChatAudioSpec, spec_from_dict
@@ -314,6 +314,8 @@ def send_turn(
         pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
     except SpecError as e:
         raise gr.Error(f"Check your settings: {e}") from None
+    except PlaygroundError as e:
+        raise gr.Error(f"Could not start: {e}") from None
     keep = gr.update()
     mine: list[Any] = [spec.prompt] if spec.prompt else []
     if user_audio:

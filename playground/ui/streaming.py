@@ -19,6 +19,7 @@ handler that shows it beside the player.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import threading
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
+from starlette.concurrency import iterate_in_threadpool
 
 from playground.client.providers import Provider
 from playground.client.results import ChatAudioResult, SpeechResult
@@ -46,6 +47,8 @@ KEEP_SECONDS = 15 * 60
 _PAGE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
 #: how long the PCM route waits for a run whose token the page announced first
 REGISTER_WAIT_S = 5.0
+#: how often a request that came before its Play looks for the run
+AWAIT_STEP_S = 0.02
 
 
 @dataclass
@@ -168,10 +171,16 @@ class SpeechStreams:
         fetching (saves a round trip); a malformed or taken one is replaced."""
         spec.validate()
         with self._lock:
+            self._prune()
+            running = sum(1 for p in self._items.values() if not p.done)
+            if running >= self.limit:
+                raise PlaygroundError(
+                    f"{running} plays are still in progress on this server (the most at once is {self.limit}); "
+                    "try again when one has finished."
+                )
             if not _PAGE_TOKEN.match(token or "") or token in self._items:
                 token = secrets.token_urlsafe(16)
             pending = PendingSpeech(token, spec, provider)
-            self._prune()
             self._items[pending.token] = pending
             self._lock.notify_all()
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
@@ -189,6 +198,16 @@ class SpeechStreams:
             self._lock.wait_for(lambda: token in self._items, timeout=timeout)
             return self._items.get(token)
 
+    async def await_for(self, token: str, timeout: float = REGISTER_WAIT_S) -> PendingSpeech | None:
+        """``wait_for`` on the event loop: a request for a token that never comes waits
+        without holding one of the worker threads the engines and other requests need."""
+        if not _PAGE_TOKEN.match(token or ""):
+            return None
+        deadline = time.monotonic() + timeout
+        while (pending := self.get(token)) is None and time.monotonic() < deadline:
+            await asyncio.sleep(AWAIT_STEP_S)
+        return pending
+
     def _prune(self) -> None:
         cutoff = time.monotonic() - KEEP_SECONDS
         for token in [t for t, p in self._items.items() if p.done and p.created < cutoff]:
@@ -203,7 +222,7 @@ def create_stream_router(streams: SpeechStreams) -> APIRouter:
 
     @router.get("/studio/pcm/{token}", response_model=None)
     async def pcm(token: str) -> StreamingResponse | JSONResponse:
-        pending = await run_in_threadpool(streams.wait_for, token)
+        pending = await streams.await_for(token)
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
         return StreamingResponse(
