@@ -20,8 +20,12 @@ class BackendSettings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "smollm2"
     llm_api_key: str | None = Field(default=None, repr=False)
-    #: CPU threads per engine; default all cores
+    #: CPU threads of Whisper's decodes; default all cores
     threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    #: CPU threads of the bundled LLM. One, by measurement (docs/performance.md): SmolLM2 is
+    #: memory-bound, and llama.cpp's threads spin-wait for each other, so with another busy
+    #: process on a 2-core machine 2 threads gave 15–37 tokens/s where 1 thread gave 45–117
+    llm_threads: int = Field(default=1, ge=1)
     #: opt-in Kokoro engine: a Kokoro v1.0 voices file (.npz / voices-v1.0.bin) with English styles
     kokoro_voices: Path | None = None
     #: realtime session lifetime in seconds; default the catalog's (60 minutes, as OpenAI's)

@@ -144,7 +144,8 @@ class LlamaLLM(LLMEngine):
         seed: int | None = None,
         max_waiting: int = 8,
     ) -> None:
-        """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to all CPUs.
+        """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to one (see
+        ``BackendSettings.llm_threads``).
 
         ``repeat_penalty`` (over the last 64 tokens) is on by default because a 135M model
         easily loops; ``seed`` makes sampling reproducible (None = random per request);
@@ -152,7 +153,7 @@ class LlamaLLM(LLMEngine):
         """
         self._model_path = Path(model_path) if model_path is not None else None
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 1
+        self.n_threads = n_threads or 1  # one thread: see BackendSettings.llm_threads
         self.n_batch = n_batch
         self.repeat_penalty = repeat_penalty
         self.seed = seed

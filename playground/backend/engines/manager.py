@@ -130,7 +130,7 @@ class EngineManager:
                 return RemoteLLM(base_url=s.llm_base_url, model=s.llm_model, api_key=s.llm_api_key)
             from playground.backend.engines.llama_llm import LlamaLLM
 
-            return LlamaLLM(n_threads=s.threads, max_waiting=get_catalog().limits.llm_queue_max)
+            return LlamaLLM(n_threads=s.llm_threads, max_waiting=get_catalog().limits.llm_queue_max)
 
         return self._get("llm", build)
 
