@@ -35,6 +35,7 @@ __all__ = [
     "Outbox",
     "SessionCore",
     "audio_bytes",
+    "audio_failed",
     "buffer_full",
     "commit_too_small",
     "parse_event",
@@ -145,6 +146,15 @@ def commit_too_small(held_ms: float) -> RealtimeError | None:
     )
 
 
+def audio_failed() -> RealtimeError:
+    """What a session says when its own audio processing broke (the log has the details)."""
+    return RealtimeError(
+        "The server could not process this audio; the server log has the details.",
+        code="audio_processing_failed",
+        type="server_error",
+    )
+
+
 def session_field(event: dict[str, Any]) -> Any:
     """``session.update``'s ``session``, which must be there."""
     if "session" not in event:
@@ -221,6 +231,15 @@ class SessionCore:
         self.emit(server_event("conversation.item.done", previous_item_id=before, item=public(entry)))
 
     # -- dispatch -------------------------------------------------------------------
+
+    async def handle(self, text: str) -> None:
+        """One client event as the WebSocket delivered it: parsed, then dispatched."""
+        try:
+            event = parse_event(text)
+        except RealtimeError as e:
+            self.report(e)
+            return
+        await self.dispatch(event)
 
     def refusal(self, kind: str) -> RealtimeError | None:
         """The error for a known event this session will not take (None: it takes it)."""

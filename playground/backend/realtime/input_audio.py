@@ -35,7 +35,14 @@ from playground.backend.localmap import stt_model_for
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, InputDecoder
 from playground.backend.realtime.conversation import Entry
-from playground.backend.realtime.core import VAD_FRAME_MS, SessionCore, audio_bytes, buffer_full, commit_too_small
+from playground.backend.realtime.core import (
+    VAD_FRAME_MS,
+    SessionCore,
+    audio_bytes,
+    audio_failed,
+    buffer_full,
+    commit_too_small,
+)
 from playground.backend.realtime.live import LiveText
 from playground.backend.realtime.protocol import RealtimeError, message_item, new_id, server_event
 from playground.backend.realtime.turns import Paused, Resumed, Started, Stopped, TurnDetector, finished_thought
@@ -228,13 +235,7 @@ class InputAudio(SessionCore):
                 self.report(e)
             except Exception:
                 log.exception("realtime audio processing failed")
-                self.report(
-                    RealtimeError(
-                        "The server could not process this audio; the server log has the details.",
-                        code="audio_processing_failed",
-                        type="server_error",
-                    )
-                )
+                self.report(audio_failed())
             finally:
                 self._queued_samples -= len(x)
 

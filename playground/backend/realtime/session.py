@@ -27,7 +27,7 @@ from playground.backend.engines.manager import EngineManager
 from playground.backend.realtime import config as cfg
 from playground.backend.realtime.codecs import RATE, InputDecoder
 from playground.backend.realtime.conversation import Entry, parse_item
-from playground.backend.realtime.core import Handler, SessionCore, audio_bytes, parse_event, session_field
+from playground.backend.realtime.core import Handler, SessionCore, audio_bytes, session_field
 from playground.backend.realtime.input_audio import INPUT_HANDLERS, Hearing, InputAudio
 from playground.backend.realtime.items import ITEM_HANDLERS, ItemEvents
 from playground.backend.realtime.protocol import RealtimeError, new_id, server_event, snapshot
@@ -101,15 +101,6 @@ class RealtimeSession(InputAudio, ItemEvents, SessionCore):
     async def close(self) -> None:
         """Stop everything this session started: responses, turns, timers."""
         await self.cancel_tasks()
-
-    async def handle(self, text: str) -> None:
-        """One client event as the WebSocket delivered it."""
-        try:
-            event = parse_event(text)
-        except RealtimeError as e:
-            self.report(e)
-            return
-        await self.dispatch(event)
 
     def refusal(self, kind: str) -> RealtimeError | None:
         if not (self.transcribe_only and kind in _CONVERSATION_ONLY):

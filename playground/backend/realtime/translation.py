@@ -39,7 +39,7 @@ from playground.backend.engines.base import STTOptions
 from playground.backend.engines.manager import EngineManager
 from playground.backend.localmap import local_voice, stt_model_for
 from playground.backend.realtime.codecs import RATE
-from playground.backend.realtime.core import VAD_FRAME_MS, Handler, SessionCore, audio_bytes, buffer_full, parse_event
+from playground.backend.realtime.core import VAD_FRAME_MS, Handler, SessionCore, audio_bytes, audio_failed, buffer_full
 from playground.backend.realtime.input_audio import Track
 from playground.backend.realtime.protocol import RealtimeError, server_event, snapshot
 from playground.backend.realtime.translation_config import local_refusal, update_translation_session
@@ -136,14 +136,6 @@ class TranslationSession(SessionCore):
     def start(self) -> None:
         self.emit(server_event("session.created", session=snapshot(self.config)))
 
-    async def handle(self, text: str) -> None:
-        try:
-            event = parse_event(text)
-        except RealtimeError as e:
-            self.report(e)
-            return
-        await self.dispatch(event)
-
     async def close(self) -> None:
         await self.cancel_tasks()
 
@@ -207,13 +199,7 @@ class TranslationSession(SessionCore):
                 await self._take(chunk)
             except Exception:  # one bad chunk must not end the session
                 log.exception("translation: processing audio failed")
-                self.report(
-                    RealtimeError(
-                        "The server could not process this audio; the server log has the details.",
-                        code="audio_processing_failed",
-                        type="server_error",
-                    )
-                )
+                self.report(audio_failed())
             finally:
                 if chunk is not None:
                     self._queued -= len(chunk)

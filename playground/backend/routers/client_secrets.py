@@ -33,7 +33,16 @@ from playground.backend.realtime import config as cfg
 from playground.backend.realtime.protocol import RealtimeError, new_id
 from playground.core.catalog import get_catalog
 
-__all__ = ["Minted", "SecretStore", "fresh_config", "mint_session", "router", "secrets_of"]
+__all__ = [
+    "ClientSecretBody",
+    "Minted",
+    "SecretStore",
+    "api_error",
+    "fresh_config",
+    "mint_session",
+    "router",
+    "secrets_of",
+]
 
 router = APIRouter(tags=["realtime"])
 
@@ -124,7 +133,7 @@ class ClientSecretBody(BaseModel):
     expires_after: ExpiresAfter | None = None
 
 
-def _api_error(err: RealtimeError) -> APIError:
+def api_error(err: RealtimeError) -> APIError:
     """The realtime ``error`` as the HTTP envelope: 404 for a model not served, else 400."""
     status = 404 if err.code == "model_not_found" else 400
     return APIError(err.message, status=status, param=err.param, code=err.code, type=err.type)
@@ -147,7 +156,7 @@ def _realtime_model(session: dict[str, Any]) -> str:
         )
     refusal = realtime_refusal(model, "session.model")
     if refusal is not None:
-        raise _api_error(refusal)
+        raise api_error(refusal)
     return model
 
 
@@ -171,7 +180,7 @@ def mint_session(session: Any) -> dict[str, Any]:
         if kind == "transcription":
             return cfg.update_transcription_session(cfg.default_transcription_session(), session)
     except RealtimeError as err:
-        raise _api_error(err) from None
+        raise api_error(err) from None
     raise APIError(
         f"Invalid 'session.type': must be 'realtime' or 'transcription'; got {kind!r}.",
         param="session.type",

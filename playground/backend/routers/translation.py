@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, WebSocket
-from pydantic import BaseModel, ConfigDict
 
 from playground.backend.errors import APIError
 from playground.backend.models_gate import realtime_refusal, served
@@ -25,7 +24,13 @@ from playground.backend.realtime.translation_config import (
     local_refusal,
     update_translation_session,
 )
-from playground.backend.routers.client_secrets import EXPIRES_DEFAULT_S, ExpiresAfter, fresh_config, secrets_of
+from playground.backend.routers.client_secrets import (
+    EXPIRES_DEFAULT_S,
+    ClientSecretBody,
+    api_error,
+    fresh_config,
+    secrets_of,
+)
 from playground.backend.routers.realtime import (
     CLOSE_POLICY,
     CLOSE_TRY_LATER,
@@ -98,20 +103,6 @@ async def translations(ws: WebSocket) -> None:
     await serve_session(ws, make, done="finished")
 
 
-class TranslationSecretBody(BaseModel):
-    """The outer shape; ``session`` is checked field by field by ``translation_config``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    session: Any = None
-    expires_after: ExpiresAfter | None = None
-
-
-def _api_error(err: RealtimeError) -> APIError:
-    status = 404 if err.code == "model_not_found" else 400
-    return APIError(err.message, status=status, param=err.param, code=err.code, type=err.type)
-
-
 def mint_translation(session: Any) -> dict[str, Any]:
     """The translation session a secret opens, checked as the socket's ``session.update`` is."""
     if not isinstance(session, dict):
@@ -126,20 +117,20 @@ def mint_translation(session: Any) -> dict[str, Any]:
     model = rest.pop("model", None)
     unknown = _unknown(model, "session.model")
     if unknown is not None:
-        raise _api_error(unknown)
+        raise api_error(unknown)
     try:
         config = update_translation_session(default_translation_session(str(model)), rest)
     except RealtimeError as err:
-        raise _api_error(err) from None
+        raise api_error(err) from None
     refused = local_refusal(config)
     if refused is not None:
-        raise _api_error(refused)
+        raise api_error(refused)
     config["model"] = get_catalog().translation_model(str(model)).id  # type: ignore[union-attr]
     return config
 
 
 @router.post("/realtime/translations/client_secrets")
-async def create_translation_secret(body: TranslationSecretBody, request: Request) -> dict[str, Any]:
+async def create_translation_secret(body: ClientSecretBody, request: Request) -> dict[str, Any]:
     session = mint_translation(body.session)
     seconds = body.expires_after.seconds if body.expires_after is not None else EXPIRES_DEFAULT_S
     value, grant = secrets_of(request.app).mint(session, seconds)
