@@ -120,7 +120,7 @@ def test_credentials_in_a_compatible_servers_url_never_reach_the_page_log_or_cod
     from playground.client.providers import resolve_provider
     from playground.core.snippets import render
 
-    provider = resolve_provider({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "sk-test-abcdefghijklmnop"})
+    provider = resolve_provider({"OPENAI_BASE_URL": url, "OPENAI_API_KEY": "test-key-for-this-check-only"})
     assert provider.base_url == url  # the SDK still gets the URL as given
     seen = " ".join(
         [
@@ -130,5 +130,5 @@ def test_credentials_in_a_compatible_servers_url_never_reach_the_page_log_or_cod
         ]
     )
     assert shown in seen
-    for secret in ("s3cret-pass", "abc123def", "t0ken-value", "sk-test-abcdefghijklmnop"):
+    for secret in ("s3cret-pass", "abc123def", "t0ken-value", "test-key-for-this-check-only"):
         assert secret not in seen

@@ -370,7 +370,7 @@ def test_a_pasted_key_leaves_memory_with_its_tab(offline_ctx):
     from playground.ui.settings import apply_provider, forget_tab
 
     tab = SimpleNamespace(session_hash="tab-1")
-    key = "sk-pasted-abcdefghijklmnop"
+    key = "pasted-key-for-this-tab-only"
     apply_provider("openai", key, "", tab)
     provider = offline_ctx.sessions.get("tab-1")
     assert provider.api_key == key and provider.client() is provider.client()  # one client per provider
