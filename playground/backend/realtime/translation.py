@@ -39,7 +39,15 @@ from playground.backend.engines.base import STTOptions
 from playground.backend.engines.manager import EngineManager
 from playground.backend.localmap import local_voice, stt_model_for
 from playground.backend.realtime.codecs import RATE
-from playground.backend.realtime.core import VAD_FRAME_MS, Handler, SessionCore, audio_bytes, audio_failed, buffer_full
+from playground.backend.realtime.core import (
+    VAD_FRAME_MS,
+    Handler,
+    SessionCore,
+    audio_bytes,
+    audio_failed,
+    buffer_full,
+    session_field,
+)
 from playground.backend.realtime.input_audio import Track
 from playground.backend.realtime.protocol import RealtimeError, server_event, snapshot
 from playground.backend.realtime.translation_config import local_refusal, update_translation_session
@@ -142,11 +150,7 @@ class TranslationSession(SessionCore):
     # -- client events ----------------------------------------------------------------
 
     async def _session_update(self, event: dict[str, Any]) -> None:
-        if "session" not in event:
-            raise RealtimeError(
-                "Missing required parameter: 'session'.", param="session", code="missing_required_parameter"
-            )
-        new = update_translation_session(self.config, event["session"])
+        new = update_translation_session(self.config, session_field(event))
         refused = local_refusal(new)
         if refused is not None:
             raise refused
