@@ -1,0 +1,1 @@
+"""Voice-agent evals: scripted conversations against any provider, measured turn by turn."""
