@@ -16,6 +16,8 @@ SUITES = [
     "audio_chat",
     "tools",
     "read_aloud",
+    "llm",
+    "load",
 ]
 
 

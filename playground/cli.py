@@ -1,4 +1,4 @@
-"""The ``playground`` command: run the app, serve the backend, one-shot TTS and STT."""
+"""The ``playground`` command: run the app, serve the backend, one-shot TTS and STT, evals."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playground import __version__
 from playground.core import workflows
@@ -17,6 +18,9 @@ from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError, SpecError
 from playground.core.lifecycle import code_warning, describe
 from playground.core.snippets import LANGUAGES, render
+
+if TYPE_CHECKING:
+    from playground.client.providers import Provider
 
 __all__ = ["main"]
 
@@ -136,28 +140,55 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--translate", action="store_true", help="translate to English (whisper-1)")
     tr.add_argument("-o", "--output", type=Path, help="write the result here too")
     tr.add_argument("--show-code", choices=LANGUAGES, help="print the matching snippet")
+
+    ev = sub.add_parser(
+        "eval",
+        help="run voice-agent eval scenarios (exit 1 when an expectation fails)",
+        description=(
+            "Play each scenario's turns into a realtime session in real time and check every expectation. "
+            "Exit 0 when all pass, 1 when any fails, 2 when a scenario file has a mistake."
+        ),
+    )
+    ev.add_argument("files", nargs="+", type=Path, metavar="FILE", help="scenario YAML file(s)")
+    ev.add_argument("--runs", type=int, help="repeat each scenario this many times (default: its own runs)")
+    ev.add_argument("--mode", choices=("realtime", "chained"), default="realtime", help="default realtime")
+    ev.add_argument(
+        "--chat-model",
+        help=f"chained mode's chat model (default {cat.chat.default_model})",
+    )
+    ev.add_argument("--junit", type=Path, help="write JUnit XML here (one testsuite per scenario)")
+    ev.add_argument("--json", type=Path, help="write the reports as JSON here")
+    ev.add_argument("--html", type=Path, help="write an HTML report here (one file per scenario: NAME-<file>.html)")
     return p
 
 
 @contextlib.contextmanager
-def _runner_for_cli() -> Iterator[tuple[object, str | None]]:
-    """A runner for the active provider, plus the base URL snippets should show.
+def _provider_for_cli() -> Iterator[tuple[Provider, str | None]]:
+    """The active provider, plus the base URL snippets should show.
 
     With the embedded provider nothing may be listening yet, so the backend is
     served in-process on a free loopback port for the duration of the command.
     """
     from playground.client.providers import embedded_provider, resolve_provider
-    from playground.client.runner import Runner
 
     provider = resolve_provider(app_url=f"http://127.0.0.1:{DEFAULT_PORT}")
     if provider.kind != "embedded":
-        yield Runner(provider), provider.snippet_base_url
+        yield provider, provider.snippet_base_url
         return
     from playground.backend.app import create_standalone_app
     from playground.serving import BackgroundServer
 
     with BackgroundServer(create_standalone_app()) as url:
-        yield Runner(embedded_provider(url)), provider.snippet_base_url
+        yield embedded_provider(url), provider.snippet_base_url
+
+
+@contextlib.contextmanager
+def _runner_for_cli() -> Iterator[tuple[object, str | None]]:
+    """A runner for the active provider, plus the base URL snippets should show."""
+    from playground.client.runner import Runner
+
+    with _provider_for_cli() as (provider, snippet_url):
+        yield Runner(provider), snippet_url
 
 
 def _refuse(message: str) -> int:
@@ -292,6 +323,54 @@ def _cmd_transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_eval(args: argparse.Namespace) -> int:
+    """Every file is parsed before anything connects: a mistake exits 2 naming file:line:field."""
+    import asyncio
+
+    from playground.evals.loader import load_scenario
+    from playground.evals.report import junit_document
+    from playground.evals.runner import run_scenario
+    from playground.evals.scenario import ScenarioError
+
+    if args.runs is not None and args.runs < 1:
+        return _refuse("--runs must be at least 1")
+    try:
+        scenarios = [load_scenario(f) for f in args.files]
+    except ScenarioError as e:
+        return _refuse(str(e))
+    live = sys.stderr.isatty()
+
+    def progress(done: int, total: int, note: str) -> None:
+        if live:
+            print(f"\r  {done}/{total} {note}"[:100].ljust(100), end="", file=sys.stderr, flush=True)
+
+    reports = []
+    with _provider_for_cli() as (provider, _):
+        for path, scenario in zip(args.files, scenarios, strict=True):
+            print(f"eval {path} ({scenario.name}) on {provider.label}, {args.mode}…", file=sys.stderr)
+            report = asyncio.run(
+                run_scenario(
+                    scenario, provider, runs=args.runs, mode=args.mode, chat_model=args.chat_model, on_progress=progress
+                )
+            )
+            if live:
+                print(file=sys.stderr)
+            print(report.table() + "\n")
+            reports.append(report)
+    if args.junit:
+        args.junit.write_text(junit_document(reports), encoding="utf-8")
+    if args.json:
+        body = {"passed": all(r.passed for r in reports), "scenarios": [r.to_json() for r in reports]}
+        args.json.write_text(_json(body), encoding="utf-8")
+    if args.html:
+        for path, report in zip(args.files, reports, strict=True):
+            out = args.html if len(reports) == 1 else args.html.with_name(f"{args.html.stem}-{path.stem}.html")
+            out.write_text(report.to_html(), encoding="utf-8")
+    failed = [r.scenario for r in reports if not r.passed]
+    print(f"{len(reports) - len(failed)}/{len(reports)} scenario(s) passed", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _json(data: object) -> str:
     import json
 
@@ -346,7 +425,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = os.environ.get("PLAYGROUND_LOG_LEVEL", "").upper() or ("INFO" if args.verbose else "WARNING")
     logging.basicConfig(level=getattr(logging, level, logging.WARNING), format="%(levelname)s %(name)s: %(message)s")
-    commands = {"run": _cmd_run, "serve": _cmd_serve, "tts": _cmd_tts, "transcribe": _cmd_transcribe}
+    commands = {
+        "run": _cmd_run,
+        "serve": _cmd_serve,
+        "tts": _cmd_tts,
+        "transcribe": _cmd_transcribe,
+        "eval": _cmd_eval,
+    }
     try:
         return commands[args.command](args)
     except PlaygroundError as e:

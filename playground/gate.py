@@ -5,29 +5,48 @@ to another address, the UI, the speech streams and the realtime relay would hand
 anyone on the network the use of the server's API key, so ``playground run`` refuses
 to start without ``PLAYGROUND_PASSWORD`` and this gate guards every route:
 
-* a browser gets a small login page; the right password sets an HttpOnly, SameSite
-  cookie signed with a per-process secret (a restart logs everyone out);
-* scripts may send ``Authorization: Bearer <password>`` instead;
+* a browser gets a small login page; the right password gives that browser its own
+  person id, in an HttpOnly, SameSite=Strict cookie signed (``itsdangerous``) with a
+  per-process secret and good for ``login_max_age_seconds`` (a restart logs everyone
+  out). The id is what keeps people apart on a shared instance: each sees only their
+  own run history, and relay tickets work only for the person they were minted for;
+* scripts may send ``Authorization: Bearer <password>`` instead (they all share the
+  person ``bearer``);
+* a wrong password costs ``failure_delay_s`` wherever it is tried: the login form, a
+  bearer header, or a bearer key refused by a path in ``open_paths``;
 * paths in ``open_paths`` are left to their own check (``/v1`` has the backend's
   bearer key, which is the password unless ``PLAYGROUND_API_KEY`` says otherwise).
 
+Whoever passed the gate is written into the ASGI scope's ``state`` (``PERSON_STATE``),
+where handlers read it with ``person_of``. Without a gate everyone is ``LOCAL_PERSON``.
 A pure ASGI middleware, so WebSockets are guarded the same way as HTTP.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 import html
 import ipaddress
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlsplit
 
-__all__ = ["COOKIE", "PasswordGate", "is_loopback"]
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+__all__ = [
+    "BEARER_PERSON",
+    "COOKIE",
+    "LOCAL_PERSON",
+    "PERSON_STATE",
+    "PasswordGate",
+    "is_loopback",
+    "origin_matches_host",
+    "person_of",
+    "person_of_scope",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -40,6 +59,13 @@ LOGIN = "/login"
 #: a wrong password costs this long, to slow down guessing
 FAILURE_DELAY_S = 1.0
 _MAX_FORM = 4096
+#: the key in the ASGI scope's ``state`` that names who passed the gate
+PERSON_STATE = "playground_person"
+#: everyone, when the app listens on loopback without a password (one user, as before)
+LOCAL_PERSON = "local"
+#: scripts signed in with ``Authorization: Bearer <password>`` (they have no cookie)
+BEARER_PERSON = "bearer"
+_SALT = "playground-person"
 
 
 def is_loopback(host: str) -> bool:
@@ -52,53 +78,143 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def person_of_scope(scope: Mapping[str, Any]) -> str:
+    """Who the gate let through with this ASGI scope; ``LOCAL_PERSON`` when there is no gate."""
+    state = scope.get("state")
+    person = state.get(PERSON_STATE) if isinstance(state, Mapping) else None
+    return person if isinstance(person, str) and person else LOCAL_PERSON
+
+
+def person_of(request: object | None) -> str:
+    """Who sent a Gradio (or Starlette) request: the gate's stamp on its scope, else ``LOCAL_PERSON``."""
+    try:
+        state = getattr(request, "state", None)
+        person = getattr(state, PERSON_STATE, None) if state is not None else None
+    except Exception:  # noqa: BLE001 - a request without a scope (tests, Gradio internals) is local
+        person = None
+    return person if isinstance(person, str) and person else LOCAL_PERSON
+
+
+def origin_matches_host(headers: Mapping[str, str]) -> bool:
+    """No ``Origin`` (not a browser), or one naming the host the request was sent to (the
+    ``Host`` header, or a proxy's ``X-Forwarded-Host``): a page elsewhere cannot pass."""
+    origin = headers.get("origin")
+    if not origin:
+        return True
+    netloc = urlsplit(origin).netloc.lower()
+    hosts = {headers.get("host", "").lower(), headers.get("x-forwarded-host", "").split(",")[0].strip().lower()}
+    return bool(netloc) and netloc in hosts - {""}
+
+
 class PasswordGate:
-    def __init__(self, app: ASGIApp, *, password: str, open_paths: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        password: str,
+        open_paths: tuple[str, ...] = (),
+        max_age_s: float | None = None,
+        failure_delay_s: float = FAILURE_DELAY_S,
+        secret: bytes | None = None,
+    ) -> None:
+        """``max_age_s``: a sign-in's life (default: the catalog's ``login_max_age_seconds``);
+        ``secret``: the cookie signing key (default: random, so per process)."""
         if not password:
             raise ValueError("PasswordGate needs a non-empty password")
+        if max_age_s is None:
+            from playground.core.catalog import get_catalog
+
+            max_age_s = get_catalog().limits.login_max_age_seconds
         self.app = app
         self._password = password.encode()
         self._open = open_paths
-        self._token = hmac.new(secrets.token_bytes(32), b"signed-in", hashlib.sha256).hexdigest()
+        self.max_age_s = float(max_age_s)
+        self.failure_delay_s = failure_delay_s
+        self._signer = URLSafeTimedSerializer(secret or secrets.token_bytes(32), salt=_SALT)
 
     # -- checks --------------------------------------------------------------------
-    def _allowed(self, scope: Scope) -> bool:
-        headers = dict(scope.get("headers") or ())
-        scheme, _, value = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._password):
-            return True
+    def _cookie_person(self, headers: dict[bytes, bytes]) -> str | None:
+        """The person id in a valid, unexpired cookie; None for a missing, tampered or old one."""
         cookie = SimpleCookie()
         try:
             cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
         except Exception:  # noqa: BLE001 - a malformed cookie header is just "not signed in"
-            return False
+            return None
         morsel = cookie.get(COOKIE)
-        return morsel is not None and hmac.compare_digest(morsel.value, self._token)
+        if morsel is None:
+            return None
+        try:
+            person = self._signer.loads(morsel.value, max_age=self.max_age_s)
+        except BadSignature:  # SignatureExpired is one too
+            return None
+        return person if isinstance(person, str) and person and person != LOCAL_PERSON else None
+
+    def _bearer(self, headers: dict[bytes, bytes]) -> bool | None:
+        """True: the right password as a bearer token; False: a wrong one; None: none sent."""
+        scheme, _, value = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        return hmac.compare_digest(value.strip().encode(), self._password)
+
+    def _open_path(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + "/") for p in self._open)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if any(path == p or path.startswith(p + "/") for p in self._open) or self._allowed(scope):
+        headers = dict(scope.get("headers") or ())
+        if self._open_path(path):
+            await self.app(scope, receive, self._slowed(send) if b"authorization" in headers else send)
+            return
+        person = self._cookie_person(headers)
+        if person is None:
+            bearer = self._bearer(headers)
+            if bearer:
+                person = BEARER_PERSON
+            elif bearer is False:
+                await asyncio.sleep(self.failure_delay_s)  # a wrong password, whichever way it came
+                await self._refuse(scope, send)
+                return
+        if person is not None:
+            scope = {**scope, "state": {**(scope.get("state") or {}), PERSON_STATE: person}}
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 4401, "reason": "sign in first"})
-            return
-        if path == LOGIN:
+        if scope["type"] == "http" and path == LOGIN:
             await self._login(scope, receive, send)
             return
-        accepts_html = b"text/html" in dict(scope.get("headers") or ()).get(b"accept", b"")
-        if scope["method"] == "GET" and accepts_html:
+        if scope["type"] == "http" and scope["method"] == "GET" and b"text/html" in headers.get(b"accept", b""):
             target = quote(path + ("?" + scope["query_string"].decode() if scope.get("query_string") else ""))
             await _respond(send, 303, b"", [(b"location", f"{LOGIN}?next={target}".encode())])
+            return
+        await self._refuse(scope, send)
+
+    async def _refuse(self, scope: Scope, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 4401, "reason": "sign in first"})
             return
         body = b'{"error": {"message": "Sign in first (PLAYGROUND_PASSWORD).", "type": "invalid_request_error", '
         body += b'"param": null, "code": "unauthorized"}}'
         await _respond(send, 401, body, [(b"content-type", b"application/json")])
 
+    def _slowed(self, send: Send) -> Send:
+        """``send`` for an open path that was given a key: a 401 back waits ``failure_delay_s``
+        first, so the backend's own key check (the password, by default) is no faster oracle."""
+
+        async def slowed(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.http.response.start"):
+                if message.get("status") == 401:
+                    await asyncio.sleep(self.failure_delay_s)
+            await send(message)
+
+        return slowed
+
     # -- the login page ------------------------------------------------------------
+    def sign(self, person: str) -> str:
+        """A cookie value naming ``person``, valid for ``max_age_s`` from now."""
+        return self._signer.dumps(person)
+
     async def _login(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = parse_qs(scope.get("query_string", b"").decode())
         target = _safe_next(query.get("next", ["/"])[0])
@@ -108,10 +224,13 @@ class PasswordGate:
         form = await _read_form(receive)
         given = form.get("password", [""])[0].encode()
         if given and hmac.compare_digest(given, self._password):
-            cookie = f"{COOKIE}={self._token}; Path=/; HttpOnly; SameSite=Strict"
+            value = self.sign(secrets.token_urlsafe(18))  # a new person per sign-in
+            cookie = f"{COOKIE}={value}; Max-Age={int(self.max_age_s)}; Path=/; HttpOnly; SameSite=Strict"
+            if scope.get("scheme") == "https":
+                cookie += "; Secure"
             await _respond(send, 303, b"", [(b"location", target.encode()), (b"set-cookie", cookie.encode())])
             return
-        await asyncio.sleep(FAILURE_DELAY_S)
+        await asyncio.sleep(self.failure_delay_s)
         page = _page(target, failed=True)
         await _respond(send, 401, page, [(b"content-type", b"text/html; charset=utf-8")])
 

@@ -576,24 +576,36 @@ def test_a_slow_reader_slows_the_speech_down_instead_of_growing_the_queue(url):
     async def run() -> tuple[list[int], Reader]:
         pipe = ChainedPipeline(_client(url), chat_model=CHAT)
         pipe._outbox.limit = 24
+        room, parked = pipe.audio_room, asyncio.Event()
+
+        async def audio_room() -> None:  # the reply's audio asks for room before each delta
+            waiting = asyncio.ensure_future(room())
+            await asyncio.sleep(0)  # room() is done after one turn of the loop unless there is none
+            if not waiting.done():
+                parked.set()
+            await waiting
+
+        pipe.audio_room = audio_room  # type: ignore[method-assign]
         async with pipe:
             session = {"instructions": STORYTELLER, "max_output_tokens": 60}
             await pipe.send({"type": "session.update", "session": session})
             await _say(pipe, LONG_REPLY)
             await pipe.send({"type": "response.create"})
-            deadline = time.monotonic() + 60
-            while "first_audio_ms" not in pipe.response.timing and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            sizes = []
-            for _ in range(10):  # nobody reads: the reply's audio waits for room
-                await asyncio.sleep(0.1)
+            # nobody reads: the reply's audio fills half the queue, then waits for room
+            try:
+                await asyncio.wait_for(parked.wait(), 120)
+            except TimeoutError:
+                pytest.fail(f"the reply's audio never waited for room ({len(pipe._outbox)} events queued)")
+            sizes = [len(pipe._outbox)]
+            for _ in range(200):  # every other task runs meanwhile; the speech stays parked
+                await asyncio.sleep(0)
                 sizes.append(len(pipe._outbox))
             r = Reader(pipe)
             await r.until("response.done")
         return sizes, r
 
     sizes, r = asyncio.run(run())
-    assert all(12 <= n <= 24 for n in sizes), sizes
+    assert all(12 <= n <= 24 for n in sizes), sizes  # half full at least, never over the limit
     done = r.of("response.done")[0]["response"]
     assert done["status"] in ("completed", "incomplete") and len(_audio(r.seen)) / RATE > 5  # all of it, late
 
@@ -606,13 +618,19 @@ def test_a_reader_that_stopped_ends_the_session(url):
             for _ in range(20):
                 with contextlib.suppress(websockets.exceptions.ConnectionClosedOK):
                     await pipe.send({"type": "input_audio_buffer.clear"})
-            await asyncio.sleep(0.1)
-            closed = pipe._closed
+            # nobody has read: the 9th answer found the queue full and the session closes
+            # itself; a session that never closed would leave the reads below waiting
             got = 0
-            with contextlib.suppress(websockets.exceptions.ConnectionClosedOK):
-                while True:
-                    check(json.loads(await pipe.recv_bytes()))
-                    got += 1
+
+            async def read_to_the_end() -> None:
+                nonlocal got
+                with contextlib.suppress(websockets.exceptions.ConnectionClosedOK):
+                    while True:
+                        check(json.loads(await pipe.recv_bytes()))
+                        got += 1
+
+            await asyncio.wait_for(read_to_the_end(), 60)
+            closed = pipe._closed  # before the context's own close
         assert closed
         return got, pipe
 

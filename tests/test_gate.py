@@ -124,3 +124,31 @@ def test_websockets_need_the_password_too(gated):
             return json.loads(await asyncio.wait_for(ws.recv(), 30))
 
     assert asyncio.run(backend())["type"] == "session.created"
+
+
+def test_each_signed_in_browser_has_its_own_history(gated):
+    """Through the real app and Gradio's queue: the gate's person reaches the handlers, so a
+    run made by one sign-in is not listed, shown or deletable for another."""
+    url = gated
+
+    def sign_in() -> Client:
+        with httpx.Client(base_url=url, timeout=10, follow_redirects=False) as browser:
+            browser.post("/login?next=/", data={"password": PASSWORD})
+            cookie = browser.cookies["playground_auth"]
+        return Client(url, headers={"cookie": f"playground_auth={cookie}"}, verbose=False)
+
+    def rows(table: dict) -> list[list]:
+        return [r for r in (table["value"]["data"] if "value" in table else table["data"]) if any(r)]
+
+    alice, bob = sign_in(), sign_in()
+    token, _ = alice.predict(
+        "Alice's own line.", "marin", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech", "", api_name="/speak"
+    )
+    alice.predict(token, "", api_name="/collect")
+    [mine] = rows(alice.predict("", "", "", "Alice's own", api_name="/history")[0])
+    run_id = mine[-1]
+    assert all(run_id not in r for r in rows(bob.predict("", "", "", "", api_name="/history")[0]))
+    assert "Pick a run" in bob.predict(run_id, api_name="/history_run")[0]
+    assert "nothing to delete" in bob.predict(run_id, api_name="/history_delete").lower()
+    assert "gpt-4o-mini-tts" in alice.predict(run_id, api_name="/history_run")[0]
+    assert "deleted" in alice.predict(run_id, api_name="/history_delete").lower()

@@ -116,3 +116,45 @@ def test_every_kind_of_run_comes_back_as_its_spec_with_its_code(tmp_path):
     assert run_spec(store.get(old.id)) == SpeechSpec(model="tts-1", voice="alloy", input="Hi.")
     odd = store.add("live_translation", {"kind": "realtime_translation", "no_such_field": 1})
     assert run_spec(store.get(odd.id)) is None
+
+
+def test_each_owner_sees_exports_and_deletes_only_their_own_runs(tmp_path):
+    store = _store(tmp_path)
+    mine = store.add("speech", {"input": "Alice's line."}, model="tts-1", voice="coral", text="alice", owner="alice",
+                     audio=b"RIFFalice")  # fmt: skip
+    store.add("transcription", {"file": "b.wav"}, model="whisper-1", text="bob's words", owner="bob")
+    assert mine.owner == "alice" and [r.text for r in store.list(owner="alice")] == ["alice"]
+    assert [r.text for r in store.list(owner="bob")] == ["bob's words"]
+    assert store.list(owner="bob", search="alice") == [] and store.list() == []  # nor the loopback user
+    assert store.get(mine.id, owner="bob") is None and store.get(mine.id) is None
+    assert store.facets(owner="bob") == {"kind": ["transcription"], "model": ["whisper-1"], "voice": []}
+    assert store.count("alice") == 1 and store.count("bob") == 1 and store.count() == 2
+    assert store.total_bytes("alice") == mine.bytes < store.total_bytes()
+    with pytest.raises(KeyError):
+        store.export(mine.id, tmp_path / "stolen.zip", owner="bob")
+    assert not (tmp_path / "stolen.zip").exists()
+    assert not store.delete(mine.id, owner="bob")
+    assert store.get(mine.id, owner="alice") == mine and mine.audio is not None and mine.audio.exists()
+    assert store.delete(mine.id, owner="alice") and not mine.audio.exists()
+
+
+def test_a_database_from_before_owners_keeps_its_runs_for_the_loopback_user(tmp_path):
+    import sqlite3
+
+    folder = tmp_path / "history"
+    folder.mkdir()
+    old_schema = """CREATE TABLE runs (id TEXT PRIMARY KEY, created REAL NOT NULL, kind TEXT NOT NULL,
+        model TEXT NOT NULL DEFAULT '', voice TEXT NOT NULL DEFAULT '', provider TEXT NOT NULL DEFAULT '',
+        spec TEXT NOT NULL, timings TEXT NOT NULL DEFAULT '{}', usage TEXT, cost REAL,
+        text TEXT NOT NULL DEFAULT '', audio TEXT, bytes INTEGER NOT NULL DEFAULT 0)"""
+    with sqlite3.connect(folder / "history.sqlite3") as db:
+        db.execute(old_schema)
+        db.execute("INSERT INTO runs (id, created, kind, spec) VALUES ('old-1', 1.0, 'speech', '{}')")
+    db.close()
+    store = _store(tmp_path)
+    assert store.moved_aside is None
+    assert [r.id for r in store.list()] == ["old-1"] and store.get("old-1").owner == "local"
+    assert store.list(owner="someone") == []
+    _store(tmp_path)  # opening it again (or a second process) migrates nothing twice
+    store.add("speech", {}, owner="someone")
+    assert store.count("local") == 1 and store.count("someone") == 1

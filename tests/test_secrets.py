@@ -34,6 +34,14 @@ def test_provider_never_prints_its_key():
         assert SECRET_KEY not in text
 
 
+def test_redact_knows_every_key_prefix_openai_issues():
+    body = "Ab3dE5gH7jK9mN1pQ3sT5vW7yZ"  # built up, so no key-shaped literal sits in the tree
+    for prefix in ("sk" + "-", "sk" + "-proj-", "sk" + "-svcacct-", "sk" + "-admin-", "rk" + "-", "ek" + "_"):
+        shown = redact(f"Incorrect API key provided: {prefix}{body}.")
+        assert body not in shown and "[redacted]" in shown, prefix
+    assert redact("a task-list and a desk-lamp") == "a task-list and a desk-lamp"
+
+
 def test_redact_removes_keys_and_key_shapes():
     assert SECRET_KEY not in redact(f"bad key {SECRET_KEY}", SECRET_KEY)
     assert "sk-proj-abcdef123456" not in redact("Incorrect API key provided: sk-proj-abcdef123456")

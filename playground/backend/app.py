@@ -20,6 +20,7 @@ from playground.backend.limits import BodyLimit
 from playground.backend.localmap import stt_model_for, warm_order
 from playground.backend.realtime.session import RealtimeHub
 from playground.backend.routers import chat, client_secrets, models, realtime, speech, transcription, translation
+from playground.backend.scheduling import PriorityHeader
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -32,6 +33,7 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     app.state.engines = EngineManager(app.state.settings)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(PriorityHeader)
     auth = [Depends(require_key)]
     for router in (
         models.router,

@@ -20,12 +20,28 @@ class BackendSettings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str = "smollm2"
     llm_api_key: str | None = Field(default=None, repr=False)
-    #: CPU threads of Whisper's decodes; default all cores
-    threads: int = Field(default_factory=lambda: os.cpu_count() or 1)
+    #: CPU threads of one Whisper window or one ONNX voice's chunk; default the cores
+    #: divided among the ``cpu_slots``
+    threads: int | None = Field(default=None, ge=1)
     #: CPU threads of the bundled LLM. One, by measurement (docs/performance.md): SmolLM2 is
     #: memory-bound, and llama.cpp's threads spin-wait for each other, so with another busy
     #: process on a 2-core machine 2 threads gave 15–37 tokens/s where 1 thread gave 45–117
     llm_threads: int = Field(default=1, ge=1)
+    #: seconds a reply may wait for a reader that took nothing before it is cancelled;
+    #: default the catalog's ``llm_stall_seconds``
+    llm_stall_s: float | None = Field(default=None, gt=0)
+    #: TTS chunks and Whisper windows computed at once (``scheduling.CpuSlots``); the rest
+    #: wait in priority and deadline order. Default: one per two cores, each step on two
+    #: threads. Measured on 2 cores (docs/performance.md): Piper's sentence takes 159 ms on
+    #: two threads alone but 459 ms when two such steps share the cores, where one thread
+    #: takes 254 ms; so one urgent step at a time on every core is the fastest first chunk
+    cpu_slots: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 1) // 2), ge=1)
+
+    @property
+    def step_threads(self) -> int:
+        """Threads of one scheduled step: ``threads``, or the cores shared by the slots."""
+        return self.threads or max(1, (os.cpu_count() or 1) // self.cpu_slots)
+
     #: opt-in Kokoro engine: a Kokoro v1.0 voices file (.npz / voices-v1.0.bin) with English styles
     kokoro_voices: Path | None = None
     #: realtime session lifetime in seconds; default the catalog's (60 minutes, as OpenAI's)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field, replace
 
@@ -34,6 +35,8 @@ __all__ = ["AUDIO_TOKENS_PER_SECOND", "LocalVoice", "Synthesizer", "audio_tokens
 AUDIO_TOKENS_PER_SECOND = 1250 / 60
 #: a breath of silence for chunks with nothing pronounceable ("...", emoji): never empty audio
 _SILENT_CHUNK_S = 0.1
+#: a later chunk is due this long before the audio ahead of it runs out (network, decoding)
+_DEADLINE_MARGIN_S = 0.5
 
 
 def output_rate() -> int:
@@ -72,9 +75,26 @@ class LocalVoice:
 class Synthesizer:
     """One utterance: ``async for`` its chunks (or ``render_all()`` in a worker thread)."""
 
-    def __init__(self, engines: EngineManager, voice: LocalVoice, text: str, *, speed: float, prosody: Prosody):
+    def __init__(
+        self,
+        engines: EngineManager,
+        voice: LocalVoice,
+        text: str,
+        *,
+        speed: float,
+        prosody: Prosody,
+        heard_from: float | None = None,
+        ahead_s: float = 0.0,
+    ):
+        """``heard_from`` / ``ahead_s``: this utterance continues a reply (a realtime turn's
+        next sentence) whose playback began at that ``time.monotonic()`` instant with that
+        many seconds already sent, so even its first chunk is due only when those run out."""
         self.voice = voice
         self.engine = engines.tts(voice.engine)
+        self._cpu = engines.cpu
+        #: when the listener started hearing this utterance (its first chunk was ready)
+        self._heard_from = heard_from
+        self._ahead_s = ahead_s
         self.prosody = prosody
         self.chunks = split_for_speech(text)
         self.rate = output_rate()
@@ -114,10 +134,21 @@ class Synthesizer:
         return out.astype(np.float32, copy=False)
 
     def iter_chunks(self) -> Iterator[np.ndarray]:
-        """Every chunk in order, synchronously (call from a worker thread)."""
+        """Every chunk in order, synchronously (call from a worker thread); nothing is heard
+        before the last, so every chunk is due when the request came."""
         last = len(self.chunks) - 1
+        due = time.monotonic()
         for i, chunk in enumerate(self.chunks):
-            yield self._render(chunk, i == last)
+            with self._cpu.hold(deadline=due):
+                out = self._render(chunk, i == last)
+            yield out
+
+    def _due(self) -> float:
+        """When the next chunk must be ready: now for a new utterance's first; later, when
+        the audio before it has played (less a margin), playback having begun with the first."""
+        if self._heard_from is None:
+            return time.monotonic()
+        return self._heard_from + max(0.0, self._ahead_s + self.seconds - _DEADLINE_MARGIN_S)
 
     def render_all(self) -> np.ndarray:
         """The whole utterance at once (blocking), for non-streamed replies."""
@@ -125,7 +156,11 @@ class Synthesizer:
         return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
     async def render(self, index: int) -> np.ndarray:
-        return await run_in_threadpool(self._render, self.chunks[index], index == len(self.chunks) - 1)
+        async with self._cpu.slot(deadline=self._due()):
+            out = await run_in_threadpool(self._render, self.chunks[index], index == len(self.chunks) - 1)
+        if self._heard_from is None:
+            self._heard_from = time.monotonic()
+        return out
 
     async def stream(self) -> AsyncIterator[np.ndarray]:
         """All chunks in order, synthesising the next while the current one is sent.

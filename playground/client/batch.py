@@ -42,7 +42,7 @@ class VariantOutcome:
 
 
 async def _run_one(index: int, variant: Variant) -> VariantOutcome:
-    runner = Runner(variant.provider)
+    runner = Runner(variant.provider.as_bulk())  # a batch yields to realtime turns and Play clicks
     try:
         if isinstance(variant.spec, TranscriptionSpec):
             result: SpeechResult | TranscriptionResult = await asyncio.to_thread(runner.transcribe, variant.spec)

@@ -9,6 +9,7 @@ and the SDK client: it is excluded from ``repr``, ``public()`` and every snippet
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import re
 import threading
@@ -34,6 +35,8 @@ __all__ = [
 
 ProviderKind = Literal["openai", "compatible", "embedded"]
 DEFAULT_TIMEOUT_S = 120.0
+#: how a request tells the embedded backend it is bulk work (``backend/scheduling.py`` reads it)
+BULK_HEADERS = {"X-Playground-Priority": "bulk"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -43,6 +46,9 @@ class Provider:
     #: None = the SDK default (api.openai.com)
     base_url: str | None
     api_key: str = field(repr=False)
+    #: requests through this provider are bulk work (a compare batch): the embedded backend
+    #: serves realtime turns and Play clicks first
+    bulk: bool = False
 
     def __str__(self) -> str:
         return self.label
@@ -60,6 +66,14 @@ class Provider:
             "base_url": safe_url(self.base_url or "https://api.openai.com/v1"),
         }
 
+    def as_bulk(self) -> Provider:
+        """The same provider, its requests marked as bulk work (only the embedded backend is told)."""
+        return dataclasses.replace(self, bulk=True)
+
+    @property
+    def _headers(self) -> dict[str, str] | None:
+        return dict(BULK_HEADERS) if self.bulk and self.kind == "embedded" else None
+
     def client(self) -> OpenAI:
         """This provider's SDK client, made once and kept only as long as the provider is.
 
@@ -69,7 +83,13 @@ class Provider:
         with _CLIENTS_LOCK:
             made = _sync_clients.get(self)
             if made is None:
-                made = OpenAI(api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1)
+                made = OpenAI(
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=DEFAULT_TIMEOUT_S,
+                    max_retries=1,
+                    default_headers=self._headers,
+                )
                 _sync_clients[self] = made
             return made
 
@@ -82,7 +102,11 @@ class Provider:
             made = per_loop.get(loop)
             if made is None:
                 made = AsyncOpenAI(
-                    api_key=self.api_key, base_url=self.base_url, timeout=DEFAULT_TIMEOUT_S, max_retries=1
+                    api_key=self.api_key,
+                    base_url=self.base_url,
+                    timeout=DEFAULT_TIMEOUT_S,
+                    max_retries=1,
+                    default_headers=self._headers,
                 )
                 per_loop[loop] = made
             return made
@@ -144,11 +168,13 @@ def resolve_provider(
     return embedded_provider(app_url, local_key)
 
 
-_KEY_SHAPE = re.compile(r"\b(sk|ek|rk)-[A-Za-z0-9_\-*]{6,}")
+#: every key shape OpenAI issues: secret keys (``sk-``, ``sk-proj-``, ``sk-svcacct-``,
+#: ``sk-admin-``), restricted keys (``rk-``) and Realtime client secrets (``ek_``)
+_KEY_SHAPE = re.compile(r"\b(sk-|rk-|ek_|ek-)[A-Za-z0-9_\-*]{6,}")
 
 
 def redact(text: str, key: str | None = None) -> str:
     """Remove a key, and anything shaped like one, from text bound for a user or a log."""
     if key and len(key) >= 8:
         text = text.replace(key, "[redacted]")
-    return _KEY_SHAPE.sub(lambda m: m.group(1) + "-[redacted]", text)
+    return _KEY_SHAPE.sub(lambda m: m.group(1) + "[redacted]", text)

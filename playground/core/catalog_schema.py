@@ -140,10 +140,13 @@ class Limits(_Strict):
     realtime_max_output_tokens: int
     realtime_session_minutes: int
     audio_max_seconds: int
+    bulk_audio_seconds: int
     json_body_max_bytes: int
     chat_body_max_bytes: int
     chat_max_tokens: int
     llm_queue_max: int
+    llm_parallel: int
+    llm_stall_seconds: float
     realtime_sessions_max: int
     realtime_event_max_bytes: int
     realtime_buffer_max_seconds: int
@@ -151,6 +154,7 @@ class Limits(_Strict):
     realtime_kept_audio_seconds: int
     realtime_outbox_max_events: int
     recent_runs_max: int
+    tab_runs_max: int
     browser_sessions_max: int
     live_recording_max_seconds: int
     live_recordings_max: int
@@ -161,6 +165,8 @@ class Limits(_Strict):
     chat_heard_kept: int
     history_max_bytes: int
     history_max_runs: int
+    login_max_age_seconds: int
+    eval_file_max_bytes: int
 
 
 class PcmFormat(_Strict):

@@ -6,6 +6,12 @@ Never a key: specs hold none, and the provider is stored by its public label onl
 The store is bounded (``history_max_bytes`` / ``history_max_runs`` from the catalog,
 oldest runs pruned first) and survives a damaged database: the file is moved aside with
 a warning and a new one is started, so a bad file never stops the app.
+
+Every run has an ``owner``, the person who made it: on a shared instance (a password
+set, ``gate.PasswordGate``) each signed-in browser's id, so reading, exporting and
+deleting are per person; on loopback everyone is ``LOCAL_OWNER``, as are the runs of a
+database from before owners (the column is added on open). The size cap is the
+store's, not a person's: pruning drops the oldest runs whoever made them.
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ from typing import Any
 
 from playground.core.lifecycle import lifecycle
 
-__all__ = ["HistoryStore", "Run"]
+__all__ = ["LOCAL_OWNER", "HistoryStore", "Run"]
 
 log = logging.getLogger(__name__)
+
+#: the one owner when the app runs without a password (``gate.LOCAL_PERSON``)
+LOCAL_OWNER = "local"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -44,11 +53,14 @@ CREATE TABLE IF NOT EXISTS runs (
     cost REAL,
     text TEXT NOT NULL DEFAULT '',
     audio TEXT,
-    bytes INTEGER NOT NULL DEFAULT 0
+    bytes INTEGER NOT NULL DEFAULT 0,
+    owner TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs (created);
 """
-COLUMNS = "id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, bytes"
+#: after the migration (an older table gets ``owner`` first)
+INDEXES = "CREATE INDEX IF NOT EXISTS runs_owner ON runs (owner, created);"
+COLUMNS = "id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, bytes, owner"
 
 
 @dataclass(frozen=True)
@@ -68,6 +80,8 @@ class Run:
     #: the audio file's path, when the run has audio
     audio: Path | None
     bytes: int
+    #: who made it (a person id on a shared instance, else ``LOCAL_OWNER``)
+    owner: str = LOCAL_OWNER
 
     @property
     def workflow(self) -> str:
@@ -108,6 +122,7 @@ class HistoryStore:
         try:
             with self._db() as db:
                 db.executescript(SCHEMA)
+                self._migrate(db)
                 if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                     raise sqlite3.DatabaseError("quick_check failed")
         except sqlite3.DatabaseError as e:
@@ -119,8 +134,21 @@ class HistoryStore:
             self.moved_aside = aside
             with self._db() as db:
                 db.executescript(SCHEMA)
+                self._migrate(db)
         else:
             self.moved_aside = None
+
+    @staticmethod
+    def _migrate(db: sqlite3.Connection) -> None:
+        """A database from before owners: its runs become ``LOCAL_OWNER``'s (the loopback user's)."""
+        columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+        if "owner" not in columns:
+            try:
+                db.execute(f"ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '{LOCAL_OWNER}'")
+            except sqlite3.OperationalError as e:  # another process added it just now
+                if "duplicate column" not in str(e):
+                    raise
+        db.executescript(INDEXES)
 
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -148,6 +176,7 @@ class HistoryStore:
         text: str = "",
         audio: bytes | None = None,
         audio_ext: str = "wav",
+        owner: str = LOCAL_OWNER,
     ) -> Run:
         run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         name = None
@@ -158,19 +187,20 @@ class HistoryStore:
             size += len(audio)
         row = (
             run_id, time.time(), kind, model, voice, provider, json.dumps(spec), json.dumps(timings or {}),
-            json.dumps(usage) if usage is not None else None, cost, text, name, size,
+            json.dumps(usage) if usage is not None else None, cost, text, name, size, owner,
         )  # fmt: skip
         with self._lock:
             with self._db() as db:
-                db.execute(f"INSERT INTO runs ({COLUMNS}) VALUES ({', '.join('?' * 13)})", row)
+                db.execute(f"INSERT INTO runs ({COLUMNS}) VALUES ({', '.join('?' * 14)})", row)
             self.prune()
-        run = self.get(run_id)
+        run = self.get(run_id, owner=owner)
         assert run is not None
         return run
 
-    def get(self, run_id: str) -> Run | None:
+    def get(self, run_id: str, *, owner: str = LOCAL_OWNER) -> Run | None:
+        """``owner``'s run; another person's is None, as if it did not exist."""
         with self._db() as db:
-            row = db.execute(f"SELECT {COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute(f"SELECT {COLUMNS} FROM runs WHERE id = ? AND owner = ?", (run_id, owner)).fetchone()
         return self._run(row) if row else None
 
     def list(
@@ -181,9 +211,10 @@ class HistoryStore:
         voice: str | None = None,
         search: str | None = None,
         limit: int = 200,
+        owner: str = LOCAL_OWNER,
     ) -> list[Run]:
-        """Newest first; ``search`` matches the result text and the spec (case-insensitive)."""
-        where, args = [], []
+        """``owner``'s runs, newest first; ``search`` matches the result text and the spec (case-insensitive)."""
+        where, args = ["owner = ?"], [owner]
         for column, value in (("kind", kind), ("model", model), ("voice", voice)):
             if value:
                 where.append(f"{column} = ?")
@@ -192,34 +223,40 @@ class HistoryStore:
             where.append("(text LIKE ? ESCAPE '\\' OR spec LIKE ? ESCAPE '\\')")
             pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             args += [pattern, pattern]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        clause = f"WHERE {' AND '.join(where)}"
         with self._db() as db:
             rows = db.execute(
                 f"SELECT {COLUMNS} FROM runs {clause} ORDER BY created DESC LIMIT ?", (*args, int(limit))
             ).fetchall()
         return [self._run(r) for r in rows]
 
-    def facets(self) -> dict[str, list[str]]:
-        """The kinds, models and voices present, for the filters."""
+    def facets(self, *, owner: str = LOCAL_OWNER) -> dict[str, list[str]]:
+        """The kinds, models and voices of ``owner``'s runs, for the filters."""
         with self._db() as db:
             return {
-                col: [v for (v,) in db.execute(f"SELECT DISTINCT {col} FROM runs WHERE {col} != '' ORDER BY {col}")]
+                col: [
+                    v
+                    for (v,) in db.execute(
+                        f"SELECT DISTINCT {col} FROM runs WHERE owner = ? AND {col} != '' ORDER BY {col}", (owner,)
+                    )
+                ]
                 for col in ("kind", "model", "voice")
             }
 
-    def delete(self, run_id: str) -> bool:
+    def delete(self, run_id: str, *, owner: str = LOCAL_OWNER) -> bool:
+        """Delete ``owner``'s run; False when there is none of theirs by that id."""
         with self._lock, self._db() as db:
-            row = db.execute("SELECT audio FROM runs WHERE id = ?", (run_id,)).fetchone()
+            row = db.execute("SELECT audio FROM runs WHERE id = ? AND owner = ?", (run_id, owner)).fetchone()
             if row is None:
                 return False
-            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+            db.execute("DELETE FROM runs WHERE id = ? AND owner = ?", (run_id, owner))
         if row[0]:
             (self.audio_dir / row[0]).unlink(missing_ok=True)
         return True
 
-    def export(self, run_id: str, dest: Path) -> Path:
-        """A zip of the run: ``run.json`` (spec, timings, usage, cost, text) and its audio."""
-        run = self.get(run_id)
+    def export(self, run_id: str, dest: Path, *, owner: str = LOCAL_OWNER) -> Path:
+        """A zip of ``owner``'s run: ``run.json`` (spec, timings, usage, cost, text) and its audio."""
+        run = self.get(run_id, owner=owner)
         if run is None:
             raise KeyError(run_id)
         meta = {
@@ -233,13 +270,17 @@ class HistoryStore:
                 z.write(run.audio, run.audio.name)
         return dest
 
-    def total_bytes(self) -> int:
+    def total_bytes(self, owner: str | None = None) -> int:
+        """The size of ``owner``'s runs (None: the whole store, what the cap counts)."""
+        where, args = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
         with self._db() as db:
-            return int(db.execute("SELECT COALESCE(SUM(bytes), 0) FROM runs").fetchone()[0])
+            return int(db.execute(f"SELECT COALESCE(SUM(bytes), 0) FROM runs {where}", args).fetchone()[0])
 
-    def count(self) -> int:
+    def count(self, owner: str | None = None) -> int:
+        """How many runs ``owner`` has (None: the whole store)."""
+        where, args = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
         with self._db() as db:
-            return int(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+            return int(db.execute(f"SELECT COUNT(*) FROM runs {where}", args).fetchone()[0])
 
     def prune(self) -> int:
         """Drop the oldest runs until the store is within both limits; returns how many went."""
@@ -256,8 +297,8 @@ class HistoryStore:
         return removed
 
     def _run(self, row: tuple[Any, ...]) -> Run:
-        run_id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, size = row
+        run_id, created, kind, model, voice, provider, spec, timings, usage, cost, text, audio, size, owner = row
         return Run(
             run_id, created, kind, model, voice, provider, json.loads(spec), json.loads(timings),
-            json.loads(usage) if usage else None, cost, text, self.audio_dir / audio if audio else None, size,
+            json.loads(usage) if usage else None, cost, text, self.audio_dir / audio if audio else None, size, owner,
         )  # fmt: skip

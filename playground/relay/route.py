@@ -50,6 +50,7 @@ from playground.backend.realtime.protocol import shown
 from playground.client.providers import Provider
 from playground.core import jsonsafe
 from playground.core.catalog import get_catalog
+from playground.gate import origin_matches_host, person_of_scope
 from playground.relay.tools import ToolRunner
 
 __all__ = [
@@ -71,6 +72,8 @@ _PCM_RATE = 24000
 
 #: tickets are for the page that just asked: unused ones expire quickly
 TICKET_SECONDS = 60.0
+#: the close code for a ticket presented by someone else, or by a page on another site
+CLOSE_NOT_YOURS = 4403
 #: events kept per relayed session for the trace view
 LOG_MAX = 2000
 #: tool rounds the relay answers on its own before the user speaks or types again
@@ -121,6 +124,10 @@ class RelayTicket:
     log: EventLog = field(default_factory=EventLog)
     #: the browser session the ticket is for (its live recording is kept under this name)
     owner: str | None = None
+    #: the person (``gate.person_of``) who asked for it: only they may use it
+    person: str | None = None
+    #: the page's Origin when it asked: a socket from any other origin is refused
+    origin: str | None = None
 
 
 class RelayTickets:
@@ -144,8 +151,12 @@ class RelayTickets:
         owner: str | None = None,
         mode: str = "realtime",
         chat_model: str | None = None,
+        person: str | None = None,
+        origin: str | None = None,
     ) -> str:
-        """``owner``: the browser session (Gradio's session hash) the ticket is for."""
+        """``owner``: the browser session (Gradio's session hash) the ticket is for;
+        ``person``: who asked (the relay then refuses anyone else); ``origin``: the asking
+        page's ``Origin`` (the relay then refuses a socket opened from another one)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}")
         token = secrets.token_urlsafe(24)
@@ -162,6 +173,8 @@ class RelayTickets:
                 chat_model=chat_model or get_catalog().chat.default_model,
                 tools=tools,
                 owner=owner,
+                person=person,
+                origin=origin,
             )
         return token
 
@@ -207,6 +220,17 @@ class RelayTickets:
             self._prune()
             return self._tickets.pop(token, None) if token else None
 
+    @staticmethod
+    def refusal(ticket: RelayTicket, scope: typing.Mapping[str, Any], headers: typing.Mapping[str, str]) -> str | None:
+        """Why this socket may not use ``ticket`` (another person's, or opened from another
+        origin than the page it was minted for); None when it may."""
+        if ticket.person is not None and person_of_scope(scope) != ticket.person:
+            return "This relay ticket was issued to someone else; press Connect again."
+        origin = headers.get("origin")
+        if ticket.origin and origin and origin.lower() != ticket.origin.lower():
+            return "This relay ticket was issued to a page on another origin; press Connect again."
+        return None
+
     def _prune(self) -> None:
         cutoff = time.monotonic() - TICKET_SECONDS
         for token in [t for t, ticket in self._tickets.items() if ticket.created < cutoff]:
@@ -248,12 +272,21 @@ def create_relay_router(tickets: RelayTickets) -> APIRouter:
     @router.websocket("/relay/realtime")
     async def relay(ws: WebSocket) -> None:
         await ws.accept()
+        if not origin_matches_host(ws.headers):  # a page on another site: its tickets are not asked about
+            await ws.send_text(_error("The relay takes connections from this app's own pages only.", "wrong_origin"))
+            await ws.close(code=CLOSE_NOT_YOURS)
+            return
         ticket = tickets.take(ws.query_params.get("ticket"))
         if ticket is None:
             await ws.send_text(
                 _error("This relay ticket is unknown or expired; press Connect again.", "invalid_ticket")
             )
             await ws.close(code=1008)
+            return
+        refused = tickets.refusal(ticket, ws.scope, ws.headers)
+        if refused is not None:
+            await ws.send_text(_error(refused, "ticket_not_yours"))
+            await ws.close(code=CLOSE_NOT_YOURS)
             return
         limit = get_catalog().limits.realtime_event_max_bytes
         keep = tickets.start_recording(ticket.owner) if _keeps_audio(ticket) else None

@@ -14,6 +14,7 @@ from playground.ui import standin
 from playground.ui.audiochat import AudioChatParts, chat_code, create_audiochat_tab
 from playground.ui.compare import create_compare_tab, provider_choices
 from playground.ui.context import UIContext, get_context, set_context
+from playground.ui.evals import create_evals_tab
 from playground.ui.history import HistoryParts, create_history_tab, list_runs
 from playground.ui.settings import (
     KINDS,
@@ -197,6 +198,8 @@ def _shell_layout(provider: Provider) -> Shell:
             voicechat = create_voicechat_tab()
         with gr.Tab("Audio chat", id="audiochat", elem_id="pg-tab-audiochat"):
             audiochat = create_audiochat_tab()
+        with gr.Tab("Evals", id="evals", elem_id="pg-tab-evals"):
+            create_evals_tab()
         with gr.Tab("History", id="history", elem_id="pg-tab-history") as history_tab:
             history = create_history_tab()
         with gr.Tab("Provider", id="provider", elem_id="pg-tab-provider"):

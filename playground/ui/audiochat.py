@@ -311,7 +311,9 @@ def send_turn(
     spec = chat_spec(conversation, text, user_audio, *settings)
     try:
         spec.validate()
-        pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
+        pending = ctx.streams.start(
+            spec, ctx.provider_for(request), token=token or "", owner=getattr(request, "session_hash", None)
+        )
     except SpecError as e:
         raise gr.Error(f"Check your settings: {e}") from None
     except PlaygroundError as e:
@@ -355,6 +357,7 @@ def send_turn(
         usage=result.usage, cost=result.est_cost, text=result.text,
         audio=Path(turn["reply_audio"]).read_bytes() if turn["reply_audio"] else None,
         audio_ext=Path(turn["reply_audio"]).suffix.lstrip(".") if turn["reply_audio"] else "wav",
+        request=request,
     )  # fmt: skip
     codes = chat_code(conversation, request=request)
     first = f" · first audio {result.first_audio_ms:,.0f} ms" if result.first_audio_ms is not None else ""

@@ -226,7 +226,7 @@ async def run_compare(request: gr.Request | None, script: str, n_variants: int, 
         outcome = VariantOutcome(index, outcome.variant, outcome.result, outcome.error)
         notes = (note,) if note else ()
         column, run = await asyncio.to_thread(
-            finished_column, outcome, script, bool(roundtrip), _tag(columns[index]), notes
+            finished_column, outcome, script, bool(roundtrip), _tag(columns[index]), notes, request
         )
         finished.append(run)
         ctx.remember_comparison(getattr(request, "session_hash", None), sorted(finished, key=lambda o: o.index))

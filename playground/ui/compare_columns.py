@@ -193,7 +193,7 @@ def transcript_check(script: str, transcript: str | None) -> tuple[float | None,
     return wer, f"**Transcript vs script** (what the model says it said)\n\n{diff}"
 
 
-def _record(outcome: VariantOutcome, result: SpeechResult) -> None:
+def _record(outcome: VariantOutcome, result: SpeechResult, request: Any = None) -> None:
     spec = result.spec
     timings = {"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}
     if result.connect_ms is not None:
@@ -201,7 +201,7 @@ def _record(outcome: VariantOutcome, result: SpeechResult) -> None:
     get_context().record(
         "speech", spec, model=spec.model, voice=spec.voice, provider=outcome.variant.provider.label,
         timings=timings, usage=result.usage, cost=result.est_cost, text=spec.input, audio=result.audio,
-        audio_ext=spec.response_format,
+        audio_ext=spec.response_format, request=request,
     )  # fmt: skip
 
 
@@ -220,9 +220,15 @@ def _latency(result: SpeechResult) -> str:
 
 
 def finished_column(
-    outcome: VariantOutcome, script: str, roundtrip: bool, tag: str = "", notes: tuple[str, ...] = ()
+    outcome: VariantOutcome,
+    script: str,
+    roundtrip: bool,
+    tag: str = "",
+    notes: tuple[str, ...] = (),
+    request: Any = None,
 ) -> tuple[list[Any], ColumnRun]:
-    """The column's outputs (audio, report, waveform, spectrogram, code) and its scores."""
+    """The column's outputs (audio, report, waveform, spectrogram, code) and its scores; the
+    run goes into the History of the person behind ``request``."""
     spec = outcome.variant.spec
     workflow = workflows.workflow_of(spec)  # type: ignore[arg-type]
     code = code_for(spec, outcome.variant.provider)
@@ -235,7 +241,7 @@ def finished_column(
     except AudioDecodeError:
         sound = None
     path = playable(outcome, sound, tag)
-    _record(outcome, result)
+    _record(outcome, result, request)
     wave = spectro = None
     if sound is not None:
         mono = to_mono(sound.samples)

@@ -151,7 +151,7 @@ def _finished_column(outcome: VariantOutcome, reference: str, name: str, clip: b
     ctx.record(
         "transcription", replace(result.spec, file=name), model=result.spec.model, provider=variant.provider.label,
         timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, usage=result.usage, cost=result.est_cost,
-        text=result.text, audio=clip, audio_ext=Path(name).suffix.lstrip(".") or "wav",
+        text=result.text, audio=clip, audio_ext=Path(name).suffix.lstrip(".") or "wav", request=request,
     )  # fmt: skip
     if not result.text.strip():
         return ["", f"⚠️ Nothing was heard (silence, or too short to hold a word). {_metrics(result)}", "", code]

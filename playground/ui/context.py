@@ -20,6 +20,7 @@ from playground.core.catalog import get_catalog
 from playground.core.history import HistoryStore
 from playground.core.leaderboard import VoteStore
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
+from playground.gate import person_of
 from playground.relay.route import RelayTickets
 from playground.ui.sessions import SessionProviders
 from playground.ui.streaming import SpeechStreams
@@ -95,6 +96,20 @@ class UIContext:
         """The provider of the browser session behind a Gradio request (None: the default)."""
         return self.sessions.get(getattr(request, "session_hash", None))
 
+    @staticmethod
+    def person_for(request: object | None) -> str:
+        """Who is behind a Gradio request: their signed-in id on a shared instance (the gate
+        stamps it on the request), else the loopback user. History is kept per person."""
+        return person_of(request)
+
+    @staticmethod
+    def origin_for(request: object | None) -> str | None:
+        """The ``Origin`` of the page behind a Gradio request (None when not sent): a relay
+        ticket minted for it is refused to a socket opened from anywhere else."""
+        headers = getattr(request, "headers", None)
+        origin = headers.get("origin") if headers is not None and hasattr(headers, "get") else None
+        return origin if isinstance(origin, str) and origin else None
+
     def providers_for(self, request: object | None) -> dict[str, Provider]:
         """Label -> provider a session may pick from (Compare's provider column)."""
         return self.sessions.choices(getattr(request, "session_hash", None))
@@ -131,10 +146,11 @@ class UIContext:
         path = self._outputs.get(session or "")
         return path if path and Path(path).is_file() else None
 
-    def record(self, kind: str, spec: Any, **fields: Any) -> None:
-        """Keep a run in the history; a failing store is logged, never a failed run."""
+    def record(self, kind: str, spec: Any, *, request: object | None = None, **fields: Any) -> None:
+        """Keep a run in the history of the person behind ``request``; a failing store is
+        logged, never a failed run."""
         try:
-            self.history.add(kind, spec.to_dict(), **fields)
+            self.history.add(kind, spec.to_dict(), owner=self.person_for(request), **fields)
         except (sqlite3.Error, OSError) as e:
             log.warning("could not record the %s run in the history: %s", kind, e)
 

@@ -3,7 +3,8 @@
 Filter by kind, model and voice or search the text; pick a run to replay its audio,
 read its text, see its trace (request sent → first byte → done) and the snippet that
 reproduces it, export it (spec JSON + audio, zipped) or delete it. Handlers are
-module-level functions of plain values, like the other tabs.
+module-level functions of plain values, like the other tabs; each takes the Gradio
+request, whose person (``UIContext.person_for``) is the only owner whose runs it sees.
 """
 
 from __future__ import annotations
@@ -57,14 +58,23 @@ def _row(run: Run) -> list[Any]:
     return [when, kind, model, run.voice, text, format_cost(run.cost), run.id]
 
 
-def list_runs(kind: str | None, model: str | None, voice: str | None, search: str | None) -> tuple[Any, ...]:
-    """The table for the filters, and the filters' choices (from what the store holds)."""
-    store = get_context().history
-    runs = store.list(kind=kind or None, model=model or None, voice=voice or None, search=(search or "").strip())
-    facets = store.facets()
+def list_runs(
+    kind: str | None,
+    model: str | None,
+    voice: str | None,
+    search: str | None,
+    request: gr.Request | None = None,
+) -> tuple[Any, ...]:
+    """The table for the filters, and the filters' choices (from what the person's runs hold)."""
+    ctx = get_context()
+    store, owner = ctx.history, ctx.person_for(request)
+    runs = store.list(
+        kind=kind or None, model=model or None, voice=voice or None, search=(search or "").strip(), owner=owner
+    )
+    facets = store.facets(owner=owner)
     choices = [gr.update(choices=[("all", ""), *[(v, v) for v in facets[k]]]) for k in ("kind", "model", "voice")]
-    note = f"{len(runs)} run{'s' if len(runs) != 1 else ''} shown · store: {store.count()} runs, " + (
-        f"{store.total_bytes() / 2**20:.1f} MiB of {store.max_bytes / 2**20:.0f} MiB"
+    note = f"{len(runs)} run{'s' if len(runs) != 1 else ''} shown · yours: {store.count(owner)} runs, " + (
+        f"{store.total_bytes(owner) / 2**20:.1f} MiB · store cap {store.max_bytes / 2**20:.0f} MiB"
     )
     return gr.update(value=[_row(r) for r in runs], headers=HEADERS), *choices, note
 
@@ -90,9 +100,14 @@ def run_spec(run: Run) -> Any:
         return None
 
 
-def run_details(run_id: str) -> tuple[Any, ...]:
-    """(summary, audio, trace, python code) for one run."""
-    run = get_context().history.get((run_id or "").strip())
+#: files a run may keep that the player cannot play
+_NOT_AUDIO = frozenset({".html", ".json"})
+
+
+def run_details(run_id: str, request: gr.Request | None = None) -> tuple[Any, ...]:
+    """(summary, audio, trace, python code) for one of the person's runs."""
+    ctx = get_context()
+    run = ctx.history.get((run_id or "").strip(), owner=ctx.person_for(request))
     if run is None:
         return "Pick a run in the table.", None, None, ""
     spec = run_spec(run)
@@ -124,23 +139,27 @@ def run_details(run_id: str) -> tuple[Any, ...]:
     if run.provider:
         parts.append(html.escape(run.provider))
     summary = " · ".join(parts) + (f"\n\n> {html.escape(run.text)}" if run.text else "")
-    audio = str(run.audio) if run.audio is not None and run.audio.is_file() else None
+    # a run's file is its audio, except an eval's (its HTML report, which Export carries)
+    playable = run.audio is not None and run.audio.is_file() and run.audio.suffix.lower() not in _NOT_AUDIO
+    audio = str(run.audio) if playable else None
     trace = run_trace_figure(t, title=f"Trace of {run.id}") if t else None
     return summary, audio, trace, code
 
 
-def export_run(run_id: str) -> Any:
+def export_run(run_id: str, request: gr.Request | None = None) -> Any:
     ctx = get_context()
+    run_id = (run_id or "").strip()
     try:
-        path = ctx.history.export((run_id or "").strip(), ctx.output_path(f"run-{run_id}.zip"))
+        path = ctx.history.export(run_id, ctx.output_path(f"run-{run_id}.zip"), owner=ctx.person_for(request))
     except KeyError:
         gr.Warning("Pick a run first.")
         return gr.update(value=None, visible=False)
     return gr.update(value=str(path), visible=True)
 
 
-def delete_run(run_id: str) -> str:
-    if get_context().history.delete((run_id or "").strip()):
+def delete_run(run_id: str, request: gr.Request | None = None) -> str:
+    ctx = get_context()
+    if ctx.history.delete((run_id or "").strip(), owner=ctx.person_for(request)):
         return f"Deleted {html.escape(run_id)}."
     return "Nothing to delete: pick a run first."
 

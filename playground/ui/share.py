@@ -193,9 +193,11 @@ def _from_run(run: Run) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def reopen_run(run_id: str, *current: Any) -> list[Any]:
-    """A history run's settings back in its tab (its audio too, for a transcription)."""
-    run = get_context().history.get((run_id or "").strip())
+def reopen_run(run_id: str, request: gr.Request | None, *current: Any) -> list[Any]:
+    """One of the person's history runs back in its tab (its audio too, for a transcription).
+    ``request`` sits between the inputs: Gradio passes it only to a positional parameter."""
+    ctx = get_context()
+    run = ctx.history.get((run_id or "").strip(), owner=ctx.person_for(request))
     found = _from_run(run) if run is not None else None
     if found is None:
         gr.Warning("Pick a Studio or transcription run first.")

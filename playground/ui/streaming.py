@@ -24,12 +24,11 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from playground.client.providers import Provider
 from playground.client.results import ChatAudioResult, SpeechResult
@@ -56,6 +55,8 @@ class PendingSpeech:
     token: str
     spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec
     provider: Provider
+    #: the browser tab that started it (Gradio's session hash), if known
+    owner: str | None = None
     created: float = field(default_factory=time.monotonic)
     #: decoded PCM (s16le mono at the catalog's PCM rate), in arrival order
     pcm: list[bytes] = field(default_factory=list)
@@ -66,6 +67,8 @@ class PendingSpeech:
     #: a chat reply's transcript (or text) so far
     text: list[str] = field(default_factory=list)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    #: pages following the PCM on an event loop, woken when more arrives
+    _wakers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
 
     @property
     def rate(self) -> int:
@@ -92,6 +95,12 @@ class PendingSpeech:
             else:
                 self.pcm_done = True
             self.cond.notify_all()
+            wakers = list(self._wakers)
+        for loop, event in wakers:
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:  # that follower's loop has closed
+                pass
 
     def run(self) -> None:
         decoder: PcmStreamDecoder | SessionAudioDecoder
@@ -122,6 +131,31 @@ class PendingSpeech:
         with self.cond:
             self.result, self.error, self.done = result, error, True
             self.cond.notify_all()
+
+    async def afollow_pcm(self) -> AsyncIterator[bytes]:
+        """``follow_pcm`` on the event loop: a page listening to a slow stream holds no
+        worker thread (the engines' thread pool is the same one)."""
+        event = asyncio.Event()
+        waker = (asyncio.get_running_loop(), event)
+        with self.cond:
+            self._wakers.append(waker)
+        sent = 0
+        try:
+            while True:
+                event.clear()
+                with self.cond:
+                    fresh = self.pcm[sent:]
+                    finished = self.pcm_done
+                if fresh:
+                    yield b"".join(fresh)
+                    sent += len(fresh)
+                elif finished:
+                    return
+                else:
+                    await event.wait()
+        finally:
+            with self.cond:
+                self._wakers.remove(waker)
 
     def follow_pcm(self) -> Iterator[bytes]:
         """Every PCM chunk from the first, blocking for new ones until decoding ends."""
@@ -159,28 +193,38 @@ class PendingSpeech:
 class SpeechStreams:
     """In-flight and recent speech runs, keyed by unguessable tokens; at most ``limit`` kept."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, per_tab: int | None = None) -> None:
         self.limit = limit or get_catalog().limits.recent_runs_max
+        self.per_tab = per_tab or get_catalog().limits.tab_runs_max
         self._items: dict[str, PendingSpeech] = {}
         self._lock = threading.Condition()
 
     def start(
-        self, spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec, provider: Provider, *, token: str = ""
+        self,
+        spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec,
+        provider: Provider,
+        *,
+        token: str = "",
+        owner: str | None = None,
     ) -> PendingSpeech:
         """Register and start a run. ``token``: one the page generated and is already
-        fetching (saves a round trip); a malformed or taken one is replaced."""
+        fetching (saves a round trip); a malformed or taken one is replaced. ``owner``: the
+        browser tab, which may have ``per_tab`` runs in flight (a click-happy tab cannot
+        take every slot the server has)."""
         spec.validate()
         with self._lock:
             self._prune()
-            running = sum(1 for p in self._items.values() if not p.done)
-            if running >= self.limit:
+            running = [p for p in self._items.values() if not p.done]
+            if len(running) >= self.limit:
                 raise PlaygroundError(
-                    f"{running} plays are still in progress on this server (the most at once is {self.limit}); "
-                    "try again when one has finished."
+                    f"{len(running)} plays are still in progress on this server (the most at once is "
+                    f"{self.limit}); try again when one has finished."
                 )
+            if owner is not None and sum(1 for p in running if p.owner == owner) >= self.per_tab:
+                raise PlaygroundError(f"This tab already has {self.per_tab} plays in progress; wait for one to finish.")
             if not _PAGE_TOKEN.match(token or "") or token in self._items:
                 token = secrets.token_urlsafe(16)
-            pending = PendingSpeech(token, spec, provider)
+            pending = PendingSpeech(token, spec, provider, owner=owner)
             self._items[pending.token] = pending
             self._lock.notify_all()
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
@@ -226,7 +270,7 @@ def create_stream_router(streams: SpeechStreams) -> APIRouter:
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
         return StreamingResponse(
-            iterate_in_threadpool(pending.follow_pcm()),
+            pending.afollow_pcm(),
             media_type=f"audio/L16;rate={pending.rate};channels=1",
             headers={"cache-control": "no-store", "x-playground-format": pending.fmt},
         )

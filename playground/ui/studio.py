@@ -224,7 +224,9 @@ def start_speech(
     ctx = get_context()
     spec = speech_spec(script, voice, model, instructions, speed, fmt, workflows.pick(workflow))
     try:
-        pending = ctx.streams.start(spec, ctx.provider_for(request), token=token or "")
+        pending = ctx.streams.start(
+            spec, ctx.provider_for(request), token=token or "", owner=getattr(request, "session_hash", None)
+        )
     except SpecError as e:
         return "", f"⚠️ Check your settings: {html.escape(str(e))}"
     except PlaygroundError as e:
@@ -310,6 +312,7 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
         "speech", spec, model=spec.model, voice=spec.voice, provider=ctx.provider_for(request).label,
         timings=timings,
         usage=result.usage, cost=result.est_cost, text=spec.input, audio=result.audio, audio_ext=spec.response_format,
+        request=request,
     )  # fmt: skip
     try:
         sound = decode(result.audio, pending.spec.response_format)

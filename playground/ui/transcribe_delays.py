@@ -248,7 +248,7 @@ def run_delay_comparison(
         yield f"⚠️ {html.escape(box['error'])}", empty, None
         return
     result: DelayComparison = box["result"]
-    _record(result, pcm, provider.label)
+    _record(result, pcm, provider.label, request)
     yield (
         _summary(result),
         gr.update(value=delay_table(result), headers=HEADERS),
@@ -256,8 +256,8 @@ def run_delay_comparison(
     )
 
 
-def _record(result: DelayComparison, pcm: bytes, provider: str) -> None:
-    """Each delay's run in the history, with the audio it heard."""
+def _record(result: DelayComparison, pcm: bytes, provider: str, request: Any = None) -> None:
+    """Each delay's run in the history (of the person behind ``request``), with the audio it heard."""
     ctx = get_context()
     wav = audio.pcm16_wav(pcm, get_catalog().realtime.pcm_rate)
     for run in result.runs:
@@ -266,5 +266,5 @@ def _record(result: DelayComparison, pcm: bytes, provider: str) -> None:
         timings = {k: v for k, v in (("first_text_ms", run.first_text_ms), ("total_ms", run.completed_ms)) if v}
         ctx.record(
             "live_transcription", run.spec, model=run.spec.model, provider=provider, timings=timings,
-            text=run.text, audio=wav,
+            text=run.text, audio=wav, request=request,
         )  # fmt: skip

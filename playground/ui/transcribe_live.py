@@ -73,7 +73,10 @@ def live_connect(
     ctx = get_context()
     provider = ctx.provider_for(request)
     owner = getattr(request, "session_hash", None) or "anonymous"
-    ticket = ctx.relay.mint(provider, spec.model, spec.to_session(), owner=owner, mode="transcription")
+    ticket = ctx.relay.mint(
+        provider, spec.model, spec.to_session(), owner=owner, mode="transcription",
+        person=ctx.person_for(request), origin=ctx.origin_for(request),
+    )  # fmt: skip
     return json.dumps({"ticket": ticket, "session": spec.to_session(), "label": provider.label})
 
 

@@ -262,7 +262,7 @@ def run_transcription(
         "translation" if spec.task == "translate" else "transcription", replace(spec, file=Path(path).name),
         model=spec.model, provider=ctx.provider_for(request).label, usage=result.usage, cost=result.est_cost,
         timings={"ttfb_ms": result.ttfb_ms, "total_ms": result.total_ms}, text=result.text,
-        audio=Path(path).read_bytes(), audio_ext=Path(path).suffix.lstrip(".") or "wav",
+        audio=Path(path).read_bytes(), audio_ext=Path(path).suffix.lstrip(".") or "wav", request=request,
     )  # fmt: skip
     figure = _timeline(path, raw)
     plot = gr.update(value=figure, visible=figure is not None)

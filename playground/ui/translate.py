@@ -155,7 +155,10 @@ def translate_connect(
     ctx = get_context()
     provider = ctx.provider_for(request)
     owner = getattr(request, "session_hash", None) or "anonymous"
-    ticket = ctx.relay.mint(provider, spec.model, spec.to_session(), owner=owner, mode="translation")
+    ticket = ctx.relay.mint(
+        provider, spec.model, spec.to_session(), owner=owner, mode="translation",
+        person=ctx.person_for(request), origin=ctx.origin_for(request),
+    )  # fmt: skip
     price = get_catalog().price(spec.model).get("per_minute_estimate")
     return json.dumps(
         {
@@ -235,7 +238,7 @@ def export_translation(
     ctx.record(
         RUN_KIND, spec, model=spec.model, provider=ctx.provider_for(request).label,
         timings=session_timings(session), cost=None if per_minute is None else session.input_ms / 60000 * per_minute,
-        text=session.translation.strip(), audio=translated, audio_ext="wav",
+        text=session.translation.strip(), audio=translated, audio_ext="wav", request=request,
     )  # fmt: skip
     count = len(session.phrases)
     note = (

@@ -267,7 +267,10 @@ def connect_config(mode_label: str, chat_model: str, *values: Any, request: gr.R
     owner = getattr(request, "session_hash", None) or "anonymous"
     ctx.relay.runner(owner).set_custom(results)
     provider = ctx.provider_for(request)
-    ticket = ctx.relay.mint(provider, spec.model, spec.to_session(), owner=owner, mode=mode, chat_model=chat_model)
+    ticket = ctx.relay.mint(
+        provider, spec.model, spec.to_session(), owner=owner, mode=mode, chat_model=chat_model,
+        person=ctx.person_for(request), origin=ctx.origin_for(request),
+    )  # fmt: skip
     config = _page_config(spec, values[12], mode, request)
     config["ticket"] = ticket
     return json.dumps(config)
@@ -493,7 +496,12 @@ def wire_voicechat(ui: VoiceChatLayout) -> None:
     """Register the tab's events; their order fixes Gradio's fn indices, so keep it."""
     s, a = ui.session, ui.advanced
     inputs = ui.inputs
-    ui.connect.click(connect_config, inputs, ui.ticket, api_name="realtime_connect", queue=False).then(
+
+    def connect(mode_label: str, chat_model: str, request: gr.Request, *values: Any) -> str:
+        # ``request`` positional: Gradio passes it only to a parameter before ``*values``
+        return connect_config(mode_label, chat_model, *values, request=request)
+
+    ui.connect.click(connect, inputs, ui.ticket, api_name="realtime_connect", queue=False).then(
         None, ui.ticket, None, js="(c) => { window.pgRealtime && window.pgRealtime.connect(c); return []; }"
     )
     ui.disconnect.click(

@@ -315,10 +315,11 @@ def test_remote_sends_given_api_key(server: _Server) -> None:
 
 @needs_llama
 def test_requests_queue_first_come_first_served_and_a_full_queue_says_so() -> None:
-    """One generates, ``max_waiting`` wait in arrival order, the next is refused at once."""
+    """With one sequence: one generates, ``max_waiting`` wait in arrival order, the next
+    is refused at once."""
     from playground.backend.engines.base import EngineBusyError
 
-    engine = LlamaLLM(max_waiting=2)
+    engine = LlamaLLM(max_waiting=2, n_seq_max=1)
     try:
         engine.load()
         replies = [engine.chat(QUESTION, max_tokens=48, temperature=0.0) for _ in range(2)]

@@ -171,8 +171,9 @@ def test_prefix_reuse_gives_the_same_reply_as_a_cold_context():
     base = [{"role": "system", "content": "You are brief."}, {"role": "user", "content": "Name a fruit."}]
     first = "".join(d.text for d in llm.chat(base, max_tokens=16, temperature=0))
     longer = [*base, {"role": "assistant", "content": first.strip()}, {"role": "user", "content": "And a colour?"}]
-    warm = "".join(d.text for d in llm.chat(longer, max_tokens=16, temperature=0))
-    assert len(llm._cached) > 0
+    reply = llm.chat(longer, max_tokens=16, temperature=0)
+    warm = "".join(d.text for d in reply)
+    assert reply.reused > 0  # the first turn's tokens were not decoded again
     cold_llm = LlamaLLM(n_threads=2)
     cold = "".join(d.text for d in cold_llm.chat(longer, max_tokens=16, temperature=0))
     assert warm == cold

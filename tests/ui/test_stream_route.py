@@ -1,15 +1,22 @@
-"""``/studio/pcm/<token>``: a request for a token that never comes waits without a thread."""
+"""``/studio/pcm/<token>`` holds no worker thread while it waits (for a token or for audio),
+and plays in flight are bounded per tab and per server."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
 import time
+from collections.abc import AsyncIterator
 
 import httpx2 as httpx
+import pytest
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from playground.client.providers import embedded_provider
+from playground.core.errors import PlaygroundError
+from playground.core.specs import SpeechSpec
 from playground.serving import BackgroundServer
 from playground.ui.streaming import SpeechStreams, create_stream_router
 
@@ -42,3 +49,96 @@ def test_waiting_for_unknown_streams_leaves_the_worker_threads_free():
         order = asyncio.run(run(url))
     assert order[0] == "work 200", order[:3]  # answered while 60 requests waited for their streams
     assert order[1:] == ["pcm 404"] * 60
+
+
+def test_pages_following_a_slow_stream_leave_the_worker_threads_free():
+    """Sixty pages listen to one run whose provider has sent a first chunk and is still
+    speaking; an engine call made meanwhile is served before the run ends."""
+    app = FastAPI()
+    streams = SpeechStreams()
+    app.include_router(create_stream_router(streams))
+    finish = asyncio.Event()
+
+    @app.post("/v1/audio/speech")
+    async def speech() -> StreamingResponse:  # a provider part-way through a long reply
+        async def body() -> AsyncIterator[bytes]:
+            yield b"\x00\x01" * 2400
+            await finish.wait()
+            yield b"\x00\x01" * 2400
+
+        return StreamingResponse(body(), media_type="audio/pcm")
+
+    @app.get("/work")
+    async def work() -> dict[str, bool]:
+        await run_in_threadpool(time.sleep, 0.01)
+        return {"ok": True}
+
+    @app.post("/finish")
+    async def end() -> dict[str, bool]:
+        finish.set()
+        return {"ok": True}
+
+    async def run(url: str) -> tuple[list[str], list[int]]:
+        order: list[str] = []
+        sizes: list[int] = []
+        pending = streams.start(SpeechSpec(input="Hello there.", response_format="pcm"), embedded_provider(url))
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            listening = 0
+
+            async def follow() -> None:
+                nonlocal listening
+                size = 0
+                async with client.stream("GET", f"/studio/pcm/{pending.token}") as r:
+                    async for chunk in r.aiter_bytes():
+                        listening += size == 0
+                        size += len(chunk)
+                sizes.append(size)
+                order.append("pcm done")
+
+            followers = [asyncio.create_task(follow()) for _ in range(60)]  # more than the 40 worker threads
+            while listening < 60:  # every page has its first chunk and waits for the next
+                await asyncio.sleep(0.01)
+            r = await client.get("/work")
+            order.append(f"work {r.status_code}")
+            await client.post("/finish")
+            await asyncio.gather(*followers)
+        return order, sizes
+
+    with BackgroundServer(app) as url:
+        order, sizes = asyncio.run(asyncio.wait_for(run(url), 20))
+    assert order[0] == "work 200", order[:3]
+    assert order[1:] == ["pcm done"] * 60
+    assert set(sizes) == {2 * 4800}  # every page got the whole clip (24 kHz in, 24 kHz out)
+
+
+def test_one_tab_cannot_take_every_play_slot():
+    app = FastAPI()
+    finish = asyncio.Event()
+
+    @app.post("/v1/audio/speech")
+    async def speech() -> StreamingResponse:  # every run stays in flight until the test ends it
+        async def body() -> AsyncIterator[bytes]:
+            yield b"\x00\x01" * 2400
+            await finish.wait()
+
+        return StreamingResponse(body(), media_type="audio/pcm")
+
+    @app.post("/finish")
+    async def end() -> dict[str, bool]:
+        finish.set()
+        return {"ok": True}
+
+    streams = SpeechStreams(limit=6, per_tab=2)
+    spec = SpeechSpec(input="Hello there.", response_format="pcm")
+    with BackgroundServer(app) as url:
+        provider = embedded_provider(url)
+        started = [streams.start(spec, provider, owner="tab-a") for _ in range(2)]
+        with pytest.raises(PlaygroundError, match="This tab already has 2 plays"):
+            streams.start(spec, provider, owner="tab-a")
+        started += [streams.start(spec, provider, owner=f"tab-{i}") for i in "bcde"]  # other tabs still play
+        with pytest.raises(PlaygroundError, match="6 plays are still in progress on this server"):
+            streams.start(spec, provider, owner="tab-f")
+        httpx.post(f"{url}/finish")
+        for pending in started:
+            assert pending.wait(30) == (pending.result, None) and pending.result is not None
+        assert streams.start(spec, provider, owner="tab-a").wait(30)[1] is None  # room again once they end

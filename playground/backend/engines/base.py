@@ -9,6 +9,7 @@ once or serialise themselves with a lock.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ __all__ = [
     "ChatDelta",
     "EngineBusyError",
     "LLMEngine",
+    "ReaderStalledError",
     "STTEngine",
     "STTOptions",
     "STTResult",
@@ -134,6 +136,9 @@ class STTOptions:
     #: retry at higher temperatures when a decode looks like a failure loop (Whisper's ladder);
     #: off where a fast answer beats a second try (live translation, phrase by phrase)
     fallback: bool = True
+    #: set when the caller no longer wants the text (a speculative decode the speaker talked
+    #: over): the engine stops before its next window, or before starting
+    cancel: threading.Event | None = None
 
 
 @dataclass(slots=True)
@@ -166,6 +171,11 @@ class ChatDelta:
 
 class EngineBusyError(RuntimeError):
     """The engine's queue is full; the caller should retry later (HTTP 429)."""
+
+
+class ReaderStalledError(TimeoutError):
+    """The reply's reader took nothing for the stall limit, so its generation was cancelled
+    (the sequence it held goes to someone who reads)."""
 
 
 class LLMEngine(ABC):

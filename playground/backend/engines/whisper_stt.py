@@ -17,6 +17,7 @@ where the model is first needed.
 
 from __future__ import annotations
 
+import contextlib
 import filecmp
 import functools
 import hashlib
@@ -30,12 +31,13 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from playground.backend.assets import AssetMissingError, cache_dir, module_dir
 from playground.backend.engines.base import Segment, STTEngine, STTOptions, STTResult, Word
+from playground.backend.scheduling import CpuSlots, Priority, current_priority
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -372,8 +374,12 @@ class WhisperSTT(STTEngine):
         vad_filter: bool = False,
         cpu_threads: int | None = None,
         num_workers: int = 1,
+        cpu: CpuSlots | None = None,
     ) -> None:
+        """``cpu``: the shared slots each step (the setup, then every window) takes, so a
+        realtime turn's decode is not queued behind a long file's; None runs unscheduled."""
         self.name = model
+        self._cpu = cpu
         self._spec = _spec(model)
         self.beam_size = beam_size
         self.vad_filter = vad_filter
@@ -430,6 +436,18 @@ class WhisperSTT(STTEngine):
         model = self.load()
         if samples.size == 0:
             return STTResult(language=language or "en", duration=0.0, segments=iter(()))
+        priority = current_priority()  # the caller's: the segments may be read in another context
+        with self._slot(priority):
+            if options.cancel is not None and options.cancel.is_set():  # given up while it queued
+                return STTResult(language=language or "en", duration=samples.size / self.sample_rate, segments=iter(()))
+            return self._start(model, samples, language, options, priority)
+
+    def _slot(self, priority: Priority) -> contextlib.AbstractContextManager[None]:
+        return self._cpu.hold(priority=priority) if self._cpu is not None else contextlib.nullcontext()
+
+    def _start(
+        self, model: WhisperModel, samples: np.ndarray, language: str | None, options: STTOptions, priority: Priority
+    ) -> STTResult:
         if (
             language is None
             and self.multilingual
@@ -451,7 +469,22 @@ class WhisperSTT(STTEngine):
             vad_filter=self.vad_filter,
             hotwords=" ".join(options.keywords) or None,
         )
-        return STTResult(language=info.language, duration=info.duration, segments=_convert(segments))
+        segments = self._scheduled(segments, priority, options.cancel)
+        return STTResult(language=info.language, duration=info.duration, segments=segments)
+
+    def _scheduled(
+        self, segments: Iterator[Any], priority: Priority, cancel: threading.Event | None
+    ) -> Iterator[Segment]:
+        """Segments as decoded, each step (a window's encode and decode) in a CPU slot."""
+        it = _convert(segments)
+        while True:
+            with self._slot(priority):
+                if cancel is not None and cancel.is_set():
+                    return
+                segment = next(it, None)
+            if segment is None:
+                return
+            yield segment
 
 
 def _convert(segments: Iterable) -> Iterator[Segment]:

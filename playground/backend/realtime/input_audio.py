@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -138,6 +139,8 @@ class _Speculation:
     at_ms: int
     task: asyncio.Task[list[Piece]]
     hearing: Hearing
+    #: set when the speaker talks on: the decode is then skipped or stopped, not queued for nothing
+    cancel: threading.Event
 
 
 class InputAudio(SessionCore):
@@ -309,8 +312,11 @@ class InputAudio(SessionCore):
         elif isinstance(turn, Paused):
             spec_end = turn.at_ms + 96  # a few frames past the drop: word endings are soft
             hearing = Hearing(asyncio.get_running_loop())
-            task = self.spawn(self._transcribe(self.track16.slice_ms(self._turn_start, spec_end), hearing))
-            self._spec = _Speculation(turn.at_ms, task, hearing)
+            cancel = threading.Event()
+            samples = self.track16.slice_ms(self._turn_start, spec_end)
+            task = self.spawn(self._transcribe(samples, hearing, cancel=cancel))
+            self._drop_speculation()
+            self._spec = _Speculation(turn.at_ms, task, hearing, cancel)
             if td["type"] == "semantic_vad" and self._detector is not None:
                 pieces = await asyncio.shield(task)
                 waits = get_catalog().realtime.semantic_vad_wait_ms
@@ -318,7 +324,7 @@ class InputAudio(SessionCore):
                 verdict = "complete" if finished_thought(" ".join(p.text for p in pieces)) else "incomplete"
                 self._detector.set_silence(getattr(waits[eagerness], verdict))
         elif isinstance(turn, Resumed):
-            self._spec = None
+            self._drop_speculation()
             if td["type"] == "semantic_vad" and self._detector is not None:
                 self._detector.set_silence(None)  # type: ignore[arg-type]
         elif isinstance(turn, Stopped):
@@ -342,7 +348,15 @@ class InputAudio(SessionCore):
 
     # -- transcription ----------------------------------------------------------------
 
-    async def _transcribe(self, samples16: np.ndarray, hearing: Hearing | None = None) -> list[Piece]:
+    def _drop_speculation(self) -> None:
+        """The speaker went on (or the buffer went): a decode of the turn so far is no use."""
+        spec, self._spec = self._spec, None
+        if spec is not None:
+            spec.cancel.set()
+
+    async def _transcribe(
+        self, samples16: np.ndarray, hearing: Hearing | None = None, *, cancel: threading.Event | None = None
+    ) -> list[Piece]:
         """The user's speech as text pieces (Whisper segments), with the session's settings.
 
         Each piece also goes to ``hearing`` the moment the engine has decoded it, so the
@@ -366,6 +380,7 @@ class InputAudio(SessionCore):
             word_timestamps=logprobs,
             keywords=tuple(tr.get("keywords") or ()),
             languages=languages,
+            cancel=cancel,
         )
         noise = (a_in["noise_reduction"] or {}).get("type")
         strength = float((a_in["noise_reduction"] or {}).get("strength") or 1.0)
@@ -498,7 +513,7 @@ class InputAudio(SessionCore):
         transcript = self.spawn(self._transcribe(self.track16.slice_ms(start, self.track16.end_ms), hearing))
         self.track24.clear()
         self.track16.clear()
-        self._spec = None
+        self._drop_speculation()
         if self._detector is not None:
             self._detector.reset(self.track24.end_ms)
         item_id = self._turn_item if self._detector and self._turn_item else new_id("item")
@@ -510,7 +525,7 @@ class InputAudio(SessionCore):
         await self._drain()
         self.track24.clear()
         self.track16.clear()
-        self._spec = None
+        self._drop_speculation()
         self._live = None
         if self._detector is not None:
             self._detector.reset(self.track24.end_ms)

@@ -286,17 +286,29 @@ class Voice:
         self.delta_bytes = max(2, per_second * ms // 1000 // 2 * 2)
         self.pcm: list[np.ndarray] = []
         self.samples = 0
+        #: when the first audio went out (``time.monotonic()``): later sentences are due by it
+        self.heard_from: float | None = None
 
     async def say(self, sentence: str, delta: str) -> None:
         """Speak ``sentence``; ``delta`` is its transcript delta, sent as its audio starts."""
         r = self.response
-        synth = Synthesizer(r.host.engines, self.voice, sentence, speed=self.speed, prosody=self.prosody)
+        synth = Synthesizer(
+            r.host.engines,
+            self.voice,
+            sentence,
+            speed=self.speed,
+            prosody=self.prosody,
+            heard_from=self.heard_from,
+            ahead_s=self.samples / RATE,
+        )
         start_ms = self.samples * 1000 // RATE
         heard = False
         try:
             async for chunk in synth.stream():
                 if not heard:
                     r.timing.setdefault("tts_first_chunk", time.perf_counter())
+                    if self.heard_from is None:
+                        self.heard_from = time.monotonic()
                     if self.samples and self.prosody.pause_ms:  # the style's pause after each sentence
                         self._push(np.zeros(RATE * self.prosody.pause_ms // 1000, np.float32))
                         start_ms = self.samples * 1000 // RATE

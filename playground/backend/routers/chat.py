@@ -43,8 +43,8 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
-from playground.backend.engines.base import ChatDelta, EngineBusyError, STTOptions
-from playground.backend.errors import APIError, custom_voice_message, engine_failure, spec_error
+from playground.backend.engines.base import ChatDelta, EngineBusyError, ReaderStalledError, STTOptions
+from playground.backend.errors import APIError, custom_voice_message, engine_failure, error_body, spec_error
 from playground.backend.localmap import chat_models, local_voice, stt_model_for
 from playground.backend.models_gate import check_model
 from playground.backend.style import Prosody
@@ -554,9 +554,16 @@ class _Reply:
                 if tail:
                     yield self._audio_chunk(tail)
                 self._remember("".join(said).strip())
-        except Exception:
-            log.exception("chat stream failed mid-way")
-            last = ChatDelta(finish_reason="stop", prompt_tokens=last.prompt_tokens)
+        except Exception as e:
+            # OpenAI's streams report a failure mid-way as an ``error`` event, which the SDK raises
+            if isinstance(e, ReaderStalledError):
+                message = str(e)
+            else:
+                log.exception("chat stream failed mid-way")
+                message = "The chat engine failed mid-reply; the reply is incomplete. Try again."
+            failed = error_body(message, type="server_error", code="engine_failure")
+            yield f"data: {json.dumps(failed)}\n\n".encode()
+            return
         finally:
             close = getattr(deltas, "close", None)
             if close is not None:

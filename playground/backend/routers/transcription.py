@@ -40,6 +40,7 @@ from playground.backend.engines.base import Segment, STTOptions, STTResult
 from playground.backend.errors import APIError, engine_failure, spec_error
 from playground.backend.localmap import stt_model_for
 from playground.backend.models_gate import check_model
+from playground.backend.scheduling import Priority, current_priority, use_priority
 from playground.backend.subtitles import LANGUAGE_NAMES, to_srt, to_vtt
 from playground.core import audio
 from playground.core.catalog import get_catalog
@@ -503,6 +504,13 @@ def _speaker_channels(data: bytes, rate: int) -> list[np.ndarray] | None:
     return [audio.resample(ch, sound.sample_rate, rate) for ch in (left, right)]
 
 
+def _priority_for(seconds: float) -> Priority:
+    """A long file is bulk work: it yields to realtime turns and short files between windows."""
+    if seconds > get_catalog().limits.bulk_audio_seconds:
+        return Priority.BULK
+    return current_priority()
+
+
 async def _transcribe(engine: Any, samples: np.ndarray, channels: list[np.ndarray] | None, options: Any) -> Any:
     """One pass over the mono mix, or one per speaker channel with the segments merged by time."""
     if channels is None:
@@ -542,7 +550,8 @@ async def _handle(request: Request, task: str) -> Response:
         languages=extras.languages,
     )
     try:
-        result = await _transcribe(engine, samples, channels, options)
+        with use_priority(_priority_for(len(samples) / engine.sample_rate)):
+            result = await _transcribe(engine, samples, channels, options)
     except ValueError as e:  # the engine's own checks (e.g. a language it cannot hear)
         raise APIError(str(e), param="language", code="invalid_value") from e
     except Exception as e:

@@ -1,0 +1,194 @@
+"""CPU slots: interactive before bulk, earliest deadline first; the header reaches the engines;
+a bulk batch cannot hold back a Play click on the real backend."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from playground.backend.app import create_standalone_app
+from playground.backend.scheduling import CpuSlots, Priority, current_priority, priority_from_header, use_priority
+from playground.backend.settings import BackendSettings
+from playground.client.providers import BULK_HEADERS, embedded_provider
+from playground.serving import BackgroundServer
+
+
+async def _served_order(slots: CpuSlots, waiters: list[tuple[str, Priority, float]]) -> list[str]:
+    """Hold the only slot, queue ``waiters`` (name, priority, deadline), release, and
+    return the order they were served in."""
+    order: list[str] = []
+    gate = asyncio.Event()
+
+    async def holder() -> None:
+        async with slots.slot():
+            await gate.wait()
+
+    async def waiter(name: str, priority: Priority, deadline: float) -> None:
+        async with slots.slot(deadline=deadline, priority=priority):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    first = asyncio.create_task(holder())
+    await asyncio.sleep(0)
+    tasks = []
+    for w in waiters:
+        tasks.append(asyncio.create_task(waiter(*w)))
+        await asyncio.sleep(0)  # each joins the queue in this order
+    assert slots.waiting == len(waiters)
+    gate.set()
+    await asyncio.gather(first, *tasks)
+    return order
+
+
+def test_interactive_work_is_served_before_bulk_and_earliest_deadline_first():
+    now = time.monotonic()
+    order = asyncio.run(
+        _served_order(
+            CpuSlots(1),
+            [
+                ("bulk-early", Priority.BULK, now - 10),
+                ("later-chunk", Priority.INTERACTIVE, now + 3),
+                ("first-chunk", Priority.INTERACTIVE, now),
+                ("bulk-late", Priority.BULK, now + 5),
+                ("first-chunk-2", Priority.INTERACTIVE, now),
+            ],
+        )
+    )
+    assert order == ["first-chunk", "first-chunk-2", "later-chunk", "bulk-early", "bulk-late"]
+
+
+def test_a_cancelled_waiter_gives_its_slot_on():
+    async def run() -> list[str]:
+        slots = CpuSlots(1)
+        served: list[str] = []
+        gate = asyncio.Event()
+
+        async def hold() -> None:
+            async with slots.slot():
+                await gate.wait()
+
+        async def wait(name: str) -> None:
+            async with slots.slot():
+                served.append(name)
+
+        holder = asyncio.create_task(hold())
+        await asyncio.sleep(0)
+        doomed = asyncio.create_task(wait("doomed"))
+        await asyncio.sleep(0)
+        survivor = asyncio.create_task(wait("survivor"))
+        await asyncio.sleep(0)
+        doomed.cancel()
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(holder, survivor), 5)
+        # every slot came back: a new step is served at once
+        async with slots.slot():
+            served.append("after")
+        return served
+
+    assert asyncio.run(run()) == ["survivor", "after"]
+
+
+def test_threads_wait_in_the_same_queue_as_tasks():
+    slots = CpuSlots(1)
+    order: list[str] = []
+    started = threading.Event()
+    release = threading.Event()
+
+    def hold() -> None:
+        with slots.hold():
+            started.set()
+            release.wait(5)
+
+    def work(name: str, priority: Priority) -> None:
+        with slots.hold(priority=priority):
+            order.append(name)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    started.wait(5)
+    bulk = threading.Thread(target=work, args=("bulk", Priority.BULK))
+    bulk.start()
+    while slots.waiting < 1:
+        time.sleep(0.001)
+    urgent = threading.Thread(target=work, args=("interactive", Priority.INTERACTIVE))
+    urgent.start()
+    while slots.waiting < 2:
+        time.sleep(0.001)
+    release.set()
+    for t in (holder, bulk, urgent):
+        t.join(5)
+    assert order == ["interactive", "bulk"]
+
+
+def test_priority_follows_the_context_into_threads_and_the_header_names_it():
+    assert priority_from_header("bulk") is Priority.BULK and priority_from_header(" BULK ") is Priority.BULK
+    assert priority_from_header(None) is Priority.INTERACTIVE and priority_from_header("urgent") is Priority.INTERACTIVE
+    # the app's own header is the one the backend reads
+    ((name, value),) = BULK_HEADERS.items()
+    assert priority_from_header(value) is Priority.BULK and name.lower() == "x-playground-priority"
+
+    async def seen_in_a_thread() -> Priority:
+        from starlette.concurrency import run_in_threadpool
+
+        with use_priority(Priority.BULK):
+            return await run_in_threadpool(current_priority)
+
+    assert asyncio.run(seen_in_a_thread()) is Priority.BULK
+    assert current_priority() is Priority.INTERACTIVE
+
+
+@pytest.fixture(scope="module")
+def one_slot_backend() -> Iterator[str]:
+    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None, cpu_slots=1, warm_start=False))) as url:
+        yield url
+
+
+BULK_TEXT = "The first sentence of a batch. A second one follows it. Then a third. And a fourth to end."
+
+
+@pytest.mark.models
+def test_a_play_click_overtakes_a_queued_bulk_batch(one_slot_backend):
+    """Six bulk requests queue their first chunks; a Play click sent after the batch has begun
+    is heard before the queued ones: with one slot, at most the chunk in flight goes first."""
+    provider = embedded_provider(one_slot_backend)
+
+    async def run() -> tuple[int, list[float], float]:
+        client = provider.async_client()
+        bulk = provider.as_bulk().async_client()
+        # warm the voice so the batch's first chunk is not the engine load
+        await client.audio.speech.create(model="gpt-4o-mini-tts", voice="alloy", input="Ready.", response_format="pcm")
+        firsts: list[float] = []
+        began = asyncio.Event()
+
+        async def one_bulk() -> None:
+            got = False
+            async with bulk.audio.speech.with_streaming_response.create(
+                model="gpt-4o-mini-tts", voice="alloy", input=BULK_TEXT, response_format="pcm"
+            ) as r:
+                async for _ in r.iter_bytes():
+                    if not got:
+                        firsts.append(time.monotonic())
+                        began.set()
+                    got = True
+
+        batch = [asyncio.create_task(one_bulk()) for _ in range(6)]
+        await began.wait()
+        sent = time.monotonic()
+        async with client.audio.speech.with_streaming_response.create(
+            model="gpt-4o-mini-tts", voice="alloy", input="Play this now.", response_format="pcm"
+        ) as r:
+            async for _ in r.iter_bytes():
+                heard = time.monotonic()
+                break
+        await asyncio.gather(*batch)
+        overtaken_by = sum(1 for t in firsts if sent < t < heard)
+        return overtaken_by, firsts, heard
+
+    overtaken_by, firsts, _ = asyncio.run(run())
+    assert len(firsts) == 6
+    # FIFO would serve the five queued first chunks before the click
+    assert overtaken_by <= 1
