@@ -70,3 +70,16 @@ def speech_rtf(client: OpenAI, voice: str, text: str = PARAGRAPH) -> float:
     ).read()
     elapsed = time.perf_counter() - t0
     return elapsed / audio.decode(data, "pcm").duration
+
+
+#: short questions a realtime session is asked, spoken or typed (the realtime and load benches)
+QUESTIONS = [
+    "What is a good name for a small grey cat?",
+    "How long should I boil an egg?",
+    "Can you suggest a quick lunch idea?",
+    "What is the capital of Japan?",
+    "Tell me something nice about the morning.",
+    "Which is bigger, the sun or the moon?",
+    "How do I say thank you in French?",
+    "What should I read this weekend?",
+]

@@ -31,7 +31,7 @@ from typing import Any
 import httpx2
 from openai import AsyncOpenAI, OpenAI
 
-from bench.common import bench_cache, median, p90, row
+from bench.common import QUESTIONS, bench_cache, median, p90, row
 from playground.core.catalog import get_catalog
 from playground.serving import free_port
 
@@ -65,16 +65,6 @@ TEXTS = [
     "Here is today's weather. Sunny in the morning, with showers later in the afternoon and a mild evening.",
     "Turn left at the next corner. Keep going for three hundred metres, and the museum is on your right.",
     "Good morning. You have two meetings today, one at ten and one after lunch. Both are in room four.",
-]
-QUESTIONS = [
-    "What is a good name for a small grey cat?",
-    "How long should I boil an egg?",
-    "Can you suggest a quick lunch idea?",
-    "What is the capital of Japan?",
-    "Tell me something nice about the morning.",
-    "Which is bigger, the sun or the moon?",
-    "How do I say thank you in French?",
-    "What should I read this weekend?",
 ]
 STORY = [{"role": "user", "content": "Tell me a long story about a lighthouse keeper and a storm."}]
 

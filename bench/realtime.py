@@ -26,7 +26,7 @@ import numpy as np
 import soundfile as sf
 from openai import AsyncOpenAI, OpenAI
 
-from bench.common import bench_cache, p90, row
+from bench.common import QUESTIONS, bench_cache, p90, row
 from playground.backend.app import create_standalone_app
 from playground.backend.settings import BackendSettings
 from playground.core import audio
@@ -37,16 +37,6 @@ CAT = get_catalog()
 
 RATE = 24000
 SPEECH = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "speech"
-QUESTIONS = [
-    "What is a good name for a small grey cat?",
-    "How long should I boil an egg?",
-    "Can you suggest a quick lunch idea?",
-    "What is the capital of Japan?",
-    "Tell me something nice about the morning.",
-    "Which is bigger, the sun or the moon?",
-    "How do I say thank you in French?",
-    "What should I read this weekend?",
-]
 TURNS = 12
 
 

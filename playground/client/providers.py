@@ -71,8 +71,15 @@ class Provider:
         return dataclasses.replace(self, bulk=True)
 
     @property
-    def _headers(self) -> dict[str, str] | None:
-        return dict(BULK_HEADERS) if self.bulk and self.kind == "embedded" else None
+    def _client_args(self) -> dict[str, Any]:
+        headers = dict(BULK_HEADERS) if self.bulk and self.kind == "embedded" else None
+        return {
+            "api_key": self.api_key,
+            "base_url": self.base_url,
+            "timeout": DEFAULT_TIMEOUT_S,
+            "max_retries": 1,
+            "default_headers": headers,
+        }
 
     def client(self) -> OpenAI:
         """This provider's SDK client, made once and kept only as long as the provider is.
@@ -83,13 +90,7 @@ class Provider:
         with _CLIENTS_LOCK:
             made = _sync_clients.get(self)
             if made is None:
-                made = OpenAI(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=DEFAULT_TIMEOUT_S,
-                    max_retries=1,
-                    default_headers=self._headers,
-                )
+                made = OpenAI(**self._client_args)
                 _sync_clients[self] = made
             return made
 
@@ -101,13 +102,7 @@ class Provider:
             per_loop = _async_clients.setdefault(self, weakref.WeakKeyDictionary())
             made = per_loop.get(loop)
             if made is None:
-                made = AsyncOpenAI(
-                    api_key=self.api_key,
-                    base_url=self.base_url,
-                    timeout=DEFAULT_TIMEOUT_S,
-                    max_retries=1,
-                    default_headers=self._headers,
-                )
+                made = AsyncOpenAI(**self._client_args)
                 per_loop[loop] = made
             return made
 
