@@ -15,15 +15,11 @@ import json
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
-from playground.backend.app import create_backend_app
-from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec, RealtimeTranslationSpec
-from playground.relay.route import RelayTickets, create_relay_router
-from playground.serving import BackgroundServer
+from tests.support.relay_server import serve_relay
 
 pytestmark = pytest.mark.models
 
@@ -164,12 +160,7 @@ PATHS = {
 
 @pytest.fixture(scope="module")
 def served():
-    backend = create_backend_app(BackendSettings(api_key=KEY, warm_start=False))
-    root = FastAPI()
-    root.mount("/v1", backend)
-    tickets = RelayTickets()
-    root.include_router(create_relay_router(tickets))
-    with BackgroundServer(root) as url:
+    with serve_relay(KEY) as (url, tickets, _):
         yield url, tickets
 
 

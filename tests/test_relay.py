@@ -7,16 +7,13 @@ import json
 import time
 
 import pytest
-from fastapi import FastAPI
 from websockets.asyncio.client import connect
 
-from playground.backend.app import create_backend_app
-from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core.specs import RealtimeSessionSpec
-from playground.relay.route import CLIENT_EVENTS, RelayTickets, create_relay_router
+from playground.relay.route import CLIENT_EVENTS, RelayTickets
 from playground.relay.tools import demo_tools
-from playground.serving import BackgroundServer
+from tests.support.relay_server import serve_relay
 
 pytestmark = pytest.mark.models
 
@@ -25,12 +22,7 @@ KEY = "relay-test-key-do-not-leak"
 
 @pytest.fixture(scope="module")
 def relay_server():
-    backend = create_backend_app(BackendSettings(api_key=KEY, warm_start=False))
-    root = FastAPI()
-    root.mount("/v1", backend)
-    tickets = RelayTickets()
-    root.include_router(create_relay_router(tickets))
-    with BackgroundServer(root) as url:
+    with serve_relay(KEY) as (url, tickets, backend):
         yield url, tickets, backend
 
 

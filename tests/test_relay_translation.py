@@ -10,17 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi import FastAPI
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from playground.backend.app import create_backend_app
-from playground.backend.settings import BackendSettings
 from playground.client.providers import embedded_provider
 from playground.core import audio
 from playground.core.specs import RealtimeTranslationSpec
-from playground.relay.route import TRANSLATION_EVENTS, RelayTickets, check_browser_event, create_relay_router
-from playground.serving import BackgroundServer
+from playground.relay.route import TRANSLATION_EVENTS, check_browser_event
+from tests.support.relay_server import serve_relay
 
 pytestmark = pytest.mark.models
 
@@ -41,12 +38,7 @@ def german_pcm() -> bytes:
 
 @pytest.fixture(scope="module")
 def relay_server():
-    backend = create_backend_app(BackendSettings(api_key=KEY, warm_start=False))
-    root = FastAPI()
-    root.mount("/v1", backend)
-    tickets = RelayTickets()
-    root.include_router(create_relay_router(tickets))
-    with BackgroundServer(root) as url:
+    with serve_relay(KEY) as (url, tickets, _):
         yield url, tickets
 
 

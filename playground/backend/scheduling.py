@@ -93,9 +93,6 @@ class CpuSlots:
         self._heap: list[_Waiter] = []
         self._lock = threading.Lock()
         self._seq = itertools.count()
-        #: steps granted at once because nobody waited, and steps that had to wait
-        self.immediate = 0
-        self.waited = 0
 
     # -- the queue -------------------------------------------------------------------
     def _key(self, deadline: float | None, priority: Priority | None) -> tuple[int, float, int]:
@@ -107,11 +104,9 @@ class CpuSlots:
         with self._lock:
             if self._free > 0 and not self._heap:
                 self._free -= 1
-                self.immediate += 1
                 return None
             waiter = _Waiter(key, wake)
             heapq.heappush(self._heap, waiter)
-            self.waited += 1
             return waiter
 
     def _release(self) -> None:
@@ -171,13 +166,6 @@ class CpuSlots:
             yield
         finally:
             self._release()
-
-    async def run(self, fn: Callable[..., Any], *args: Any, deadline: float | None = None) -> Any:
-        """``fn(*args)`` in the thread pool once a slot is free."""
-        from starlette.concurrency import run_in_threadpool
-
-        async with self.slot(deadline):
-            return await run_in_threadpool(fn, *args)
 
 
 Scope = MutableMapping[str, Any]

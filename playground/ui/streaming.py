@@ -24,7 +24,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from fastapi import APIRouter
@@ -94,7 +94,6 @@ class PendingSpeech:
                 self.pcm.append(data)
             else:
                 self.pcm_done = True
-            self.cond.notify_all()
             wakers = list(self._wakers)
         for loop, event in wakers:
             try:
@@ -132,9 +131,10 @@ class PendingSpeech:
             self.result, self.error, self.done = result, error, True
             self.cond.notify_all()
 
-    async def afollow_pcm(self) -> AsyncIterator[bytes]:
-        """``follow_pcm`` on the event loop: a page listening to a slow stream holds no
-        worker thread (the engines' thread pool is the same one)."""
+    async def follow_pcm(self) -> AsyncIterator[bytes]:
+        """Every PCM chunk from the first, then each new one until decoding ends; on the
+        event loop, so a page listening to a slow stream holds no worker thread (the
+        engines' thread pool is the same one)."""
         event = asyncio.Event()
         waker = (asyncio.get_running_loop(), event)
         with self.cond:
@@ -156,21 +156,6 @@ class PendingSpeech:
         finally:
             with self.cond:
                 self._wakers.remove(waker)
-
-    def follow_pcm(self) -> Iterator[bytes]:
-        """Every PCM chunk from the first, blocking for new ones until decoding ends."""
-        sent = 0
-        while True:
-            with self.cond:
-                while sent >= len(self.pcm) and not self.pcm_done:
-                    self.cond.wait(timeout=30)
-                fresh = self.pcm[sent:]
-                finished = self.pcm_done
-            if fresh:
-                yield b"".join(fresh)
-            sent += len(fresh)
-            if finished and sent >= len(self.pcm):
-                return
 
     def text_so_far(self, timeout: float) -> tuple[str, bool]:
         """A chat reply's text so far, after waiting up to ``timeout`` for more; and whether it is done."""
@@ -197,7 +182,7 @@ class SpeechStreams:
         self.limit = limit or get_catalog().limits.recent_runs_max
         self.per_tab = per_tab or get_catalog().limits.tab_runs_max
         self._items: dict[str, PendingSpeech] = {}
-        self._lock = threading.Condition()
+        self._lock = threading.Lock()
 
     def start(
         self,
@@ -226,7 +211,6 @@ class SpeechStreams:
                 token = secrets.token_urlsafe(16)
             pending = PendingSpeech(token, spec, provider, owner=owner)
             self._items[pending.token] = pending
-            self._lock.notify_all()
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
         return pending
 
@@ -234,17 +218,10 @@ class SpeechStreams:
         with self._lock:
             return self._items.get(token)
 
-    def wait_for(self, token: str, timeout: float = REGISTER_WAIT_S) -> PendingSpeech | None:
-        """The run for ``token``, waiting briefly in case the page asked before Play registered it."""
-        if not _PAGE_TOKEN.match(token or ""):
-            return None
-        with self._lock:
-            self._lock.wait_for(lambda: token in self._items, timeout=timeout)
-            return self._items.get(token)
-
     async def await_for(self, token: str, timeout: float = REGISTER_WAIT_S) -> PendingSpeech | None:
-        """``wait_for`` on the event loop: a request for a token that never comes waits
-        without holding one of the worker threads the engines and other requests need."""
+        """The run for ``token``, waiting briefly in case the page asked before Play registered
+        it; on the event loop, so a request for a token that never comes holds none of the
+        worker threads the engines and other requests need."""
         if not _PAGE_TOKEN.match(token or ""):
             return None
         deadline = time.monotonic() + timeout
@@ -270,7 +247,7 @@ def create_stream_router(streams: SpeechStreams) -> APIRouter:
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
         return StreamingResponse(
-            pending.afollow_pcm(),
+            pending.follow_pcm(),
             media_type=f"audio/L16;rate={pending.rate};channels=1",
             headers={"cache-control": "no-store", "x-playground-format": pending.fmt},
         )

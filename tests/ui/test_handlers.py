@@ -14,6 +14,7 @@ from playground.core.catalog import get_catalog
 from playground.serving import BackgroundServer
 from playground.ui import compare, studio
 from tests.support.recording_server import RecordingServer
+from tests.support.streaming import heard
 
 pytestmark = pytest.mark.models
 
@@ -135,7 +136,7 @@ def test_play_streams_pcm_then_collects_metrics_and_file(ctx):
         script, vibe.voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3", "speech", page_token
     )
     assert token == page_token
-    pcm = b"".join(ctx.streams.wait_for(token).follow_pcm())
+    pcm = heard(ctx.streams, token)
     metrics, download, figure = studio.finish_speech(token, vibe.name)
     data = Path(download["value"]).read_bytes()
     full = audio.decode(data)

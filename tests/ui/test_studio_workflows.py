@@ -13,6 +13,7 @@ from playground.core import audio, workflows
 from playground.core.catalog import get_catalog
 from playground.ui import history as history_tab
 from playground.ui import share, studio
+from tests.support.streaming import heard
 
 pytestmark = pytest.mark.models
 
@@ -23,7 +24,7 @@ def play(ctx, *settings):
     """Play then collect, as the page does: (pcm the page heard, metrics, download, figure, token)."""
     token, note = studio.start_speech(*settings, "")
     assert token, note
-    pcm = b"".join(ctx.streams.wait_for(token).follow_pcm())
+    pcm = heard(ctx.streams, token)
     metrics, download, figure = studio.finish_speech(token, None)
     return pcm, metrics, download, figure, token
 
