@@ -1,7 +1,8 @@
 """Mixed load on the embedded backend: many kinds of client at once, through the real SDK.
 
 For ``BENCH_LOAD_SECONDS`` (default 60; ``--quick`` or ``BENCH_LOAD_QUICK=1``: 20) against
-``playground serve`` in its own process (so its memory is its own): 16 clients stream
+``playground serve`` in its own process (so its memory is its own), the clients arriving
+over the first ``BENCH_LOAD_RAMP`` seconds (default 2; 0 starts all at once): 16 clients stream
 speech and read it at playback pace, 4 realtime sessions take text turns, 2 clients
 transcribe files, and 1 client starts a chat stream and a speech stream, reads the first
 chunk of each and then never reads again. Figures (targets from issue 25) are first
@@ -80,6 +81,9 @@ class Mix:
     seconds: float = 60.0
     #: how long requests in flight at the end may take to finish before they count as errors
     grace: float = 180.0
+    #: each client starts at a random moment in this many seconds, as users arrive, rather
+    #: than all in the same millisecond (0: the thundering herd, every first request at once)
+    ramp: float = 2.0
 
 
 @dataclass
@@ -287,7 +291,10 @@ async def realtime_turn(conn: Any, text: str) -> float:
             first = time.perf_counter()
         elif event.type == "response.done":
             break
-    if event.response.status != "completed" or first is None:
+    details = event.response.status_details
+    # a reply the server stopped at its token cap is a whole turn, as on OpenAI's API
+    capped = event.response.status == "incomplete" and getattr(details, "reason", None) == "max_output_tokens"
+    if (event.response.status != "completed" and not capped) or first is None:
         raise LoadError(f"response {event.response.status}, audio: {first is not None}")
     return (first - t0) * 1000
 
@@ -406,7 +413,8 @@ async def run_load(url: str, mix: Mix, *, seed: int = 25) -> Report:
         report.completed[kind] = [0] * count
         for n in range(count):
             rng = random.Random(f"{seed}-{kind}-{n}")
-            tasks[asyncio.create_task(run(url, n, deadline, report, rng))] = f"{kind} {n}"
+            client = run(url, n, deadline, report, rng)
+            tasks[asyncio.create_task(_after(rng.uniform(0, mix.ramp), client))] = f"{kind} {n}"
     done, pending = await asyncio.wait(tasks, timeout=mix.seconds + mix.grace)
     for task in pending:
         report.error(tasks[task], f"still busy {mix.grace:.0f} s after the end")
@@ -417,6 +425,11 @@ async def run_load(url: str, mix: Mix, *, seed: int = 25) -> Report:
             report.error(tasks[task], task.exception())
     report.wall = time.perf_counter() - start
     return report
+
+
+async def _after(delay: float, client: Any) -> None:
+    await asyncio.sleep(delay)
+    await client
 
 
 def warm(url: str) -> float:
@@ -466,7 +479,11 @@ def main(argv: list[str] | None = None) -> None:
     bench_cache()
     # BENCH_LOAD_MIX="speech=0,realtime=4": one kind alone, to see what the others cost it
     counts = dict(part.split("=") for part in os.environ.get("BENCH_LOAD_MIX", "").split(",") if "=" in part)
-    mix = Mix(seconds=_seconds(sys.argv[1:] if argv is None else argv), **{k: int(v) for k, v in counts.items()})
+    mix = Mix(
+        seconds=_seconds(sys.argv[1:] if argv is None else argv),
+        ramp=float(os.environ.get("BENCH_LOAD_RAMP", "2")),
+        **{k: int(v) for k, v in counts.items()},
+    )
     source = os.environ.get("BENCH_LOAD_SOURCE")
     with Server(source=Path(source) if source else None) as server:
         warm_seconds = warm(server.url)
@@ -511,6 +528,7 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"\nMixed load on the embedded backend (playground serve, own process), {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}: {mix.speech} speech clients at playback pace, "
+        f"arriving over {mix.ramp:g} s, "
         f"{mix.realtime} realtime sessions, {mix.transcribe} transcribers, {mix.stalled} stalled client, "
         f"{mix.seconds:.0f} s (+ {report.wall - mix.seconds:.1f} s for the last requests); warm-up took "
         f"{warm_seconds:.0f} s\n"

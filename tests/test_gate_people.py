@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 
 import httpx2 as httpx
@@ -24,6 +25,7 @@ from playground.core.history import LOCAL_OWNER
 from playground.gate import BEARER_PERSON, COOKIE, LOCAL_PERSON, PasswordGate, person_of
 from playground.relay.route import CLOSE_NOT_YOURS, RelayTickets, create_relay_router
 from playground.serving import BackgroundServer
+from playground.ui.streaming import SpeechStreams, create_stream_router
 
 PASSWORD = "a shared phrase for the tests"
 DELAY = 0.3
@@ -46,6 +48,7 @@ def _app(tickets: RelayTickets) -> FastAPI:
         return JSONResponse({"data": []})
 
     app.include_router(create_relay_router(tickets))
+    app.include_router(create_stream_router(SpeechStreams()))
     return app
 
 
@@ -94,6 +97,34 @@ def test_each_sign_in_is_its_own_person_in_a_signed_expiring_cookie(gated):
     assert _whoami(url, a).json()["person"] == person_a  # the same browser stays the same person
     # the cookie carries the id (readable, not secret) with a timestamp and a signature over both
     assert itsdangerous.URLSafeTimedSerializer(b"guess", salt="playground-person").loads_unsafe(a) == (False, person_a)
+
+
+def test_a_page_waits_only_for_its_own_persons_stream_tokens(gated):
+    """Each person's page gets its own stream key; a token made with one person's key is
+    waited for when that person asks, and refused at once to anyone else."""
+    url, _ = gated
+    a, b = _login(url), _login(url)
+
+    def key(cookie: str) -> str:
+        r = httpx.get(url + "/studio/key", headers={"cookie": f"{COOKIE}={cookie}"}, timeout=10)
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        return r.json()["key"]
+
+    key_a, key_b = key(a), key(b)
+    assert key_a != key_b
+    token = f"{key_a}.{secrets.token_urlsafe(16)}"  # a's page, whose Play has not arrived
+
+    async def fetch() -> tuple[int, bool]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            owner = asyncio.create_task(client.get(f"/studio/pcm/{token}", headers={"cookie": f"{COOKIE}={a}"}))
+            await asyncio.sleep(0.1)
+            other = await client.get(f"/studio/pcm/{token}", headers={"cookie": f"{COOKIE}={b}"})
+            owner_waiting = not owner.done()
+            assert (await owner).status_code == 404  # no run ever came
+        return other.status_code, owner_waiting
+
+    status, owner_waiting = asyncio.run(fetch())
+    assert status == 404 and owner_waiting  # b was answered while a's page still waited
 
 
 def test_a_tampered_or_foreign_cookie_is_not_signed_in(gated):

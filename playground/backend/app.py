@@ -20,7 +20,7 @@ from playground.backend.limits import BodyLimit
 from playground.backend.localmap import stt_model_for, warm_order
 from playground.backend.realtime.session import RealtimeHub
 from playground.backend.routers import chat, client_secrets, models, realtime, speech, transcription, translation
-from playground.backend.scheduling import PriorityHeader
+from playground.backend.scheduling import PriorityHeader, hand_over_the_gil_sooner
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -31,6 +31,7 @@ def create_backend_app(settings: BackendSettings | None = None) -> FastAPI:
     app = FastAPI(title="Audio playground backend", version="1", docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings or BackendSettings()
     app.state.engines = EngineManager(app.state.settings)
+    hand_over_the_gil_sooner()  # the engines' worker threads wait on it between steps
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.add_middleware(PriorityHeader)

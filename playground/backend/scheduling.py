@@ -12,6 +12,15 @@ slots; waiting steps are served by
    chunk overtakes the tenth chunk of one that is playing comfortably ahead;
 3. arrival, among equals.
 
+A *long* step (a Whisper window: up to a second or more, never preempted) may hold at
+most all slots but one, so whenever there are two or more slots, one is always left for
+the short steps (a sentence of speech) that a listener is waiting on.
+
+Work that cannot queue, the LLM's worker generating the first words of a reply someone
+is waiting to hear, *claims* a slot instead: at once, ahead of every waiter, even when
+none is free (the steps running finish; nothing new starts until a slot is). While a
+claim is held no new long step starts in the slot it took.
+
 A request's priority is a context variable, set from the ``X-Playground-Priority``
 header by ``PriorityHeader`` (an ASGI middleware), so it follows the request into
 worker threads (``run_in_threadpool`` copies the context). Async callers wait without
@@ -25,6 +34,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
@@ -34,16 +44,31 @@ from enum import IntEnum
 from typing import Any
 
 __all__ = [
+    "GIL_SWITCH_INTERVAL_S",
     "PRIORITY_HEADER",
     "CpuSlots",
     "Priority",
     "PriorityHeader",
     "current_priority",
+    "hand_over_the_gil_sooner",
     "priority_from_header",
     "use_priority",
 ]
 
 PRIORITY_HEADER = "x-playground-priority"
+
+#: How long a thread may keep the GIL while another waits for it (CPython's default is 5
+#: ms). The LLM's worker takes the GIL back several times a step, between C calls; on a
+#: busy server each hand-over cost up to the whole interval, and its steps took 3.4 times
+#: as long (measured: 16 → 55 ms a token beside three busy Python threads, 29 ms with 1 ms).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
+def hand_over_the_gil_sooner() -> None:
+    """Shorten the interpreter's switch interval (process-wide) to ``GIL_SWITCH_INTERVAL_S``,
+    never lengthening one already shorter."""
+    if sys.getswitchinterval() > GIL_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 class Priority(IntEnum):
@@ -78,6 +103,7 @@ def priority_from_header(value: str | None) -> Priority:
 class _Waiter:
     key: tuple[int, float, int]
     wake: Callable[[], None] = field(compare=False)
+    long: bool = field(default=False, compare=False)
     granted: bool = field(default=False, compare=False)
     gone: bool = field(default=False, compare=False)
 
@@ -89,7 +115,11 @@ class CpuSlots:
         if slots < 1:
             raise ValueError("slots must be >= 1")
         self.slots = slots
+        #: slots long steps may hold at once: all but one, when there are two or more
+        self.long_max = max(1, slots - 1)
         self._free = slots
+        self._long = 0
+        self._claims = 0
         self._heap: list[_Waiter] = []
         self._lock = threading.Lock()
         self._seq = itertools.count()
@@ -99,26 +129,36 @@ class CpuSlots:
         p = current_priority() if priority is None else priority
         return (int(p), time.monotonic() if deadline is None else deadline, next(self._seq))
 
-    def _enter(self, key: tuple[int, float, int], wake: Callable[[], None]) -> _Waiter | None:
+    def _enter(self, key: tuple[int, float, int], wake: Callable[[], None], long: bool) -> _Waiter | None:
         """Take a slot now (None) or join the queue (the waiter to wait on)."""
         with self._lock:
-            if self._free > 0 and not self._heap:
-                self._free -= 1
-                return None
-            waiter = _Waiter(key, wake)
+            waiter = _Waiter(key, wake, long)
             heapq.heappush(self._heap, waiter)
-            return waiter
+            self._dispatch()
+            return None if waiter.granted else waiter
 
-    def _release(self) -> None:
+    def _dispatch(self) -> None:
+        """Under the lock: give free slots to the most urgent waiters that may take one."""
+        held_back: list[_Waiter] = []
+        while self._free > 0 and self._heap:
+            waiter = heapq.heappop(self._heap)
+            if waiter.gone:
+                continue
+            if waiter.long and self._long >= self.long_max - self._claims:
+                held_back.append(waiter)
+                continue
+            self._free -= 1
+            self._long += waiter.long
+            waiter.granted = True
+            waiter.wake()
+        for waiter in held_back:
+            heapq.heappush(self._heap, waiter)
+
+    def _release(self, long: bool) -> None:
         with self._lock:
-            while self._heap:
-                waiter = heapq.heappop(self._heap)
-                if waiter.gone:
-                    continue
-                waiter.granted = True
-                waiter.wake()
-                return
             self._free += 1
+            self._long -= long
+            self._dispatch()
 
     def _abandon(self, waiter: _Waiter) -> None:
         """A waiter gave up (cancelled): pass on a slot it was granted meanwhile."""
@@ -126,7 +166,39 @@ class CpuSlots:
             waiter.gone = True
             granted = waiter.granted
         if granted:
-            self._release()
+            self._release(waiter.long)
+
+    def take_spare(self) -> bool:
+        """Take a slot only if one is free and nobody waits for it (a core that would
+        otherwise idle); give it back with ``give_back``."""
+        with self._lock:
+            if self._free <= 0 or any(not w.gone for w in self._heap):
+                return False
+            self._free -= 1
+            return True
+
+    def give_back(self) -> None:
+        """Return a slot taken with ``take_spare``."""
+        self._release(False)
+
+    def claim(self) -> None:
+        """Take a slot at once, ahead of the queue (see the module docstring)."""
+        with self._lock:
+            self._free -= 1
+            self._claims += 1
+
+    def unclaim(self) -> None:
+        """Give back a slot taken with ``claim``."""
+        with self._lock:
+            self._free += 1
+            self._claims -= 1
+            self._dispatch()
+
+    @property
+    def claimed(self) -> int:
+        """Slots held by ``claim`` now."""
+        with self._lock:
+            return self._claims
 
     @property
     def waiting(self) -> int:
@@ -135,15 +207,18 @@ class CpuSlots:
 
     # -- async and sync holders ----------------------------------------------------
     @contextlib.asynccontextmanager
-    async def slot(self, deadline: float | None = None, priority: Priority | None = None) -> AsyncIterator[None]:
-        """Hold a slot for the block; ``deadline`` is a ``time.monotonic()`` instant."""
+    async def slot(
+        self, deadline: float | None = None, priority: Priority | None = None, *, long: bool = False
+    ) -> AsyncIterator[None]:
+        """Hold a slot for the block; ``deadline`` is a ``time.monotonic()`` instant;
+        ``long``: a step that may take a second or more (see the module docstring)."""
         loop = asyncio.get_running_loop()
         ready = loop.create_future()
 
         def wake() -> None:
             loop.call_soon_threadsafe(lambda: ready.done() or ready.set_result(None))
 
-        waiter = self._enter(self._key(deadline, priority), wake)
+        waiter = self._enter(self._key(deadline, priority), wake, long)
         if waiter is not None:
             try:
                 await ready
@@ -153,19 +228,28 @@ class CpuSlots:
         try:
             yield
         finally:
-            self._release()
+            self._release(long)
 
     @contextlib.contextmanager
-    def hold(self, deadline: float | None = None, priority: Priority | None = None) -> Iterator[None]:
-        """The same from a worker thread (blocks it while waiting)."""
+    def hold(
+        self,
+        deadline: float | None = None,
+        priority: Priority | None = None,
+        *,
+        long: bool = False,
+        timeout: float | None = None,
+    ) -> Iterator[None]:
+        """The same from a worker thread (blocks it while waiting); ``timeout``: give up
+        the place in the queue after that many seconds and raise ``TimeoutError``."""
         event = threading.Event()
-        waiter = self._enter(self._key(deadline, priority), event.set)
-        if waiter is not None:
-            event.wait()
+        waiter = self._enter(self._key(deadline, priority), event.set, long)
+        if waiter is not None and not event.wait(timeout):
+            self._abandon(waiter)
+            raise TimeoutError("no CPU slot came free in time")
         try:
             yield
         finally:
-            self._release()
+            self._release(long)
 
 
 Scope = MutableMapping[str, Any]

@@ -17,6 +17,8 @@
     ended: false,
     playing: false, // fetching or playing: the studio player has the floor
     box: "pg-live", // the player markup the status goes to (Studio, or Audio chat's "pg-ac-live")
+    key: null, // this person's stream key (GET /studio/key): the prefix of every token we make
+    token: null, // the token of the stream being played
     button: "Play", // what the user pressed, for the status line
     // timings (performance.now() ms) of the last run, read by tests and the bench
     last: { clickAt: null, firstChunkAt: null, firstPlayedAt: null, streamEndAt: null, heardMs: null },
@@ -161,6 +163,8 @@
     try {
       const response = await fetch(`/studio/pcm/${encodeURIComponent(token)}`, { signal: abort.signal });
       if (response.status === 404) {
+        refreshKey(); // a key from before a server restart, or expired: the next play has a fresh one
+        if (state.token !== token) return; // superseded (adopt): that stream has the floor
         state.playing = false;
         render("Nothing to play: the note under Play says what to fix.");
         return;
@@ -205,15 +209,35 @@
     }
   }
 
+  // The server waits briefly for a run whose token our page made (the stream is opened
+  // before Play has registered it) only if the token carries this person's stream key;
+  // any other unknown token is answered 404 at once.
+  async function refreshKey() {
+    try {
+      const response = await fetch("/studio/key", { cache: "no-store" });
+      if (!response.ok) return;
+      const body = await response.json();
+      state.key = body.key;
+      clearTimeout(refreshKey.timer);
+      refreshKey.timer = setTimeout(refreshKey, Math.min(3600, body.max_age_s / 2) * 1000);
+    } catch (err) {
+      setTimeout(refreshKey, 30000);
+    }
+  }
+
   function newToken() {
+    if (!state.key) return ""; // no key yet: the server makes the token and the page adopts it
     const bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
-    return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    const nonce = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    return `${state.key}.${nonce}`;
   }
 
   // Called by the Play event before its request leaves: a fresh token, whose stream
-  // is opened at once (the server waits briefly for the run to be registered).
-  function begin(box = "pg-live") {
+  // is opened at once (the server waits briefly for the run to be registered). Async
+  // only for a click that came before the page had its key.
+  async function begin(box = "pg-live") {
+    if (!state.key) await refreshKey();
     const token = newToken();
     if (box !== "pg-live" && (state.last.clickAt === null || performance.now() - state.last.clickAt > 1000)) {
       // sent with Enter: no click to measure from, so from now
@@ -221,8 +245,19 @@
       state.button = "Enter";
       pauseOtherAudio(null);
     }
-    play(token, box);
+    state.box = box;
+    state.token = token;
+    if (token) play(token, box);
     return token;
+  }
+
+  // The token the server answered Play with: the same as ours, or (when ours had no key
+  // or an old one) its own, which is played from here.
+  function adopt(token) {
+    if (!token || token === state.token) return;
+    state.token = token;
+    refreshKey(); // ours was missing or refused: the next play has a fresh one
+    play(token, state.box);
   }
 
   async function replay() {
@@ -307,5 +342,6 @@
     true,
   );
 
-  window.pgStudio = { begin, play, stop, replay, settled, fillMetrics, mediaPlaying, state };
+  refreshKey();
+  window.pgStudio = { begin, adopt, play, stop, replay, settled, fillMetrics, mediaPlaying, state };
 })();

@@ -312,7 +312,11 @@ def send_turn(
     try:
         spec.validate()
         pending = ctx.streams.start(
-            spec, ctx.provider_for(request), token=token or "", owner=getattr(request, "session_hash", None)
+            spec,
+            ctx.provider_for(request),
+            token=token or "",
+            owner=getattr(request, "session_hash", None),
+            person=ctx.person_for(request),
         )
     except SpecError as e:
         raise gr.Error(f"Check your settings: {e}") from None
@@ -552,8 +556,8 @@ def wire_audiochat(ui: AudioChatLayout) -> None:
     # the page opens the reply's PCM stream on the click itself (studio.js), in parallel with the request
     out_index = 3 + settings.index(ui.options.output)
     begin = (
-        f"(...a) => [...a.slice(0, -1), (window.pgStudio && a[{out_index}] === 'audio') "
-        "? window.pgStudio.begin('pg-ac-live') : '']"
+        f"async (...a) => [...a.slice(0, -1), (window.pgStudio && a[{out_index}] === 'audio') "
+        "? await window.pgStudio.begin('pg-ac-live') : '']"
     )
     for trigger, api in ((c.send.click, "audio_chat_send"), (c.text.submit, False)):
         trigger(

@@ -27,8 +27,9 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from playground.client.providers import Provider
 from playground.client.results import ChatAudioResult, SpeechResult
@@ -37,15 +38,19 @@ from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
 from playground.core.specs import ChatAudioSpec, RealtimeSpeechSpec, SpeechSpec
 from playground.core.stream_decode import PcmStreamDecoder, SessionAudioDecoder
+from playground.gate import LOCAL_PERSON, person_of
 
 __all__ = ["PendingSpeech", "SpeechStreams", "create_stream_router"]
 
 #: finished runs stay collectable this long (their PCM is kept for replays)
 KEEP_SECONDS = 15 * 60
-#: a token the page made itself (128 random bits, base64url); anything else gets a server token
-_PAGE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+#: a token the page made itself: its stream key (``GET /studio/key``), a dot, and 128
+#: random bits (base64url); anything else gets a server token
+_PAGE_TOKEN = re.compile(r"^(?P<key>[A-Za-z0-9_.-]{16,200})\.(?P<nonce>[A-Za-z0-9_-]{22,64})$")
 #: how long the PCM route waits for a run whose token the page announced first
 REGISTER_WAIT_S = 5.0
+#: signs stream keys apart from any other signed value
+_KEY_SALT = "playground-stream-key"
 #: how often a request that came before its Play looks for the run
 AWAIT_STEP_S = 0.02
 
@@ -57,6 +62,8 @@ class PendingSpeech:
     provider: Provider
     #: the browser tab that started it (Gradio's session hash), if known
     owner: str | None = None
+    #: who started it (``gate.person_of``): only they may follow it
+    person: str = LOCAL_PERSON
     created: float = field(default_factory=time.monotonic)
     #: decoded PCM (s16le mono at the catalog's PCM rate), in arrival order
     pcm: list[bytes] = field(default_factory=list)
@@ -179,10 +186,31 @@ class SpeechStreams:
     """In-flight and recent speech runs, keyed by unguessable tokens; at most ``limit`` kept."""
 
     def __init__(self, limit: int | None = None, per_tab: int | None = None) -> None:
-        self.limit = limit or get_catalog().limits.recent_runs_max
-        self.per_tab = per_tab or get_catalog().limits.tab_runs_max
+        limits = get_catalog().limits
+        self.limit = limit or limits.recent_runs_max
+        self.per_tab = per_tab or limits.tab_runs_max
         self._items: dict[str, PendingSpeech] = {}
         self._lock = threading.Lock()
+        #: signs each person's stream key; per process, so a restart retires every key
+        self._keys = URLSafeTimedSerializer(secrets.token_bytes(32), salt=_KEY_SALT)
+        #: how long a key is good for (the page fetches a fresh one well before)
+        self.key_max_age = int(limits.login_max_age_seconds)
+
+    # -- page tokens -----------------------------------------------------------------
+    def key_for(self, person: str) -> str:
+        """The stream key a page of ``person`` prefixes its own tokens with."""
+        return self._keys.dumps(person)
+
+    def _page_token_of(self, token: str, person: str) -> bool:
+        """``token`` was made by a page of ``person`` with a key this process issued and
+        that has not expired: the only tokens worth waiting for before their run exists."""
+        match = _PAGE_TOKEN.match(token or "")
+        if match is None:
+            return False
+        try:
+            return self._keys.loads(match["key"], max_age=self.key_max_age) == person
+        except BadSignature:
+            return False
 
     def start(
         self,
@@ -191,11 +219,12 @@ class SpeechStreams:
         *,
         token: str = "",
         owner: str | None = None,
+        person: str = LOCAL_PERSON,
     ) -> PendingSpeech:
         """Register and start a run. ``token``: one the page generated and is already
-        fetching (saves a round trip); a malformed or taken one is replaced. ``owner``: the
-        browser tab, which may have ``per_tab`` runs in flight (a click-happy tab cannot
-        take every slot the server has)."""
+        fetching (saves a round trip); one that is malformed, taken, or not made with this
+        ``person``'s stream key is replaced. ``owner``: the browser tab, which may have
+        ``per_tab`` runs in flight (a click-happy tab cannot take every slot the server has)."""
         spec.validate()
         with self._lock:
             self._prune()
@@ -207,9 +236,9 @@ class SpeechStreams:
                 )
             if owner is not None and sum(1 for p in running if p.owner == owner) >= self.per_tab:
                 raise PlaygroundError(f"This tab already has {self.per_tab} plays in progress; wait for one to finish.")
-            if not _PAGE_TOKEN.match(token or "") or token in self._items:
+            if not self._page_token_of(token, person) or token in self._items:
                 token = secrets.token_urlsafe(16)
-            pending = PendingSpeech(token, spec, provider, owner=owner)
+            pending = PendingSpeech(token, spec, provider, owner=owner, person=person)
             self._items[pending.token] = pending
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
         return pending
@@ -218,16 +247,19 @@ class SpeechStreams:
         with self._lock:
             return self._items.get(token)
 
-    async def await_for(self, token: str, timeout: float = REGISTER_WAIT_S) -> PendingSpeech | None:
-        """The run for ``token``, waiting briefly in case the page asked before Play registered
-        it; on the event loop, so a request for a token that never comes holds none of the
-        worker threads the engines and other requests need."""
-        if not _PAGE_TOKEN.match(token or ""):
-            return None
-        deadline = time.monotonic() + timeout
-        while (pending := self.get(token)) is None and time.monotonic() < deadline:
-            await asyncio.sleep(AWAIT_STEP_S)
-        return pending
+    async def await_for(
+        self, token: str, person: str = LOCAL_PERSON, timeout: float = REGISTER_WAIT_S
+    ) -> PendingSpeech | None:
+        """``person``'s run for ``token``. A token their page made with its key may come
+        before Play has registered its run, so that one is waited for, briefly, on the
+        event loop (holding none of the worker threads the engines need); any other
+        unknown token, or another person's run, is answered at once."""
+        pending = self.get(token)
+        if pending is None and self._page_token_of(token, person):
+            deadline = time.monotonic() + timeout
+            while (pending := self.get(token)) is None and time.monotonic() < deadline:
+                await asyncio.sleep(AWAIT_STEP_S)
+        return pending if pending is not None and pending.person == person else None
 
     def _prune(self) -> None:
         cutoff = time.monotonic() - KEEP_SECONDS
@@ -241,9 +273,17 @@ class SpeechStreams:
 def create_stream_router(streams: SpeechStreams) -> APIRouter:
     router = APIRouter()
 
+    @router.get("/studio/key")
+    async def key(request: Request) -> JSONResponse:
+        """This person's stream key: the page prefixes the tokens it makes with it."""
+        return JSONResponse(
+            {"key": streams.key_for(person_of(request)), "max_age_s": streams.key_max_age},
+            headers={"cache-control": "no-store"},
+        )
+
     @router.get("/studio/pcm/{token}", response_model=None)
-    async def pcm(token: str) -> StreamingResponse | JSONResponse:
-        pending = await streams.await_for(token)
+    async def pcm(token: str, request: Request) -> StreamingResponse | JSONResponse:
+        pending = await streams.await_for(token, person_of(request))
         if pending is None:
             return JSONResponse({"error": "unknown or expired stream"}, status_code=404)
         return StreamingResponse(

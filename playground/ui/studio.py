@@ -225,7 +225,11 @@ def start_speech(
     spec = speech_spec(script, voice, model, instructions, speed, fmt, workflows.pick(workflow))
     try:
         pending = ctx.streams.start(
-            spec, ctx.provider_for(request), token=token or "", owner=getattr(request, "session_hash", None)
+            spec,
+            ctx.provider_for(request),
+            token=token or "",
+            owner=getattr(request, "session_hash", None),
+            person=ctx.person_for(request),
         )
     except SpecError as e:
         return "", f"⚠️ Check your settings: {html.escape(str(e))}"
@@ -296,7 +300,7 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     if not token:  # Play was refused (the note under Play says why): clear the last run's results
         return "", gr.update(value=None, visible=False), None
     pending = ctx.streams.get(token)
-    if pending is None:
+    if pending is None or pending.person != ctx.person_for(request):
         return "⚠️ Nothing to collect: press Play first.", gr.update(value=None, visible=False), None
     result, error = pending.wait()
     if result is None:
@@ -376,15 +380,18 @@ def wire_studio(ui: StudioLayout) -> None:
     )
     # The page makes the token and opens the PCM stream on the click itself (studio.js),
     # in parallel with this request: one round trip less before the first sound.
-    begin = "(...args) => [...args.slice(0, -1), window.pgStudio ? window.pgStudio.begin() : '']"
+    begin = "async (...args) => [...args.slice(0, -1), window.pgStudio ? await window.pgStudio.begin() : '']"
     # No progress overlays: the live player shows progress, and the page's own work at the
     # moment of the click competes with the first sentence for the CPU.
     quiet = {"show_progress": "hidden"}
     # the metrics request waits for the first sound, so it does not compete with the first sentence
-    settle = "async () => { if (window.pgStudio) await window.pgStudio.settled(); return []; }"
+    settle = (
+        "async (token) => { if (window.pgStudio) { window.pgStudio.adopt(token); await window.pgStudio.settled(); }"
+        " return []; }"
+    )
     c.play.click(
         start_speech, [*settings, ui.token], [ui.token, c.play_note], api_name="speak", js=begin, queue=False, **quiet
-    ).then(None, None, None, js=settle).then(
+    ).then(None, ui.token, None, js=settle).then(
         finish_speech,
         [ui.token, ui.current_vibe],
         [c.metrics, side.download, ui.waveform],

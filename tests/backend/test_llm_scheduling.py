@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from playground.backend.engines.llama_jobs import READ_AHEAD
+from playground.backend.engines.llama_jobs import FIRST_TOKENS, READ_AHEAD
 from playground.backend.engines.llama_llm import LlamaLLM, ReaderStalledError
-from playground.backend.scheduling import Priority, use_priority
+from playground.backend.scheduling import CpuSlots, Priority, use_priority
 from tests.backend.test_engine_llm import QUESTION, assert_finished, collect, needs_llama
 
 STORY = [{"role": "user", "content": "Write a long story about a dragon."}]
@@ -104,6 +104,88 @@ def test_interactive_reply_joins_more_steps_than_bulk(llama: LlamaLLM) -> None:
     assert_finished(items)
     assert not bulk.finished  # arrived first, yet behind: it joined one step in four
     assert_finished(list(bulk))
+
+
+@needs_llama
+def test_a_new_replys_first_tokens_come_before_an_older_replys_later_ones(llama: LlamaLLM) -> None:
+    # The older reply is past its first tokens with 6 to go; the new one (about 8 tokens:
+    # "The capital of France is Paris.") needs a prefill step and one step per token. Were
+    # every step to take both, the older would end first; with the new reply's first tokens
+    # ahead, the older joins one step in BULK_EVERY (2 of the new one's ~9) and ends after.
+    older = llama.chat(STORY, max_tokens=FIRST_TOKENS + 6, temperature=0.0)
+    while older.generated < FIRST_TOKENS:
+        assert next(older).finish_reason is None
+    new = llama.chat(QUESTION, max_tokens=16, temperature=0.0)
+    _, items = collect(new)
+    assert_finished(items)
+    assert older.finished_at is None or new.finished_at < older.finished_at
+    assert_finished(list(older))
+    assert older.generated == FIRST_TOKENS + 6  # it was only held back, never cut short
+
+
+@needs_llama
+def test_a_reply_whose_reader_has_its_first_words_stops_outranking_new_ones(llama: LlamaLLM) -> None:
+    # as above, but the older reply is still well inside its first tokens: its reader
+    # saying it has what it waited for is what moves it behind the new reply
+    older = llama.chat(STORY, max_tokens=10, temperature=0.0)
+    assert next(older).finish_reason is None
+    older.first_words_out()
+    new = llama.chat(QUESTION, max_tokens=16, temperature=0.0)
+    _, items = collect(new)
+    assert_finished(items)
+    assert older.finished_at is None or new.finished_at < older.finished_at
+    assert_finished(list(older))
+
+
+@needs_llama
+def test_the_worker_claims_a_cpu_slot_only_while_a_reply_is_on_its_first_words() -> None:
+    cpu = CpuSlots(2)
+    engine = LlamaLLM(n_seq_max=2, cpu=cpu)
+    try:
+        assert cpu.claimed == 0
+        reply = engine.chat(STORY, max_tokens=FIRST_TOKENS + 40, temperature=0.0)
+        assert next(reply).text
+        claimed_early = cpu.claimed  # the reply is on its first tokens
+        with use_priority(Priority.BULK):
+            bulk = engine.chat(STORY, max_tokens=FIRST_TOKENS + 40, temperature=0.0)
+        assert_finished(list(reply))
+        wait_until(lambda: cpu.claimed == 0)  # given back once no interactive reply is starting
+        assert next(bulk).text and cpu.claimed == 0  # a bulk reply's first words claim nothing
+        assert_finished(list(bulk))
+        assert claimed_early == 1
+    finally:
+        engine.close()
+    assert cpu.claimed == 0
+
+
+@needs_llama
+def test_steps_take_a_spare_core_only_when_nothing_else_wants_it() -> None:
+    cpu = CpuSlots(2)
+    engine = LlamaLLM(n_seq_max=2, cpu=cpu, spare_threads=1)
+    try:
+        assert_finished(list(engine.chat(QUESTION, max_tokens=8, temperature=0.0)))
+        assert engine._ctx.n_threads() == 2  # the machine was idle: its last step ran wide
+        release = threading.Event()
+        held = threading.Barrier(3)
+
+        def busy() -> None:  # two engine steps (speech, say) hold both slots
+            with cpu.hold():
+                held.wait(5)
+                release.wait(30)
+
+        holders = [threading.Thread(target=busy) for _ in range(2)]
+        for t in holders:
+            t.start()
+        held.wait(5)
+        # within its first words the reply claims a slot and runs, on its own thread only
+        assert_finished(list(engine.chat(QUESTION, max_tokens=8, temperature=0.0)))
+        assert engine._ctx.n_threads() == 1
+        release.set()
+        for t in holders:
+            t.join(5)
+        wait_until(lambda: cpu.claimed == 0)  # given back once the reply ended
+    finally:
+        engine.close()
 
 
 @needs_llama

@@ -92,6 +92,93 @@ def test_a_cancelled_waiter_gives_its_slot_on():
     assert asyncio.run(run()) == ["survivor", "after"]
 
 
+def test_long_steps_leave_a_slot_for_short_ones():
+    async def run() -> tuple[list[str], int]:
+        slots = CpuSlots(2)
+        served: list[str] = []
+        gate = asyncio.Event()
+
+        async def step(name: str, long: bool, hold: bool) -> None:
+            async with slots.slot(long=long):
+                served.append(name)
+                if hold:
+                    await gate.wait()
+
+        window = asyncio.create_task(step("window-1", True, True))
+        await asyncio.sleep(0)
+        queued = asyncio.create_task(step("window-2", True, True))  # would fill the last slot
+        await asyncio.sleep(0)
+        waiting_windows = slots.waiting
+        # the second window waits although a slot is free; the sentence that came after takes it
+        await asyncio.wait_for(step("sentence", False, False), 5)
+        gate.set()
+        await asyncio.wait_for(asyncio.gather(window, queued), 5)
+        return served, waiting_windows
+
+    served, waiting = asyncio.run(run())
+    assert waiting == 1
+    assert served == ["window-1", "sentence", "window-2"]
+    assert CpuSlots(1).long_max == 1  # with one slot, a long step may still have it
+
+
+def test_a_claim_goes_ahead_of_the_queue_and_keeps_long_steps_out():
+    async def run() -> list[str]:
+        slots = CpuSlots(2)
+        served: list[str] = []
+        gate = asyncio.Event()
+
+        async def step(name: str, long: bool = False, hold: bool = False) -> None:
+            async with slots.slot(long=long):
+                served.append(name)
+                if hold:
+                    await gate.wait()
+
+        busy = asyncio.create_task(step("sentence-1", hold=True))
+        await asyncio.sleep(0)
+        slots.claim()  # the LLM: the last free slot, though a long step may have wanted it
+        window = asyncio.create_task(step("window", long=True))
+        sentence = asyncio.create_task(step("sentence-2"))
+        await asyncio.sleep(0)
+        assert slots.waiting == 2 and served == ["sentence-1"]
+        gate.set()  # one slot frees: the sentence takes it, the window waits for the claim
+        await asyncio.wait_for(sentence, 5)
+        await asyncio.sleep(0)
+        assert not window.done()
+        slots.unclaim()
+        await asyncio.wait_for(asyncio.gather(busy, window), 5)
+        return served
+
+    assert asyncio.run(run()) == ["sentence-1", "sentence-2", "window"]
+
+
+def test_a_spare_slot_is_only_one_nobody_waits_for():
+    slots = CpuSlots(2)
+    assert slots.take_spare()  # both free: one can be spared
+    with slots.hold():
+        assert not slots.take_spare()  # none left
+    slots.give_back()
+
+    async def run() -> bool:
+        gate = asyncio.Event()
+
+        async def window() -> None:
+            async with slots.slot(long=True):
+                await gate.wait()
+
+        first = asyncio.create_task(window())
+        await asyncio.sleep(0)
+        second = asyncio.create_task(window())  # held back: one slot stays for short steps
+        await asyncio.sleep(0)
+        assert slots.waiting == 1
+        spared = slots.take_spare()  # a slot is free, but the machine is busy: not spare
+        gate.set()
+        await asyncio.gather(first, second)
+        return spared
+
+    assert asyncio.run(run()) is False
+    assert slots.take_spare() and slots.take_spare() and not slots.take_spare()
+
+
 def test_threads_wait_in_the_same_queue_as_tasks():
     slots = CpuSlots(1)
     order: list[str] = []

@@ -144,12 +144,27 @@ def test_play_is_heard_before_the_server_has_finished(page, shots):
     # ordering, not a time: the first sample played while the rest was still arriving
     assert t["clickAt"] < t["firstChunkAt"] <= t["firstPlayedAt"] < t["streamEndAt"], t
     assert "Heard" in page.inner_text("#pg-live-status")
+    # the stream opened on the click was the page's own token, made with its stream key
+    assert page.evaluate("() => { const s = window.pgStudio.state; return s.token.startsWith(s.key + '.'); }")
     # the default workflow is Realtime: the server's first audio, and the reading checked against the script
     page.wait_for_selector("#pg-metrics :text('server first audio')", timeout=90_000)
     page.wait_for_function("() => /\\d+ ms/.test(document.querySelector('.pg-heard').innerText)")
     assert "Est. cost" in page.inner_text("#pg-metrics") and "Read as written" in page.inner_text("#pg-metrics")
     assert page.locator("#pg-download a").first.get_attribute("href")
     page.screenshot(path=str(shots / "studio.png"), full_page=True)
+
+
+def test_a_page_with_a_stale_stream_key_still_plays(page):
+    """A key the server does not know (it restarted, or the key expired) gets a 404 at
+    once; the page then plays the server's own token from Play's answer, and fetches a
+    fresh key for the next time."""
+    page.fill("#pg-script textarea", "A short line to hear.")
+    stale = page.evaluate("() => { const s = window.pgStudio.state; const k = s.key; s.key = 'x' + k; return k; }")
+    page.click("#pg-play")
+    _wait_for_player(page, "t.firstPlayedAt !== null && t.streamEndAt !== null")
+    token = page.evaluate("() => window.pgStudio.state.token")
+    assert not token.startswith("x" + stale)  # what played was the server's token
+    page.wait_for_function("() => !window.pgStudio.state.key.startsWith('x')", timeout=10_000)
 
 
 def test_one_sound_at_a_time(page):

@@ -131,7 +131,8 @@ def test_save_vibe_asks_before_overwriting(ctx):
 def test_play_streams_pcm_then_collects_metrics_and_file(ctx):
     vibe = ctx.builtin_vibes[0]
     instructions, script, *_ = studio.apply_vibe(vibe.name, "", "", vibe.voice)
-    page_token = "A" * 22  # the page makes one on the click and is already fetching it
+    # the page makes one with its stream key on the click, and is already fetching it
+    page_token = f"{ctx.streams.key_for(ctx.person_for(None))}.{'A' * 22}"
     token, _status = studio.start_speech(
         script, vibe.voice, "gpt-4o-mini-tts", instructions, 1.0, "mp3", "speech", page_token
     )
@@ -151,6 +152,8 @@ def test_play_streams_pcm_then_collects_metrics_and_file(ctx):
 def test_page_tokens_are_checked(ctx):
     token, _ = studio.start_speech(*settings(), "../../etc/passwd")
     assert token != "../../etc/passwd" and len(token) >= 22
+    keyless, _ = studio.start_speech(*settings(), "B" * 22)  # no stream key: the server's own token
+    assert keyless != "B" * 22
     again, _ = studio.start_speech(*settings(), token)  # taken: a fresh one is issued
     assert again != token
 

@@ -21,7 +21,13 @@ from playground.serving import BackgroundServer
 from playground.ui.streaming import SpeechStreams, create_stream_router
 
 
-def test_waiting_for_unknown_streams_leaves_the_worker_threads_free():
+async def _page_token(client: httpx.AsyncClient) -> str:
+    """A token as studio.js makes one: this person's stream key, a dot, 128 random bits."""
+    key = (await client.get("/studio/key")).json()["key"]
+    return f"{key}.{secrets.token_urlsafe(16)}"
+
+
+def test_waiting_for_announced_streams_leaves_the_worker_threads_free():
     app = FastAPI()
     app.include_router(create_stream_router(SpeechStreams()))
 
@@ -34,11 +40,11 @@ def test_waiting_for_unknown_streams_leaves_the_worker_threads_free():
         order: list[str] = []
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
 
-            async def unknown() -> None:
-                r = await client.get(f"/studio/pcm/{secrets.token_urlsafe(16)}")
+            async def announced() -> None:  # the page's token, whose Play never arrives
+                r = await client.get(f"/studio/pcm/{await _page_token(client)}")
                 order.append(f"pcm {r.status_code}")
 
-            waiting = [asyncio.create_task(unknown()) for _ in range(60)]  # more than the 40 worker threads
+            waiting = [asyncio.create_task(announced()) for _ in range(60)]  # more than the 40 worker threads
             await asyncio.sleep(0.5)
             r = await client.get("/work")
             order.append(f"work {r.status_code}")
@@ -49,6 +55,60 @@ def test_waiting_for_unknown_streams_leaves_the_worker_threads_free():
         order = asyncio.run(run(url))
     assert order[0] == "work 200", order[:3]  # answered while 60 requests waited for their streams
     assert order[1:] == ["pcm 404"] * 60
+
+
+def test_unknown_tokens_are_answered_at_once():
+    """Only a token made with this person's key is waited for; a random one, a forged key,
+    another person's key or an old key of a restarted server gets its 404 while a page's
+    own announced token is still waiting."""
+    streams = SpeechStreams()
+    app = FastAPI()
+    app.include_router(create_stream_router(streams))
+    nonce = secrets.token_urlsafe(16)
+    others = [
+        secrets.token_urlsafe(16),  # the old kind: no key at all
+        f"{secrets.token_urlsafe(24)}.{nonce}",  # a key this server never signed
+        f"{streams.key_for('someone-else')}.{nonce}",  # another person's key
+        f"{SpeechStreams().key_for('local')}.{nonce}",  # a key from another process (before a restart)
+        "not a token",
+        "x" * 5000,
+    ]
+
+    async def run(url: str) -> tuple[list[int], bool]:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            mine = asyncio.create_task(client.get(f"/studio/pcm/{await _page_token(client)}"))
+            await asyncio.sleep(0.1)
+            codes = [(await client.get(f"/studio/pcm/{token}")).status_code for token in others]
+            still_waiting = not mine.done()
+            assert (await mine).status_code == 404
+        return codes, still_waiting
+
+    with BackgroundServer(app) as url:
+        codes, still_waiting = asyncio.run(run(url))
+    assert codes == [404] * len(others)
+    assert still_waiting  # every unknown token was answered before the announced one gave up
+
+
+def test_a_run_is_followed_and_named_only_by_the_person_who_started_it():
+    streams = SpeechStreams()
+    spec = SpeechSpec(input="Hello there.", response_format="pcm")
+    provider = embedded_provider("http://127.0.0.1:9")  # never reached: nothing is awaited but the lookup
+    wanted = f"{streams.key_for('alice')}.{secrets.token_urlsafe(16)}"
+    stolen = streams.start(spec, provider, token=wanted, person="bob")  # bob cannot take alice's token
+    assert stolen.token != wanted and stolen.person == "bob"
+    hers = streams.start(spec, provider, token=wanted, person="alice")
+    assert hers.token == wanted
+
+    async def lookups() -> list[object]:
+        return [
+            await streams.await_for(hers.token, "bob"),
+            await streams.await_for(hers.token, "alice"),
+            await streams.await_for(stolen.token, "alice"),
+        ]
+
+    assert asyncio.run(lookups()) == [None, hers, None]
+    for run in (hers, stolen):
+        run.wait(30)
 
 
 def test_pages_following_a_slow_stream_leave_the_worker_threads_free():

@@ -32,7 +32,7 @@ from typing import Any
 from playground.backend.assets import AssetMissingError, module_dir
 from playground.backend.engines.base import ChatDelta, LLMEngine, ReaderStalledError
 from playground.backend.engines.llama_jobs import Job, Reply, Scheduler
-from playground.backend.scheduling import current_priority
+from playground.backend.scheduling import CpuSlots, current_priority
 
 __all__ = [
     "MODEL_MODULE",
@@ -115,6 +115,8 @@ class LlamaLLM(LLMEngine):
         max_waiting: int = 8,
         n_seq_max: int = 4,
         stall_s: float = 30.0,
+        cpu: CpuSlots | None = None,
+        spare_threads: int = 0,
     ) -> None:
         """``model_path`` defaults to the packaged SmolLM2 GGUF; ``n_threads`` to one (see
         ``BackendSettings.llm_threads``).
@@ -124,7 +126,10 @@ class LlamaLLM(LLMEngine):
         ``n_ctx`` is each sequence's context (the llama context holds ``n_seq_max`` of
         them); ``n_seq_max`` replies generate at once (catalog ``llm_parallel``);
         ``max_waiting`` bounds the requests waiting beyond the free sequences; a reply
-        whose reader takes nothing for ``stall_s`` seconds is cancelled.
+        whose reader takes nothing for ``stall_s`` seconds is cancelled; ``cpu``: the slots
+        the other engines share, of which the worker claims one while a reply someone waits
+        to hear is on its first words (``llama_jobs``); ``spare_threads``: threads a step
+        adds while one of those slots would otherwise idle (a core nobody else wants).
         """
         self._model_path = Path(model_path) if model_path is not None else None
         self.n_ctx = n_ctx
@@ -137,6 +142,8 @@ class LlamaLLM(LLMEngine):
             raise ValueError("n_seq_max must be >= 1")
         self.n_seq_max = n_seq_max
         self.stall_s = stall_s
+        self.cpu = cpu
+        self.spare_threads = spare_threads if cpu is not None else 0
         self._load_lock = threading.Lock()
         #: held by the worker for each step, and by close(): the context is never freed mid-decode
         self._gen_lock = threading.Lock()

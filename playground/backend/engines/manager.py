@@ -139,6 +139,8 @@ class EngineManager:
                 max_waiting=lim.llm_queue_max,
                 n_seq_max=lim.llm_parallel,
                 stall_s=s.llm_stall_s or lim.llm_stall_seconds,
+                cpu=self.cpu,
+                spare_threads=s.step_threads,
             )
 
         return self._get("llm", build)

@@ -443,7 +443,7 @@ class WhisperSTT(STTEngine):
             return self._start(model, samples, language, options, priority)
 
     def _slot(self, priority: Priority) -> contextlib.AbstractContextManager[None]:
-        return self._cpu.hold(priority=priority) if self._cpu is not None else contextlib.nullcontext()
+        return self._cpu.hold(priority=priority, long=True) if self._cpu is not None else contextlib.nullcontext()
 
     def _start(
         self, model: WhisperModel, samples: np.ndarray, language: str | None, options: STTOptions, priority: Priority

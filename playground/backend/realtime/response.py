@@ -195,6 +195,7 @@ class Response(ResponseCore):
         voice = Voice(self, entry, part, prosody) if spoken else None
         try:
             async for delta, speech in source:
+                self.timing.setdefault("first_piece", time.perf_counter())
                 if voice is None:
                     part.said.append(delta)
                     self.emit("response.output_text.delta", delta=delta, **part.ids)
@@ -231,6 +232,8 @@ class Response(ResponseCore):
                     if not spoken:
                         yield d.text, d.text
                     for sentence in sentences.feed(d.text) if spoken else ():
+                        if not lead:  # the first words are out: the rest need not outrank other replies
+                            getattr(deltas, "first_words_out", _nothing)()
                         yield lead + sentence, sentence
                         lead = " "
                 if d.finish_reason:
@@ -350,6 +353,10 @@ class Voice:
     def finish(self) -> None:
         self._send(self.encoder.finish())
         self._join()
+
+
+def _nothing() -> None:
+    pass
 
 
 async def _listed(items: list[tuple[str, str]]) -> AsyncGenerator[tuple[str, str], None]:

@@ -14,6 +14,7 @@ replies taken out: turns are committed and transcribed, nothing answers them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from playground.backend.realtime.items import ITEM_HANDLERS, ItemEvents
 from playground.backend.realtime.protocol import RealtimeError, new_id, server_event, snapshot
 from playground.backend.realtime.response import Response
 from playground.core.catalog import get_catalog
+
+log = logging.getLogger(__name__)
 
 __all__ = ["KINDS", "RealtimeHub", "RealtimeSession"]
 
@@ -197,6 +200,8 @@ class RealtimeSession(InputAudio, ItemEvents, SessionCore):
     async def _run_response(self, response: Response) -> None:
         await response.run()
         self.hub.timings.append(dict(response.timing))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("response timing (ms after the request): %s", _timeline(response.timing))
         td = self._turn()
         if (
             td is not None
@@ -245,3 +250,12 @@ class RealtimeSession(InputAudio, ItemEvents, SessionCore):
         "response.cancel": SessionCore._response_cancel,
         "output_audio_buffer.clear": _output_clear,
     }
+
+
+def _timeline(timing: dict[str, float]) -> str:
+    """``heard +12 llm_first_token +340 ...``: each stamp's offset from the first one."""
+    stamps = sorted((v, k) for k, v in timing.items() if k not in ("stt_seconds", "speculative"))
+    if not stamps:
+        return "none"
+    t0 = stamps[0][0]
+    return " ".join(f"{k} +{(v - t0) * 1000:.0f}" for v, k in stamps)
