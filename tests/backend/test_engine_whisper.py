@@ -342,3 +342,44 @@ def _engine_unloaded(name: str) -> WhisperSTT:
     except AssetMissingError as e:
         pytest.skip(str(e))
     return WhisperSTT(model=name)
+
+
+def test_a_decode_due_sooner_goes_first_though_asked_later(audio: dict) -> None:
+    """A live transcript that asked for a short delay gets its decode before one that asked
+    for a long delay (``STTOptions.due_s`` is the slot's deadline), whatever the order."""
+    from playground.backend.scheduling import CpuSlots
+
+    cpu = CpuSlots(1)
+    engine = WhisperSTT(model="tiny.en", cpu=cpu)
+    try:
+        engine.load()
+    except AssetMissingError as e:
+        pytest.skip(str(e))
+    clip = audio["jfk.flac"][: SR * 3]
+    order: list[str] = []
+
+    def decode(name: str, due_s: float) -> None:
+        result = engine.transcribe(clip, STTOptions(language="en", due_s=due_s))
+        list(result.segments)
+        order.append(name)
+
+    release = threading.Event()
+    held = threading.Event()
+
+    def busy() -> None:  # another engine step holds the only slot meanwhile
+        with cpu.hold():
+            held.set()
+            release.wait(30)
+
+    threads = [threading.Thread(target=busy)]
+    threads[0].start()
+    held.wait(10)
+    for name, due_s in (("xhigh", 3.0), ("minimal", 0.5)):
+        threads.append(threading.Thread(target=decode, args=(name, due_s)))
+        threads[-1].start()
+        while cpu.waiting < len(threads) - 1:
+            threading.Event().wait(0.001)
+    release.set()
+    for t in threads:
+        t.join(60)
+    assert order == ["minimal", "xhigh"]

@@ -139,6 +139,9 @@ class STTOptions:
     #: set when the caller no longer wants the text (a speculative decode the speaker talked
     #: over): the engine stops before its next window, or before starting
     cancel: threading.Event | None = None
+    #: how many seconds after the call the text is due: a live transcript that asked for a
+    #: long delay lets one that asked for a short delay go first (``CpuSlots`` deadlines)
+    due_s: float = 0.0
 
 
 @dataclass(slots=True)

@@ -437,16 +437,25 @@ class WhisperSTT(STTEngine):
         if samples.size == 0:
             return STTResult(language=language or "en", duration=0.0, segments=iter(()))
         priority = current_priority()  # the caller's: the segments may be read in another context
-        with self._slot(priority):
+        due = time.monotonic() + options.due_s
+        with self._slot(priority, due):
             if options.cancel is not None and options.cancel.is_set():  # given up while it queued
                 return STTResult(language=language or "en", duration=samples.size / self.sample_rate, segments=iter(()))
-            return self._start(model, samples, language, options, priority)
+            return self._start(model, samples, language, options, priority, due)
 
-    def _slot(self, priority: Priority) -> contextlib.AbstractContextManager[None]:
-        return self._cpu.hold(priority=priority, long=True) if self._cpu is not None else contextlib.nullcontext()
+    def _slot(self, priority: Priority, due: float) -> contextlib.AbstractContextManager[None]:
+        if self._cpu is None:
+            return contextlib.nullcontext()
+        return self._cpu.hold(deadline=due, priority=priority, long=True)
 
     def _start(
-        self, model: WhisperModel, samples: np.ndarray, language: str | None, options: STTOptions, priority: Priority
+        self,
+        model: WhisperModel,
+        samples: np.ndarray,
+        language: str | None,
+        options: STTOptions,
+        priority: Priority,
+        due: float,
     ) -> STTResult:
         if (
             language is None
@@ -469,16 +478,16 @@ class WhisperSTT(STTEngine):
             vad_filter=self.vad_filter,
             hotwords=" ".join(options.keywords) or None,
         )
-        segments = self._scheduled(segments, priority, options.cancel)
+        segments = self._scheduled(segments, priority, due, options.cancel)
         return STTResult(language=info.language, duration=info.duration, segments=segments)
 
     def _scheduled(
-        self, segments: Iterator[Any], priority: Priority, cancel: threading.Event | None
+        self, segments: Iterator[Any], priority: Priority, due: float, cancel: threading.Event | None
     ) -> Iterator[Segment]:
         """Segments as decoded, each step (a window's encode and decode) in a CPU slot."""
         it = _convert(segments)
         while True:
-            with self._slot(priority):
+            with self._slot(priority, due):
                 if cancel is not None and cancel.is_set():
                     return
                 segment = next(it, None)

@@ -280,8 +280,10 @@ class InputAudio(SessionCore):
         self._interim = self.spawn(self._interim_decode(live, self.track16.slice_ms(self._turn_start, end)))
 
     async def _interim_decode(self, live: LiveText, samples16: np.ndarray) -> None:
+        # due within the session's delay: a "minimal" transcript's decodes go before an "xhigh" one's
+        due_s = cfg.interim_ms(self.config["audio"]["input"]["transcription"]) / 1000
         try:
-            pieces = await self._transcribe(samples16)
+            pieces = await self._transcribe(samples16, due_s=due_s)
         except Exception:  # the final decode reports failures; an interim one only skips a beat
             log.exception("an interim transcription failed")
             return
@@ -355,7 +357,12 @@ class InputAudio(SessionCore):
             spec.cancel.set()
 
     async def _transcribe(
-        self, samples16: np.ndarray, hearing: Hearing | None = None, *, cancel: threading.Event | None = None
+        self,
+        samples16: np.ndarray,
+        hearing: Hearing | None = None,
+        *,
+        cancel: threading.Event | None = None,
+        due_s: float = 0.0,
     ) -> list[Piece]:
         """The user's speech as text pieces (Whisper segments), with the session's settings.
 
@@ -381,6 +388,7 @@ class InputAudio(SessionCore):
             keywords=tuple(tr.get("keywords") or ()),
             languages=languages,
             cancel=cancel,
+            due_s=due_s,
         )
         noise = (a_in["noise_reduction"] or {}).get("type")
         strength = float((a_in["noise_reduction"] or {}).get("strength") or 1.0)
