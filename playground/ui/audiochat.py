@@ -311,13 +311,7 @@ def send_turn(
     spec = chat_spec(conversation, text, user_audio, *settings)
     try:
         spec.validate()
-        pending = ctx.streams.start(
-            spec,
-            ctx.provider_for(request),
-            token=token or "",
-            owner=getattr(request, "session_hash", None),
-            person=ctx.person_for(request),
-        )
+        pending = ctx.start_stream(spec, request, token)
     except SpecError as e:
         raise gr.Error(f"Check your settings: {e}") from None
     except PlaygroundError as e:

@@ -19,11 +19,12 @@ from playground.client.providers import Provider, embedded_provider
 from playground.core.catalog import get_catalog
 from playground.core.history import HistoryStore
 from playground.core.leaderboard import VoteStore
+from playground.core.specs import ChatAudioSpec, RealtimeSpeechSpec, SpeechSpec
 from playground.core.vibes import Vibe, VibeStore, builtin_vibes_dir, load_vibes, user_data_dir
 from playground.gate import person_of
 from playground.relay.route import RelayTickets
 from playground.ui.sessions import SessionProviders
-from playground.ui.streaming import SpeechStreams
+from playground.ui.streaming import PendingSpeech, SpeechStreams
 
 __all__ = ["UIContext", "get_context", "set_context"]
 
@@ -95,6 +96,19 @@ class UIContext:
     def provider_for(self, request: object | None) -> Provider:
         """The provider of the browser session behind a Gradio request (None: the default)."""
         return self.sessions.get(getattr(request, "session_hash", None))
+
+    def start_stream(
+        self, spec: SpeechSpec | RealtimeSpeechSpec | ChatAudioSpec, request: object | None, token: str = ""
+    ) -> PendingSpeech:
+        """Start a run the page plays from ``/studio/pcm``, for the tab and person behind a
+        Gradio request (``SpeechStreams.start``: ``token`` is the one the page made)."""
+        return self.streams.start(
+            spec,
+            self.provider_for(request),
+            token=token or "",
+            owner=getattr(request, "session_hash", None),
+            person=self.person_for(request),
+        )
 
     @staticmethod
     def person_for(request: object | None) -> str:

@@ -243,9 +243,11 @@ class SpeechStreams:
         threading.Thread(target=pending.run, name=f"speech-{pending.token[:6]}", daemon=True).start()
         return pending
 
-    def get(self, token: str) -> PendingSpeech | None:
+    def get(self, token: str, person: str | None = None) -> PendingSpeech | None:
+        """The run for ``token``; given ``person``, only if they started it."""
         with self._lock:
-            return self._items.get(token)
+            pending = self._items.get(token)
+        return pending if pending is None or person is None or pending.person == person else None
 
     async def await_for(
         self, token: str, person: str = LOCAL_PERSON, timeout: float = REGISTER_WAIT_S
@@ -259,7 +261,7 @@ class SpeechStreams:
             deadline = time.monotonic() + timeout
             while (pending := self.get(token)) is None and time.monotonic() < deadline:
                 await asyncio.sleep(AWAIT_STEP_S)
-        return pending if pending is not None and pending.person == person else None
+        return self.get(token, person) if pending is not None else None
 
     def _prune(self) -> None:
         cutoff = time.monotonic() - KEEP_SECONDS

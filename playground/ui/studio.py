@@ -224,13 +224,7 @@ def start_speech(
     ctx = get_context()
     spec = speech_spec(script, voice, model, instructions, speed, fmt, workflows.pick(workflow))
     try:
-        pending = ctx.streams.start(
-            spec,
-            ctx.provider_for(request),
-            token=token or "",
-            owner=getattr(request, "session_hash", None),
-            person=ctx.person_for(request),
-        )
+        pending = ctx.start_stream(spec, request, token)
     except SpecError as e:
         return "", f"⚠️ Check your settings: {html.escape(str(e))}"
     except PlaygroundError as e:
@@ -299,8 +293,8 @@ def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None)
     ctx = get_context()
     if not token:  # Play was refused (the note under Play says why): clear the last run's results
         return "", gr.update(value=None, visible=False), None
-    pending = ctx.streams.get(token)
-    if pending is None or pending.person != ctx.person_for(request):
+    pending = ctx.streams.get(token, ctx.person_for(request))
+    if pending is None:
         return "⚠️ Nothing to collect: press Play first.", gr.update(value=None, visible=False), None
     result, error = pending.wait()
     if result is None:
