@@ -32,12 +32,11 @@ class BackendSettings(BaseSettings):
     llm_stall_s: float | None = Field(default=None, gt=0)
     #: TTS chunks and Whisper windows computed at once (``scheduling.CpuSlots``); the rest
     #: wait in priority and deadline order, and Whisper windows hold all slots but one.
-    #: Default: half the cores, at least two (one on a single core), each step on the cores
-    #: divided among them. Measured on 2 cores (docs/performance.md): Piper's sentence
-    #: takes 159 ms on two threads alone and 254 ms on one, but two 2-thread steps at once
-    #: take 459 ms each where two 1-thread steps take 253 ms; and with two slots a Whisper
-    #: window never holds up the first sentence of a stream
-    cpu_slots: int = Field(default_factory=lambda: _default_slots(os.cpu_count() or 1), ge=1)
+    #: Default: one per two cores, each step on two threads. A shared 2-core server under
+    #: mixed load does better with 2 (docs/performance.md, "Mixed load"); that default was
+    #: tried and left out because with it a minimal-delay live transcript sometimes showed
+    #: text after an xhigh one when both ran at once (tests/test_live_compare.py)
+    cpu_slots: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 1) // 2), ge=1)
 
     @property
     def step_threads(self) -> int:
@@ -50,7 +49,3 @@ class BackendSettings(BaseSettings):
     realtime_session_seconds: float | None = None
     #: load the TTS engines in the background at start, so the first Play is as fast as the next
     warm_start: bool = True
-
-
-def _default_slots(cores: int) -> int:
-    return min(cores, max(2, cores // 2))
