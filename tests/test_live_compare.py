@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import pytest
 
+from playground.backend.app import create_standalone_app
+from playground.backend.settings import BackendSettings
 from playground.client import live_compare as lc
 from playground.client.providers import embedded_provider
 from playground.core.catalog import get_catalog
 from playground.core.errors import PlaygroundError
 from playground.core.specs import RealtimeTranscriptionSpec
+from playground.serving import BackgroundServer
 
 RATE = 24000
 
@@ -100,6 +103,23 @@ def test_minimal_shows_text_no_later_than_xhigh_and_both_are_scored(backend_url,
         assert times == sorted(times) and len(run.words) >= 15
         assert run.completed_ms is not None and run.first_text_ms <= run.completed_ms
     # the ordering the delay promises, not a wall-clock bound
+    assert minimal.first_text_ms <= xhigh.first_text_ms, (minimal.events, xhigh.events)
+
+
+@pytest.mark.models
+def test_minimal_goes_first_while_whisper_has_one_thread_for_both(backend_url, speech_dir, manifest):
+    """Two CPU slots of one thread, so one Whisper window at a time for both sessions: the
+    queue, not the delays, decides who is heard first, and each session's decodes (its
+    turns' final ones too) are due within its delay, so minimal's go first."""
+    del backend_url  # only for its cache folder (PLAYGROUND_CACHE_DIR)
+    pcm = lc.pcm_from_file(speech_dir / "jfk.flac")
+    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None, cpu_slots=2, threads=1))) as url:
+        provider = embedded_provider(url)
+        lc.compare_delays(provider, pcm[: 2 * RATE * 3], ["minimal"], reference="and so my fellow americans")
+        result = lc.compare_delays(provider, pcm, ["minimal", "xhigh"], reference=manifest["jfk.flac"]["text"])
+    minimal, xhigh = result.runs
+    assert not minimal.error and not xhigh.error, (minimal.error, xhigh.error)
+    assert minimal.first_text_ms is not None and xhigh.first_text_ms is not None
     assert minimal.first_text_ms <= xhigh.first_text_ms, (minimal.events, xhigh.events)
 
 

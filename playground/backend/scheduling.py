@@ -19,7 +19,9 @@ the short steps (a sentence of speech) that a listener is waiting on.
 Work that cannot queue, the LLM's worker generating the first words of a reply someone
 is waiting to hear, *claims* a slot instead: at once, ahead of every waiter, even when
 none is free (the steps running finish; nothing new starts until a slot is). While a
-claim is held no new long step starts in the slot it took.
+claim is held no new long step starts in the slot it took. Claims never hold the last
+slot: with one slot, the claimed work runs beside it (its first words must not wait,
+and a sentence of speech must not wait for them either).
 
 A request's priority is a context variable, set from the ``X-Playground-Priority``
 header by ``PriorityHeader`` (an ASGI middleware), so it follows the request into
@@ -181,14 +183,18 @@ class CpuSlots:
         """Return a slot taken with ``take_spare``."""
         self._release(False)
 
-    def claim(self) -> None:
-        """Take a slot at once, ahead of the queue (see the module docstring)."""
+    def claim(self) -> bool:
+        """Take a slot at once, ahead of the queue, unless that would leave none for the
+        queue (see the module docstring); whether one was taken, for ``unclaim``."""
         with self._lock:
+            if self._claims >= self.slots - 1:
+                return False
             self._free -= 1
             self._claims += 1
+            return True
 
     def unclaim(self) -> None:
-        """Give back a slot taken with ``claim``."""
+        """Give back a slot ``claim`` took (only call it when ``claim`` said True)."""
         with self._lock:
             self._free += 1
             self._claims -= 1

@@ -33,9 +33,9 @@ class BackendSettings(BaseSettings):
     #: TTS chunks and Whisper windows computed at once (``scheduling.CpuSlots``); the rest
     #: wait in priority and deadline order, and Whisper windows hold all slots but one.
     #: Default: one per two cores, each step on two threads. A shared 2-core server under
-    #: mixed load does better with 2 (docs/performance.md, "Mixed load"); that default was
-    #: tried and left out because with it a minimal-delay live transcript sometimes showed
-    #: text after an xhigh one when both ran at once (tests/test_live_compare.py)
+    #: mixed load does far better with 2 (docs/performance.md, "Mixed load"), but then one
+    #: person's transcription runs on one thread, about 1.5x slower (Whisper's threads are
+    #: fixed when it loads), so the default favours the single user of a small laptop
     cpu_slots: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 1) // 2), ge=1)
 
     @property

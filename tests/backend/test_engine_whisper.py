@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -255,8 +256,10 @@ def test_stereo_speakers(engine: WhisperSTT, manifest: dict) -> None:
 def test_prompt_spells_product_names(engine: WhisperSTT, audio: dict) -> None:
     plain = text_of(engine.transcribe(audio["hotwords.mp3"], STTOptions(language="en")))
     prompted = text_of(engine.transcribe(audio["hotwords.mp3"], STTOptions(language="en", prompt="ComfyUI")))
-    assert "ComfyUI" not in plain, plain  # so the prompt is what fixes it
-    assert "ComfyUI" in prompted, prompted
+    # the word, not its capitals: tiny.en writes "comfyUI" on some CPUs (its kernels round
+    # differently), where it heard "comfy eye" without the prompt
+    assert "comfyui" not in plain.lower(), plain  # so the prompt is what fixes it
+    assert "comfyui" in prompted.lower(), prompted
 
 
 def test_word_timestamps(engine: WhisperSTT, audio: dict) -> None:
@@ -383,3 +386,28 @@ def test_a_decode_due_sooner_goes_first_though_asked_later(audio: dict) -> None:
     for t in threads:
         t.join(60)
     assert order == ["minimal", "xhigh"]
+
+
+def test_each_window_of_a_long_file_is_due_when_it_is_asked_for(audio: dict) -> None:
+    """A long transcription's later windows are due when they ask for the CPU, not when the
+    first one did: a deadline long past would put them before every new stream's first
+    sentence, for the whole file."""
+    from playground.backend.scheduling import CpuSlots
+
+    asked: list[tuple[float, float]] = []
+
+    class Recording(CpuSlots):
+        def hold(self, deadline=None, priority=None, **kw):
+            asked.append((time.monotonic(), deadline))
+            return super().hold(deadline, priority, **kw)
+
+    engine = WhisperSTT(model="tiny.en", cpu=Recording(1))
+    try:
+        engine.load()
+    except AssetMissingError as e:
+        pytest.skip(str(e))
+    clip = np.concatenate([audio["jfk.flac"]] * 4)  # 44 s: two 30 s windows, several segments
+    segments = list(engine.transcribe(clip, STTOptions(language="en", due_s=0.25)).segments)
+    assert len(segments) >= 4 and len(asked) >= 4
+    assert all(abs(deadline - (at + 0.25)) < 0.05 for at, deadline in asked), asked
+    assert asked[-1][0] - asked[0][0] > 0.3  # the later steps were asked well after the first

@@ -159,6 +159,26 @@ def test_the_worker_claims_a_cpu_slot_only_while_a_reply_is_on_its_first_words()
 
 
 @needs_llama
+def test_with_one_cpu_slot_first_words_leave_it_to_speech() -> None:
+    cpu = CpuSlots(1)
+    engine = LlamaLLM(n_seq_max=2, cpu=cpu)
+    try:
+        reply = engine.chat(STORY, max_tokens=FIRST_TOKENS + 16, temperature=0.0)
+        assert next(reply).text
+        rest: list = []
+        reader = threading.Thread(target=lambda: rest.extend(reply))  # a listener keeps reading
+        reader.start()
+        with cpu.hold(timeout=5):  # a speech step is served while the reply runs beside it
+            claimed, generated = cpu.claimed, reply.generated
+        reader.join(30)
+        assert_finished(rest)
+        assert claimed == 0 and generated < FIRST_TOKENS  # not after the reply's first words
+    finally:
+        engine.close()
+    assert cpu.claimed == 0
+
+
+@needs_llama
 def test_steps_take_a_spare_core_only_when_nothing_else_wants_it() -> None:
     cpu = CpuSlots(2)
     engine = LlamaLLM(n_seq_max=2, cpu=cpu, spare_threads=1)

@@ -151,6 +151,21 @@ def test_a_claim_goes_ahead_of_the_queue_and_keeps_long_steps_out():
     assert asyncio.run(run()) == ["sentence-1", "sentence-2", "window"]
 
 
+def test_a_claim_never_takes_the_last_slot():
+    one = CpuSlots(1)
+    assert one.claim() is False and one.claimed == 0  # the claimed work runs beside the slot
+    with one.hold(timeout=1):  # a sentence of speech is not kept waiting by it
+        assert one.waiting == 0
+    two = CpuSlots(2)
+    assert two.claim() is True and two.claim() is False and two.claimed == 1
+    with two.hold(timeout=1):
+        with pytest.raises(TimeoutError):  # the one unclaimed slot is held: the queue waits
+            with two.hold(timeout=0.05):
+                pass
+    two.unclaim()
+    assert two.claimed == 0 and two.take_spare() and two.take_spare()
+
+
 def test_a_spare_slot_is_only_one_nobody_waits_for():
     slots = CpuSlots(2)
     assert slots.take_spare()  # both free: one can be spared

@@ -171,7 +171,9 @@ class Scheduler:
         self._active: list[Job] = []
         self._arrivals = itertools.count()
         self._steps = 0
-        #: whether the worker holds a claimed CPU slot (``_claim_cpu``)
+        #: whether a reply is on its first words (``_claim_cpu``), and whether the claim
+        #: for them holds a CPU slot (with one slot it does not: see ``CpuSlots.claim``)
+        self._urgent = False
         self._claimed = False
         #: when the step waiting for a CPU slot was first wanted (its deadline is set by it)
         self._turn_wanted: float | None = None
@@ -367,15 +369,17 @@ class Scheduler:
 
     def _claim_cpu(self, urgent: bool) -> None:
         """Hold one of the engines' CPU slots while someone waits on a reply's first words,
-        so speech and Whisper steps leave this thread a core; give it back after."""
+        so speech and Whisper steps leave this thread a core (where there is a slot to
+        spare); give it back after."""
         cpu = self.engine.cpu
-        if cpu is None or urgent == self._claimed:
+        if cpu is None or urgent == self._urgent:
             return
         if urgent:
-            cpu.claim()
-        else:
+            self._claimed = cpu.claim()
+        elif self._claimed:
             cpu.unclaim()
-        self._claimed = urgent
+            self._claimed = False
+        self._urgent = urgent
 
     def _start(self, job: Job) -> None:
         """Give the job the free sequence whose cached tokens share the longest prefix

@@ -437,16 +437,19 @@ class WhisperSTT(STTEngine):
         if samples.size == 0:
             return STTResult(language=language or "en", duration=0.0, segments=iter(()))
         priority = current_priority()  # the caller's: the segments may be read in another context
-        due = time.monotonic() + options.due_s
-        with self._slot(priority, due):
+        due_s = options.due_s
+        with self._slot(priority, due_s):
             if options.cancel is not None and options.cancel.is_set():  # given up while it queued
                 return STTResult(language=language or "en", duration=samples.size / self.sample_rate, segments=iter(()))
-            return self._start(model, samples, language, options, priority, due)
+            return self._start(model, samples, language, options, priority, due_s)
 
-    def _slot(self, priority: Priority, due: float) -> contextlib.AbstractContextManager[None]:
+    def _slot(self, priority: Priority, due_s: float) -> contextlib.AbstractContextManager[None]:
+        """A CPU slot for one step, due ``due_s`` after it is asked for: each step, not
+        the first one's instant, or a long file's later windows would carry a deadline
+        long past and go before every new stream's first sentence."""
         if self._cpu is None:
             return contextlib.nullcontext()
-        return self._cpu.hold(deadline=due, priority=priority, long=True)
+        return self._cpu.hold(deadline=time.monotonic() + due_s, priority=priority, long=True)
 
     def _start(
         self,
@@ -455,7 +458,7 @@ class WhisperSTT(STTEngine):
         language: str | None,
         options: STTOptions,
         priority: Priority,
-        due: float,
+        due_s: float,
     ) -> STTResult:
         if (
             language is None
@@ -478,16 +481,16 @@ class WhisperSTT(STTEngine):
             vad_filter=self.vad_filter,
             hotwords=" ".join(options.keywords) or None,
         )
-        segments = self._scheduled(segments, priority, due, options.cancel)
+        segments = self._scheduled(segments, priority, due_s, options.cancel)
         return STTResult(language=info.language, duration=info.duration, segments=segments)
 
     def _scheduled(
-        self, segments: Iterator[Any], priority: Priority, due: float, cancel: threading.Event | None
+        self, segments: Iterator[Any], priority: Priority, due_s: float, cancel: threading.Event | None
     ) -> Iterator[Segment]:
         """Segments as decoded, each step (a window's encode and decode) in a CPU slot."""
         it = _convert(segments)
         while True:
-            with self._slot(priority, due):
+            with self._slot(priority, due_s):
                 if cancel is not None and cancel.is_set():
                     return
                 segment = next(it, None)

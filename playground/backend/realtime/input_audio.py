@@ -362,16 +362,22 @@ class InputAudio(SessionCore):
         hearing: Hearing | None = None,
         *,
         cancel: threading.Event | None = None,
-        due_s: float = 0.0,
+        due_s: float | None = None,
     ) -> list[Piece]:
         """The user's speech as text pieces (Whisper segments), with the session's settings.
 
         Each piece also goes to ``hearing`` the moment the engine has decoded it, so the
         item's deltas can be sent while later segments are still being decoded.
+        ``due_s``: how soon the decode is due when it waits for the CPU. By default a
+        conversation's turn is due now (the reply waits for it), and a transcription
+        session that set a ``delay`` is due within it: that is the wait its client
+        accepted, so a "minimal" session's turns go before an "xhigh" one's.
         """
         started = time.perf_counter()
         a_in = self.config["audio"]["input"]
         tr = a_in["transcription"] or {}
+        if due_s is None:
+            due_s = cfg.interim_ms(tr) / 1000 if self.transcribe_only and tr.get("delay") else 0.0
         # a conversation's local voices and LLM are English; a transcription session detects the language
         languages = tuple(tr.get("languages") or ())
         if len(languages) == 1:
