@@ -437,11 +437,10 @@ class WhisperSTT(STTEngine):
         if samples.size == 0:
             return STTResult(language=language or "en", duration=0.0, segments=iter(()))
         priority = current_priority()  # the caller's: the segments may be read in another context
-        due_s = options.due_s
-        with self._slot(priority, due_s):
+        with self._slot(priority, options.due_s):
             if options.cancel is not None and options.cancel.is_set():  # given up while it queued
                 return STTResult(language=language or "en", duration=samples.size / self.sample_rate, segments=iter(()))
-            return self._start(model, samples, language, options, priority, due_s)
+            return self._start(model, samples, language, options, priority)
 
     def _slot(self, priority: Priority, due_s: float) -> contextlib.AbstractContextManager[None]:
         """A CPU slot for one step, due ``due_s`` after it is asked for: each step, not
@@ -458,7 +457,6 @@ class WhisperSTT(STTEngine):
         language: str | None,
         options: STTOptions,
         priority: Priority,
-        due_s: float,
     ) -> STTResult:
         if (
             language is None
@@ -481,7 +479,7 @@ class WhisperSTT(STTEngine):
             vad_filter=self.vad_filter,
             hotwords=" ".join(options.keywords) or None,
         )
-        segments = self._scheduled(segments, priority, due_s, options.cancel)
+        segments = self._scheduled(segments, priority, options.due_s, options.cancel)
         return STTResult(language=info.language, duration=info.duration, segments=segments)
 
     def _scheduled(
