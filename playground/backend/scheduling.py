@@ -19,9 +19,16 @@ the short steps (a sentence of speech) that a listener is waiting on.
 Work that cannot queue, the LLM's worker generating the first words of a reply someone
 is waiting to hear, *claims* a slot instead: at once, ahead of every waiter, even when
 none is free (the steps running finish; nothing new starts until a slot is). While a
-claim is held no new long step starts in the slot it took. Claims never hold the last
-slot: with one slot, the claimed work runs beside it (its first words must not wait,
-and a sentence of speech must not wait for them either).
+claim is held no new long step starts in the slot it took. Claims and long steps
+together never hold the last slot: with one slot, or while a Whisper window holds the
+other, the claimed work runs beside the slots (its first words must not wait, and a
+sentence of speech must not wait for them either).
+
+Work nobody hears as it happens (a file's transcription) need not queue at all: it can
+run on threads the kernel itself puts last (``start_in_background``), which then take
+whatever CPU the slots leave idle and yield the core at once, mid-window, when a
+sentence of speech wants it. A slot cannot do that: a window holding one is never
+preempted.
 
 A request's priority is a context variable, set from the ``X-Playground-Priority``
 header by ``PriorityHeader`` (an ASGI middleware), so it follows the request into
@@ -36,6 +43,7 @@ import asyncio
 import contextlib
 import heapq
 import itertools
+import os
 import sys
 import threading
 import time
@@ -43,17 +51,22 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mutabl
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "BACKGROUND_NICE",
     "GIL_SWITCH_INTERVAL_S",
     "PRIORITY_HEADER",
     "CpuSlots",
     "Priority",
     "PriorityHeader",
+    "can_run_in_background",
     "current_priority",
     "hand_over_the_gil_sooner",
     "priority_from_header",
+    "start_in_background",
+    "thread_nice",
     "use_priority",
 ]
 
@@ -184,10 +197,10 @@ class CpuSlots:
         self._release(False)
 
     def claim(self) -> bool:
-        """Take a slot at once, ahead of the queue, unless that would leave none for the
-        queue (see the module docstring); whether one was taken, for ``unclaim``."""
+        """Take a slot at once, ahead of the queue, unless that would leave none for short
+        steps (see the module docstring); whether one was taken, for ``unclaim``."""
         with self._lock:
-            if self._claims >= self.slots - 1:
+            if self._claims + self._long >= self.slots - 1:
                 return False
             self._free -= 1
             self._claims += 1
@@ -256,6 +269,50 @@ class CpuSlots:
             yield
         finally:
             self._release(long)
+
+
+#: how much lower than the server's own the kernel ranks background threads (``nice``
+#: +10: about a tenth of a core's time while a normal thread wants that core, all of it
+#: while nobody does)
+BACKGROUND_NICE = 10
+
+
+def can_run_in_background() -> bool:
+    """Whether one thread's priority can be lowered alone: on Linux, where a thread id
+    names one thread to ``setpriority``; elsewhere it would lower the whole process."""
+    return sys.platform.startswith("linux") and hasattr(os, "setpriority")
+
+
+def start_in_background(build: Callable[[], Any]) -> Any:
+    """Call ``build`` on a new thread that first lowers its own priority by
+    ``BACKGROUND_NICE``, and return what it returned (or raise what it raised).
+
+    Threads inherit their creator's priority, so an engine whose compute threads are
+    made in ``build`` (CTranslate2 starts its workers when a model loads) runs all its
+    work at that priority. Only for ``can_run_in_background()`` platforms.
+    """
+    result: list[Any] = []
+    error: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+            result.append(build())
+        except BaseException as e:  # noqa: BLE001 - handed to the caller
+            error.append(e)
+
+    thread = threading.Thread(target=run, name="background-load", daemon=True)
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+def thread_nice(native_id: int) -> int:
+    """The kernel's nice value of one thread of this process (Linux), for tests and logs."""
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
 
 
 Scope = MutableMapping[str, Any]

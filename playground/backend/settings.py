@@ -34,9 +34,14 @@ class BackendSettings(BaseSettings):
     #: wait in priority and deadline order, and Whisper windows hold all slots but one.
     #: Default: one per two cores, each step on two threads. A shared 2-core server under
     #: mixed load does far better with 2 (docs/performance.md, "Mixed load"), but then one
-    #: person's transcription runs on one thread, about 1.5x slower (Whisper's threads are
-    #: fixed when it loads), so the default favours the single user of a small laptop
+    #: person's live turn and Piper sentence run on one thread, about 1.7x slower (engine
+    #: threads are fixed when they load; files are not affected: ``background_files``), so
+    #: the default favours the single user of a small laptop
     cpu_slots: int = Field(default_factory=lambda: max(1, (os.cpu_count() or 1) // 2), ge=1)
+    #: transcribe uploaded files on a second copy of the Whisper model whose threads (all
+    #: the cores) the kernel ranks below the rest (Linux), instead of in the CPU slots: a
+    #: file then never holds a core that a sentence of speech or a live turn wants
+    background_files: bool = True
 
     @property
     def step_threads(self) -> int:

@@ -1,17 +1,28 @@
 """CPU slots: interactive before bulk, earliest deadline first; the header reaches the engines;
-a bulk batch cannot hold back a Play click on the real backend."""
+a bulk batch cannot hold back a Play click on the real backend; files are transcribed in the
+background, beside the slots."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from playground.backend.app import create_standalone_app
-from playground.backend.scheduling import CpuSlots, Priority, current_priority, priority_from_header, use_priority
+from playground.backend.scheduling import (
+    BACKGROUND_NICE,
+    CpuSlots,
+    Priority,
+    can_run_in_background,
+    current_priority,
+    priority_from_header,
+    use_priority,
+)
 from playground.backend.settings import BackendSettings
 from playground.client.providers import BULK_HEADERS, embedded_provider
 from playground.serving import BackgroundServer
@@ -164,6 +175,13 @@ def test_a_claim_never_takes_the_last_slot():
                 pass
     two.unclaim()
     assert two.claimed == 0 and two.take_spare() and two.take_spare()
+    two.give_back()
+    two.give_back()
+    with two.hold(long=True, timeout=1):  # a Whisper window holds one: the other is the queue's
+        assert two.claim() is False and two.claimed == 0
+        with two.hold(timeout=1):
+            pass
+    assert two.claim() is True  # the window is done: the claim is had again
 
 
 def test_a_spare_slot_is_only_one_nobody_waits_for():
@@ -294,3 +312,39 @@ def test_a_play_click_overtakes_a_queued_bulk_batch(one_slot_backend):
     assert len(firsts) == 6
     # FIFO would serve the five queued first chunks before the click
     assert overtaken_by <= 1
+
+
+def _thread_cpu_ticks() -> dict[int, tuple[int, int]]:
+    """Every thread of this process: (nice, CPU ticks used so far), from /proc."""
+    out = {}
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            out[int(stat.parent.name)] = (int(fields[16]), int(fields[11]) + int(fields[12]))
+    return out
+
+
+@pytest.mark.models
+@pytest.mark.skipif(not can_run_in_background(), reason="threads are ranked alone only on Linux")
+def test_a_file_is_transcribed_in_the_background_while_every_slot_is_held(speech_dir):
+    """An uploaded file takes no CPU slot: it is transcribed while a step holds the only one,
+    by threads the kernel ranks ``BACKGROUND_NICE`` below the server's, which did the work."""
+    app = create_standalone_app(BackendSettings(api_key=None, cpu_slots=1, warm_start=False))
+    engines = next(route.app for route in app.routes if getattr(route, "path", "") == "/v1").state.engines
+    cpu = engines.cpu
+    data = (speech_dir / "jfk.flac").read_bytes()
+    with BackgroundServer(app) as url:
+        client = embedded_provider(url).client().with_options(timeout=60, max_retries=0)
+        client.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=("warm.flac", data))  # loads it
+        before = _thread_cpu_ticks()
+        with cpu.hold(timeout=1):  # a long step elsewhere: nothing that needs a slot can start
+            text = client.audio.transcriptions.create(model="gpt-4o-mini-transcribe", file=("jfk.flac", data)).text
+            assert cpu.waiting == 0
+        after = _thread_cpu_ticks()
+    assert "ask not what your country" in text.lower()
+    used = {tid: (nice, ticks - before.get(tid, (nice, 0))[1]) for tid, (nice, ticks) in after.items()}
+    background = sum(t for nice, t in used.values() if nice == BACKGROUND_NICE)
+    foreground = sum(t for nice, t in used.values() if nice != BACKGROUND_NICE)
+    # the encoder and decoder ran on the background threads: most of the request's CPU time
+    assert background > foreground, used
+    assert any(name.endswith(":background") for name in engines.loaded())

@@ -171,9 +171,8 @@ class Scheduler:
         self._active: list[Job] = []
         self._arrivals = itertools.count()
         self._steps = 0
-        #: whether a reply is on its first words (``_claim_cpu``), and whether the claim
-        #: for them holds a CPU slot (with one slot it does not: see ``CpuSlots.claim``)
-        self._urgent = False
+        #: whether a claim for a reply's first words holds a CPU slot (``_claim_cpu``; it
+        #: may not, with one slot or a Whisper window in the other: see ``CpuSlots.claim``)
         self._claimed = False
         #: when the step waiting for a CPU slot was first wanted (its deadline is set by it)
         self._turn_wanted: float | None = None
@@ -370,16 +369,16 @@ class Scheduler:
     def _claim_cpu(self, urgent: bool) -> None:
         """Hold one of the engines' CPU slots while someone waits on a reply's first words,
         so speech and Whisper steps leave this thread a core (where there is a slot to
-        spare); give it back after."""
+        spare: asked again each step, since a Whisper window may have ended); give it
+        back after."""
         cpu = self.engine.cpu
-        if cpu is None or urgent == self._urgent:
+        if cpu is None:
             return
-        if urgent:
+        if urgent and not self._claimed:
             self._claimed = cpu.claim()
-        elif self._claimed:
+        elif not urgent and self._claimed:
             cpu.unclaim()
             self._claimed = False
-        self._urgent = urgent
 
     def _start(self, job: Job) -> None:
         """Give the job the free sequence whose cached tokens share the longest prefix

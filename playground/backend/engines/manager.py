@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ import numpy as np
 from playground.backend.assets import AssetMissingError
 from playground.backend.engines import shutdown as _shutdown  # noqa: F401 -- registers the exit wait
 from playground.backend.engines.base import LLMEngine, STTEngine, TTSEngine, VADEngine
-from playground.backend.scheduling import CpuSlots
+from playground.backend.scheduling import CpuSlots, can_run_in_background
 from playground.backend.settings import BackendSettings
 from playground.core.catalog import get_catalog
 
@@ -113,16 +114,24 @@ class EngineManager:
             raise KeyError(f"unknown TTS engine {engine!r}; known: {', '.join(TTS_ENGINES)}")
         return self._get(f"tts:{engine}", lambda: _build_tts(engine, self.settings))
 
-    def stt(self, model: str) -> STTEngine:
+    def stt(self, model: str, *, background: bool = False) -> STTEngine:
+        """The model for a live turn (its windows take CPU slots), or with ``background``
+        for a file nobody hears as it is transcribed: a second copy of the model whose
+        threads, every core's worth, the kernel ranks below everything else, so it fills
+        idle CPU and never holds a core a sentence of speech wants (see ``scheduling``).
+        Where threads cannot be ranked alone (not Linux), both are the same."""
         if model not in stt_models():
             raise KeyError(f"unknown local STT model {model!r}; known: {', '.join(stt_models())}")
+        background = background and self.settings.background_files and can_run_in_background()
 
         def build() -> STTEngine:
             from playground.backend.engines.whisper_stt import WhisperSTT
 
+            if background:
+                return WhisperSTT(model=model, cpu_threads=os.cpu_count() or 1, background=True)
             return WhisperSTT(model=model, cpu_threads=self.settings.step_threads, cpu=self.cpu)
 
-        return self._get(f"stt:{model}", build)
+        return self._get(f"stt:{model}" + (":background" if background else ""), build)
 
     def llm(self) -> LLMEngine:
         def build() -> LLMEngine:
@@ -199,6 +208,7 @@ class EngineManager:
             steps: list[tuple[str, Callable[[], Any]]] = [
                 ("VAD", lambda: self.vad().stream().feed(np.zeros(512, np.float32))),
                 (f"STT {stt_model}", lambda: _warm_stt(self.stt(stt_model))),
+                (f"STT {stt_model} for files", lambda: _warm_stt(self.stt(stt_model, background=True))),
                 ("LLM", lambda: getattr(self.llm(), "load", lambda: None)()),
             ]
             for what, step in steps:

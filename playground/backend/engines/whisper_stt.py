@@ -37,7 +37,7 @@ import numpy as np
 
 from playground.backend.assets import AssetMissingError, cache_dir, module_dir
 from playground.backend.engines.base import Segment, STTEngine, STTOptions, STTResult, Word
-from playground.backend.scheduling import CpuSlots, Priority, current_priority
+from playground.backend.scheduling import CpuSlots, Priority, current_priority, start_in_background
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -375,11 +375,16 @@ class WhisperSTT(STTEngine):
         cpu_threads: int | None = None,
         num_workers: int = 1,
         cpu: CpuSlots | None = None,
+        background: bool = False,
     ) -> None:
         """``cpu``: the shared slots each step (the setup, then every window) takes, so a
-        realtime turn's decode is not queued behind a long file's; None runs unscheduled."""
+        realtime turn's decode is not queued behind a long file's; None runs unscheduled.
+        ``background``: CTranslate2's workers start at the kernel's background priority
+        (``start_in_background``; Linux only) and no step takes a slot: the work uses
+        whatever CPU is idle and the kernel preempts it for anything else."""
         self.name = model
-        self._cpu = cpu
+        self.background = background
+        self._cpu = None if background else cpu
         self._spec = _spec(model)
         self.beam_size = beam_size
         self.vad_filter = vad_filter
@@ -402,16 +407,25 @@ class WhisperSTT(STTEngine):
                 if self._model is None:
                     started = time.perf_counter()
                     path = model_path(self.name)
-                    self._model = _model_class()(
-                        str(path),
-                        device="cpu",
-                        compute_type="int8",
-                        cpu_threads=self.cpu_threads,
-                        num_workers=self.num_workers,
-                        local_files_only=True,
-                    )
+
+                    def build() -> WhisperModel:
+                        return _model_class()(
+                            str(path),
+                            device="cpu",
+                            compute_type="int8",
+                            cpu_threads=self.cpu_threads,
+                            num_workers=self.num_workers,
+                            local_files_only=True,
+                        )
+
+                    self._model = start_in_background(build) if self.background else build()
                     self.load_seconds = time.perf_counter() - started
-                    log.info("loaded Whisper %s in %.2f s", self.name, self.load_seconds)
+                    log.info(
+                        "loaded Whisper %s%s in %.2f s",
+                        self.name,
+                        " (background priority)" if self.background else "",
+                        self.load_seconds,
+                    )
         return self._model
 
     def transcribe(self, audio: np.ndarray, options: STTOptions) -> STTResult:

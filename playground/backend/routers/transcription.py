@@ -534,7 +534,8 @@ async def _handle(request: Request, task: str) -> Response:
     extras = _extras(fields, spec.model)
     language = spec.language or (extras.languages[0] if len(extras.languages) == 1 else None)
     local = stt_model_for(spec.model, language, translate=task == "translate")
-    engine = request.app.state.engines.stt(local)  # no model loads until it transcribes
+    # a file: nobody hears it as it goes, so it runs on the background copy of the model
+    engine = request.app.state.engines.stt(local, background=True)  # no model loads until it transcribes
     samples = await _decode(upload, engine.sample_rate)
     channels = None
     if len(samples) <= SPEAKER_CHANNELS_MAX_SECONDS * engine.sample_rate:
