@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from playground.backend.app import create_standalone_app
+from playground.backend.engines.manager import EngineManager
 from playground.backend.scheduling import (
     BACKGROUND_NICE,
     CpuSlots,
@@ -348,3 +349,14 @@ def test_a_file_is_transcribed_in_the_background_while_every_slot_is_held(speech
     # the encoder and decoder ran on the background threads: most of the request's CPU time
     assert background > foreground, used
     assert any(name.endswith(":background") for name in engines.loaded())
+
+
+def test_files_use_the_slotted_copy_when_background_files_is_off():
+    """``PLAYGROUND_BACKGROUND_FILES=false`` (or a system that cannot rank a thread alone)
+    gives files the live turns' copy of the model, in the CPU slots."""
+    off = EngineManager(BackendSettings(background_files=False, warm_start=False))
+    assert off.stt("tiny.en", background=True) is off.stt("tiny.en")
+    on = EngineManager(BackendSettings(warm_start=False))
+    files, live = on.stt("tiny.en", background=True), on.stt("tiny.en")
+    assert (files is not live) == can_run_in_background()
+    assert getattr(files, "background", False) == can_run_in_background() and not getattr(live, "background", True)

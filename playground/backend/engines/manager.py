@@ -188,7 +188,8 @@ class EngineManager:
 
     def warm(self, tts_engines: list[str], *, stt_model: str | None = None) -> threading.Thread:
         """Load and exercise these TTS engines, in order, on a background thread; then
-        the codecs, and the models a realtime turn needs (VAD, ``stt_model``, the LLM).
+        the codecs, the models a realtime turn needs (VAD, ``stt_model``, the LLM), and the
+        background copy of ``stt_model`` that files use.
 
         Models load lazily; doing it right after start means the first Play (or the first
         spoken turn) is as fast as the next. Failures are logged, never raised: a request
@@ -208,8 +209,9 @@ class EngineManager:
             steps: list[tuple[str, Callable[[], Any]]] = [
                 ("VAD", lambda: self.vad().stream().feed(np.zeros(512, np.float32))),
                 (f"STT {stt_model}", lambda: _warm_stt(self.stt(stt_model))),
-                (f"STT {stt_model} for files", lambda: _warm_stt(self.stt(stt_model, background=True))),
                 ("LLM", lambda: getattr(self.llm(), "load", lambda: None)()),
+                # last: a file can wait a second more than a live turn's reply
+                (f"STT {stt_model} for files", lambda: _warm_stt(self.stt(stt_model, background=True))),
             ]
             for what, step in steps:
                 try:
