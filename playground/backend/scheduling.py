@@ -48,10 +48,10 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum
-from pathlib import Path
 from typing import Any
 
 __all__ = [
@@ -66,7 +66,6 @@ __all__ = [
     "hand_over_the_gil_sooner",
     "priority_from_header",
     "start_in_background",
-    "thread_nice",
     "use_priority",
 ]
 
@@ -291,28 +290,13 @@ def start_in_background(build: Callable[[], Any]) -> Any:
     made in ``build`` (CTranslate2 starts its workers when a model loads) runs all its
     work at that priority. Only for ``can_run_in_background()`` platforms.
     """
-    result: list[Any] = []
-    error: list[BaseException] = []
 
-    def run() -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
-            result.append(build())
-        except BaseException as e:  # noqa: BLE001 - handed to the caller
-            error.append(e)
+    def run() -> Any:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+        return build()
 
-    thread = threading.Thread(target=run, name="background-load", daemon=True)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
-
-
-def thread_nice(native_id: int) -> int:
-    """The kernel's nice value of one thread of this process (Linux), for tests and logs."""
-    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[16])
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="background-load") as pool:
+        return pool.submit(run).result()
 
 
 Scope = MutableMapping[str, Any]
