@@ -59,3 +59,35 @@ def test_the_delay_picks_the_agreement_policy(delay, agree):
 def test_without_a_delay_two_decodes_must_agree():
     assert cfg.agreement({"model": "gpt-live-transcribe"}) == 2
     assert cfg.agreement(None) == 2
+
+
+@pytest.mark.parametrize(
+    ("interims", "final", "transcript"),
+    [
+        # an interim decode cut "your country" short and heard "you are": the final decode's
+        # words after the point they stand for are kept, not those after its next "you"
+        (
+            ["And so my fellow Americans ask not what you are c"],
+            "And so my fellow Americans, ask not what your country can do for you, ask what you can do for "
+            "your country.",
+            "And so my fellow Americans ask not what you are your country can do for you, ask what you can do for "
+            "your country.",
+        ),
+        # the last sent words were misheard ("fell on"): the final decode's "fellow America." is kept
+        (["And so am I fell on a"], "And so am I fellow America.", "And so am I fell on fellow America."),
+        # a word the final decode adds inside the sent ones is not sent again after them
+        (["And so my fellow Ameri"], "And so, my dear fellow Americans.", "And so my fellow Americans."),
+        # a final decode that heard less than was sent adds nothing
+        (["And so my fellow Americans ask"], "And so my fellow", "And so my fellow Americans"),
+    ],
+    ids=["misheard-tail", "misheard-last-words", "word-added-inside", "final-shorter"],
+)
+def test_the_final_decode_never_loses_a_word_the_interim_ones_did_not_cover(interims, final, transcript):
+    live = LiveText("item_1", agree=1)
+    for text in interims:
+        live.interim(text)
+    sent = list(live.sent)
+    tail, completed = live.final(final)
+    assert completed == transcript
+    assert completed.split()[: len(sent)] == sent  # nothing sent is taken back
+    assert (tail or "").split() == completed.split()[len(sent) :]

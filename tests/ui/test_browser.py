@@ -42,6 +42,32 @@ LONG_SCRIPT = " ".join(
 )
 
 
+#: both boxes read in one frame, in page coordinates: the note's top less the anchor's bottom, the note's bottom
+_BELOW_JS = """([note, anchor]) => {
+    const n = document.querySelector(note).getBoundingClientRect();
+    const a = document.querySelector(anchor).getBoundingClientRect();
+    return {gap: n.top - a.bottom, bottom: n.bottom};
+}"""
+
+
+def assert_just_below(page, note: str, anchor: str, within: float = 40, timeout_ms: int = 10_000) -> None:
+    """``note`` sits less than ``within`` px under ``anchor`` and ends inside the first screen.
+
+    Both boxes come from the same frame, and the check waits out a layout still settling
+    (an upload box that is replaced by its empty state moves what is under it): two
+    separate reads can straddle such a change and measure a gap the page never showed.
+    """
+    check = f"""(args) => {{ const m = ({_BELOW_JS})(args);
+        return m.gap >= 0 && m.gap < {within} && m.bottom <= {VIEWPORT["height"]}; }}"""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(check, arg=[note, anchor], timeout=timeout_ms)
+    except PlaywrightTimeout:
+        measured = page.evaluate(_BELOW_JS, [note, anchor])
+        raise AssertionError(f"{note} is not just below {anchor}: {measured}") from None
+
+
 @pytest.fixture(scope="module")
 def browser():
     if CHROMIUM is None:
@@ -243,8 +269,7 @@ def test_typed_speed_outside_the_range_is_clamped_visibly(page):
     typed("0.01", "below the minimum", "speed=0.25")
     typed("99", "Speed 99 is above the maximum", "speed=4.0")
     assert box.input_value() == "4" and not failed, failed
-    note, speed = page.locator("#pg-speed-note").bounding_box(), page.locator("#pg-speed").bounding_box()
-    assert 0 <= note["y"] - (speed["y"] + speed["height"]) < 40 and note["y"] + note["height"] <= VIEWPORT["height"]
+    assert_just_below(page, "#pg-speed-note", "#pg-speed")
     # back on Realtime a speed of 4 is held to 1.5, with the note
     page.locator("#pg-workflow label").filter(has_text="Realtime").first.click()
     page.wait_for_selector("#pg-speed-note :text('0.25–1.5')", timeout=30_000)
@@ -293,8 +318,7 @@ def test_play_errors_are_shown_in_words_under_play_and_clear_the_last_results(pa
         page.wait_for_function(
             "() => document.querySelector('#pg-live-status').innerText.includes('under Play')", timeout=30_000
         )
-        note, play = page.locator("#pg-play-note").bounding_box(), page.locator("#pg-play").bounding_box()
-        assert 0 <= note["y"] - (play["y"] + play["height"]) < 60 and note["y"] + note["height"] <= VIEWPORT["height"]
+        assert_just_below(page, "#pg-play-note", "#pg-play", within=60)
     assert not page.locator("#pg-download").is_visible() and not failed, failed
     page.fill("#pg-script textarea", "Fixed.")
     page.click("#pg-play")

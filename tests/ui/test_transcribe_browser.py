@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.support.app_process import REPO
-from tests.ui.test_browser import VIEWPORT
+from tests.ui.test_browser import VIEWPORT, assert_just_below
 from tests.ui.test_voicechat_browser import mic_browser, mic_wav  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.models]
@@ -92,16 +92,14 @@ def test_the_first_screen_runs_and_a_bad_file_is_refused_beside_the_upload(mic_b
             "() => document.querySelector('#pg-tr-info').innerText.includes('This file is not audio we can read')",
             timeout=30_000,
         )
-        info, upload = page.locator("#pg-tr-info").bounding_box(), page.locator("#pg-tr-audio").bounding_box()
-        assert 0 <= info["y"] - (upload["y"] + upload["height"]) < 40 and info["y"] + info["height"] <= 900
+        assert_just_below(page, "#pg-tr-info", "#pg-tr-audio")
         assert "Errno" not in page.inner_text("#pg-tr-info")
         page.click("#pg-tr-go")
         page.wait_for_function(
             "() => document.querySelector('#pg-tr-go-note').innerText.includes('not audio we can read')",
             timeout=30_000,
         )
-        note, go = page.locator("#pg-tr-go-note").bounding_box(), page.locator("#pg-tr-go").bounding_box()
-        assert 0 <= note["y"] - (go["y"] + go["height"]) < 40 and note["y"] + note["height"] <= VIEWPORT["height"]
+        assert_just_below(page, "#pg-tr-go-note", "#pg-tr-go")
         assert page.inner_text("#pg-tr-metrics").strip() == ""
     finally:
         context.close()

@@ -12,9 +12,10 @@ item always add up to its ``completed`` transcript. Pure: no audio, no engine, n
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
+
+from rapidfuzz.distance import Levenshtein
 
 __all__ = ["LiveText"]
 
@@ -33,6 +34,24 @@ def _common_prefix(a: list[str], b: list[str]) -> int:
             break
         n += 1
     return n
+
+
+def _sent_end(sent: list[str], final: list[str]) -> int:
+    """Where the words already sent end in the final decode (normalised words).
+
+    The prefix of ``final`` closest to ``sent`` by word edit distance, where replacing a
+    word costs as much as dropping one and adding another: an interim decode that misheard
+    the end of the audio so far ("what you are" for "what your country") then covers only
+    the words it was near, never a stretch of the final text it happens to share a later
+    word with. Of equally close prefixes the longest wins, so a word the final decode put
+    inside the sent ones ("my dear fellow") is not sent again after them.
+    """
+    best, end = None, 0
+    for j in range(len(final) + 1):
+        cost = Levenshtein.distance(sent, final[:j], weights=(1, 1, 2))
+        if best is None or cost <= best:
+            best, end = cost, j
+    return end
 
 
 @dataclass
@@ -78,22 +97,15 @@ class LiveText:
         """The final decode of the whole turn: the last delta (if any) and the transcript.
 
         The transcript is the sent words followed by the final decode's words after the
-        point where the sent ones end in it (aligned loosely: case and punctuation aside).
+        point where the sent ones end in it (``_sent_end``; case and punctuation aside). A
+        word heard only in the final decode is never lost; a misheard sent word may stand
+        beside the final decode's version of it, since sent words are never taken back.
         """
         words = self.words(text)
         if not self.sent:
             return (text.strip() or None), " ".join(words)
         sent, final = [_norm(w) for w in self.sent], [_norm(w) for w in words]
-        if final[: len(sent)] == sent:
-            rest = words[len(sent) :]
-        else:
-            matcher = difflib.SequenceMatcher(None, sent, final, autojunk=False)
-            blocks = [b for b in matcher.get_matching_blocks() if b.size]
-            if blocks:  # after the last match, skipping as many words as were sent beyond it
-                last = blocks[-1]
-                rest = words[last.b + last.size + len(sent) - (last.a + last.size) :]
-            else:
-                rest = words[len(sent) :]
+        rest = words[_sent_end(sent, final) :]
         delta = self._delta(rest) if rest else None
         self.sent.extend(rest)
         return delta, " ".join(self.sent)
