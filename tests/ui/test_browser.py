@@ -113,6 +113,22 @@ def _wait_for_player(page, condition: str, timeout_s: float = 90) -> dict:
     pytest.fail(f"player never reached {condition}: {seen}; status: {page.inner_text('#pg-live-status')!r}")
 
 
+def _wait_for_metrics(page, words: str, timeout_s: float = 90) -> str:
+    """Wait until Play's metrics show ``words``; on a timeout, fail with what the page did
+    show (the metrics, the note under Play, the live status, the player), so a flake
+    explains itself."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_selector(f"#pg-metrics :text({words!r})", timeout=timeout_s * 1000)
+    except PlaywrightTimeout as e:
+        seen = {sel: page.inner_text(sel)[:400] for sel in ("#pg-metrics", "#pg-play-note", "#pg-live-status")} | {
+            "player": page.evaluate("() => window.pgStudio && window.pgStudio.state.last")
+        }
+        pytest.fail(f"the metrics never showed {words!r} ({type(e).__name__}): {seen}")
+    return page.inner_text("#pg-metrics")
+
+
 def _pick_voice(page, name: str) -> None:
     page.locator("#pg-voice label").filter(has_text=name).first.click()
 
@@ -173,7 +189,7 @@ def test_play_is_heard_before_the_server_has_finished(page, shots):
     # the stream opened on the click was the page's own token, made with its stream key
     assert page.evaluate("() => { const s = window.pgStudio.state; return s.token.startsWith(s.key + '.'); }")
     # the default workflow is Realtime: the server's first audio, and the reading checked against the script
-    page.wait_for_selector("#pg-metrics :text('server first audio')", timeout=90_000)
+    _wait_for_metrics(page, "server first audio")
     page.wait_for_function("() => /\\d+ ms/.test(document.querySelector('.pg-heard').innerText)")
     assert "Est. cost" in page.inner_text("#pg-metrics") and "Read as written" in page.inner_text("#pg-metrics")
     assert page.locator("#pg-download a").first.get_attribute("href")
@@ -286,7 +302,7 @@ def test_the_workflow_picks_models_formats_and_voices_and_both_play(page, shots)
     assert "gpt-4o-mini-tts" in page.locator("#pg-model input").first.input_value()
     _pick_voice(page, "Fable")
     page.click("#pg-play")
-    page.wait_for_selector("#pg-metrics :text('server first byte')", timeout=90_000)
+    _wait_for_metrics(page, "server first byte")
     assert page.locator("#pg-download a").first.get_attribute("href")
     page.locator("#pg-workflow label").filter(has_text="Realtime").first.click()
     page.wait_for_selector("#pg-play-note :text('is only on the Speech endpoint')", timeout=30_000)
@@ -297,7 +313,7 @@ def test_the_workflow_picks_models_formats_and_voices_and_both_play(page, shots)
     _pick_voice(page, "Coral")
     page.wait_for_function("() => document.querySelector('#pg-play-note').innerText.trim() === ''", timeout=30_000)
     page.click("#pg-play")
-    page.wait_for_selector("#pg-metrics :text('Read as written')", timeout=90_000)
+    _wait_for_metrics(page, "Read as written")
     assert "audio tokens" in page.inner_text("#pg-metrics")
     page.screenshot(path=str(shots / "studio-realtime.png"), full_page=True)
 
@@ -307,7 +323,7 @@ def test_play_errors_are_shown_in_words_under_play_and_clear_the_last_results(pa
     page.on("response", lambda r: failed.append(r.url) if r.status >= 500 else None)
     page.fill("#pg-script textarea", "A short line.")
     page.click("#pg-play")
-    page.wait_for_selector("#pg-metrics :text('Est. cost')", timeout=90_000)
+    _wait_for_metrics(page, "Est. cost")
     for script, words in (("", "must not be empty"), ("x" * 5000, "at most 4096 characters")):
         page.fill("#pg-script textarea", script)
         page.click("#pg-play")
@@ -322,7 +338,7 @@ def test_play_errors_are_shown_in_words_under_play_and_clear_the_last_results(pa
     assert not page.locator("#pg-download").is_visible() and not failed, failed
     page.fill("#pg-script textarea", "Fixed.")
     page.click("#pg-play")
-    page.wait_for_selector("#pg-metrics :text('Est. cost')", timeout=90_000)
+    _wait_for_metrics(page, "Est. cost")
     assert page.inner_text("#pg-play-note").strip() == ""
 
 
