@@ -394,6 +394,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from playground.server import create_app, public_host
+    from playground.serving import KEEP_ALIVE_S
 
     refusal = _exposed_without_secret(args.host, "PLAYGROUND_PASSWORD")
     if refusal:
@@ -401,7 +402,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     app = create_app(host=args.host, port=args.port, password=os.environ.get("PLAYGROUND_PASSWORD") or None)
     print(f"Audio playground on http://{public_host(args.host)}:{args.port}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)
     return 0
 
 
@@ -409,6 +410,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from playground.backend.app import create_standalone_app
+    from playground.serving import KEEP_ALIVE_S
 
     refusal = _exposed_without_secret(args.host, "PLAYGROUND_API_KEY")
     if refusal:
@@ -416,7 +418,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         return 2
 
     print(f"OpenAI-compatible backend on http://{args.host}:{args.port}/v1", file=sys.stderr)
-    uvicorn.run(create_standalone_app(warm=True), host=args.host, port=args.port, log_level="warning")
+    app = create_standalone_app(warm=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_keep_alive=KEEP_ALIVE_S)
     return 0
 
 

@@ -9,7 +9,14 @@ from types import TracebackType
 
 import uvicorn
 
-__all__ = ["BackgroundServer", "free_port"]
+__all__ = ["KEEP_ALIVE_S", "BackgroundServer", "free_port"]
+
+#: How long an idle keep-alive connection stays open (uvicorn's default is 5 s). Longer than
+#: the clients' own idle expiry (httpx, under the Python SDK: 5 s; Node's undici: 4 s), so
+#: the client is the one to close it: when both gave up at 5 s, a request sent on a
+#: connection the server was closing that instant failed with a connection error (seen
+#: under the mixed-load bench, whose players wait out their audio between requests).
+KEEP_ALIVE_S = 20
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -23,7 +30,9 @@ class BackgroundServer:
 
     def __init__(self, app: object, *, host: str = "127.0.0.1", port: int | None = None, log_level: str = "warning"):
         self.host, self.port = host, port or free_port(host)
-        config = uvicorn.Config(app, host=self.host, port=self.port, log_level=log_level, lifespan="on")
+        config = uvicorn.Config(
+            app, host=self.host, port=self.port, log_level=log_level, lifespan="on", timeout_keep_alive=KEEP_ALIVE_S
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name=f"server:{self.port}", daemon=True)
 

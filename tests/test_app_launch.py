@@ -12,6 +12,51 @@ from playground.core.catalog import get_catalog
 from tests.conftest import SECRET_KEY
 from tests.support.app_process import launched_app
 
+#: uvicorn's default keep-alive and httpx's (the Python SDK's) idle expiry, both 5 s: a
+#: connection must outlive it, so the client, not the server, is the one to close it
+CLIENT_IDLE_EXPIRY_S = 5.0
+
+
+def _same_connection_after_idle(url: str, path: str, idle_s: float) -> list[int]:
+    """Two GETs on one HTTP/1.1 connection, ``idle_s`` apart; fails if the server closed it."""
+    import http.client
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+
+    def get() -> int:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        assert response.getheader("connection", "").lower() != "close"
+        return response.status
+
+    try:
+        first = get()
+        sock = conn.sock
+        time.sleep(idle_s)  # the idle gap is the behaviour under test
+        second = get()  # http.client sends on the same socket: a closed one raises
+        assert conn.sock is sock, "the request went out on a new connection"
+    finally:
+        conn.close()
+    return [first, second]
+
+
+def test_an_idle_connection_outlives_the_clients_own_expiry():
+    """The server keeps an idle keep-alive connection longer than clients do, so a request
+    is never sent on a connection the server is closing that instant (a connection error
+    under load). The app as a user starts it, and the in-process server of the CLI and tests."""
+    from playground.backend.app import create_standalone_app
+    from playground.backend.settings import BackendSettings
+    from playground.serving import BackgroundServer
+
+    with launched_app({}) as (url, _):
+        assert _same_connection_after_idle(url, "/healthz", CLIENT_IDLE_EXPIRY_S + 1) == [200, 200]
+    with BackgroundServer(create_standalone_app(BackendSettings(api_key=None, warm_start=False))) as url:
+        assert _same_connection_after_idle(url, "/v1/models", CLIENT_IDLE_EXPIRY_S + 1) == [200, 200]
+
 
 def test_app_serves_page_with_embedded_backend():
     with launched_app({}) as (url, _):

@@ -73,5 +73,10 @@ def warm_up(backend: FastAPI) -> threading.Thread | None:
     """Load the voices' engines in the background (the default voice's first), if enabled."""
     if not backend.state.settings.warm_start:
         return None
-    hearing = get_catalog().local.realtime.hearing
-    return backend.state.engines.warm(warm_order(), stt_model=stt_model_for(hearing, "en"))
+    cat = get_catalog()
+    # live turns are heard in English; a file comes without a language, so its model is the multilingual one
+    return backend.state.engines.warm(
+        warm_order(),
+        stt_model=stt_model_for(cat.local.realtime.hearing, "en"),
+        file_model=stt_model_for(cat.transcription_default_model, None),
+    )

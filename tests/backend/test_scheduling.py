@@ -360,3 +360,17 @@ def test_files_use_the_slotted_copy_when_background_files_is_off():
     files, live = on.stt("tiny.en", background=True), on.stt("tiny.en")
     assert (files is not live) == can_run_in_background()
     assert getattr(files, "background", False) == can_run_in_background() and not getattr(live, "background", True)
+
+
+@pytest.mark.models
+def test_warming_up_loads_the_model_files_use_not_only_the_live_one():
+    """Live turns are heard in English (tiny.en); a file comes without a language (base): the
+    warm-up loads the background copy of base, so the first file does not wait for it."""
+    from playground.backend.app import warm_up
+
+    app = create_standalone_app(BackendSettings(api_key=None))
+    backend = next(route.app for route in app.routes if getattr(route, "path", "") == "/v1")
+    warm_up(backend).join(timeout=300)
+    files = backend.state.engines.stt("base", background=True)
+    assert files._model is not None  # loaded by the warm-up, not by this call
+    assert getattr(files, "background", False) == can_run_in_background()

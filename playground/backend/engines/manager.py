@@ -186,10 +186,12 @@ class EngineManager:
     def loaded(self) -> list[str]:
         return sorted(self._engines)
 
-    def warm(self, tts_engines: list[str], *, stt_model: str | None = None) -> threading.Thread:
+    def warm(
+        self, tts_engines: list[str], *, stt_model: str | None = None, file_model: str | None = None
+    ) -> threading.Thread:
         """Load and exercise these TTS engines, in order, on a background thread; then
         the codecs, the models a realtime turn needs (VAD, ``stt_model``, the LLM), and the
-        background copy of ``stt_model`` that files use.
+        background copy of ``file_model`` (by default ``stt_model``), the one files use.
 
         Models load lazily; doing it right after start means the first Play (or the first
         spoken turn) is as fast as the next. Failures are logged, never raised: a request
@@ -206,12 +208,13 @@ class EngineManager:
             _warm_codecs()
             if stt_model is None:
                 return
+            files = file_model or stt_model
             steps: list[tuple[str, Callable[[], Any]]] = [
                 ("VAD", lambda: self.vad().stream().feed(np.zeros(512, np.float32))),
                 (f"STT {stt_model}", lambda: _warm_stt(self.stt(stt_model))),
                 ("LLM", lambda: getattr(self.llm(), "load", lambda: None)()),
                 # last: a file can wait a second more than a live turn's reply
-                (f"STT {stt_model} for files", lambda: _warm_stt(self.stt(stt_model, background=True))),
+                (f"STT {files} for files", lambda: _warm_stt(self.stt(files, background=True))),
             ]
             for what, step in steps:
                 try:
