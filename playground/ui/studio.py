@@ -54,6 +54,7 @@ __all__ = [
     "accept_suggestion",
     "apply_vibe",
     "clamp_speed",
+    "clear_after_refusal",
     "create_studio_tab",
     "finish_speech",
     "model_changed",
@@ -288,11 +289,25 @@ def transcript_check(script: str, transcript: str) -> str:
     return f"⚠️ **Reworded**: the voice said something other than the script.\n\n{view}"
 
 
-def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None) -> tuple[str, Any, Any]:
-    """Wait for the run started by ``start_speech``: metrics, download file, waveform."""
+def clear_after_refusal(token: str) -> tuple[Any, Any, Any]:
+    """Right after ``start_speech``: a refused Play (no token; the note under Play says why)
+    clears the last run's metrics, download and waveform; a started one leaves them until
+    ``finish_speech`` replaces them."""
+    if token:
+        return gr.update(), gr.update(), gr.update()
+    return "", gr.update(value=None, visible=False), None
+
+
+def finish_speech(token: str, vibe_name: str | None, request: gr.Request = None) -> tuple[Any, Any, Any]:
+    """Wait for the run started by ``start_speech``: metrics, download file, waveform.
+
+    A refused Play has nothing to collect and changes nothing here (``clear_after_refusal``
+    already cleared the results): this step of its chain can run after the next Play's has
+    shown that Play's metrics, and must not wipe them.
+    """
     ctx = get_context()
-    if not token:  # Play was refused (the note under Play says why): clear the last run's results
-        return "", gr.update(value=None, visible=False), None
+    if not token:
+        return gr.update(), gr.update(), gr.update()
     pending = ctx.streams.get(token, ctx.person_for(request))
     if pending is None:
         return "⚠️ Nothing to collect: press Play first.", gr.update(value=None, visible=False), None
@@ -379,16 +394,18 @@ def wire_studio(ui: StudioLayout) -> None:
     # moment of the click competes with the first sentence for the CPU.
     quiet = {"show_progress": "hidden"}
     # the metrics request waits for the first sound, so it does not compete with the first sentence
+    # (a refused Play, no token, has no sound to wait for)
     settle = (
-        "async (token) => { if (window.pgStudio) { window.pgStudio.adopt(token); await window.pgStudio.settled(); }"
-        " return []; }"
+        "async (token) => { if (window.pgStudio && token) { window.pgStudio.adopt(token);"
+        " await window.pgStudio.settled(); } return []; }"
     )
+    results = [c.metrics, side.download, ui.waveform]
     c.play.click(
         start_speech, [*settings, ui.token], [ui.token, c.play_note], api_name="speak", js=begin, queue=False, **quiet
-    ).then(None, ui.token, None, js=settle).then(
+    ).then(clear_after_refusal, ui.token, results, queue=False, **quiet).then(None, ui.token, None, js=settle).then(
         finish_speech,
         [ui.token, ui.current_vibe],
-        [c.metrics, side.download, ui.waveform],
+        results,
         api_name="collect",
         **quiet,
     ).then(None, None, None, js="() => { if (window.pgStudio) window.pgStudio.fillMetrics(); return []; }")

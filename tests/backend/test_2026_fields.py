@@ -24,6 +24,7 @@ import soundfile as sf
 from playground.backend import dsp
 from playground.backend.realtime import config as cfg
 from playground.core.catalog import get_catalog
+from playground.core.textmetrics import word_diff
 from tests.backend.conftest import wer
 from tests.backend.realtime_support import client_for, clip, collect, manifest_text, send_audio, silence
 
@@ -389,4 +390,14 @@ def test_realtime_transcription_models_stream_deltas_while_the_speaker_talks(bac
     assert [d for d in deltas if events.index(d) < stopped], f"no text before the end of the turn: {kinds}"
     completed = events[-1]
     assert "".join(d.delta for d in deltas) == completed.transcript
-    assert wer(manifest_text("jfk.flac"), completed.transcript) <= 0.15, completed.transcript
+    reference, said = manifest_text("jfk.flac"), completed.transcript
+    if cfg.agreement(transcription) > 1:
+        assert wer(reference, said) <= 0.15, said
+    else:
+        # "minimal" sends what one interim decode heard of the audio so far, before any
+        # other decode confirms it, and a sent word is never taken back: a word misheard
+        # at a cut ("am I fell on" for "my fellow") may stay beside the final decode's
+        # version of it, but no word of the speech may go missing
+        diff = word_diff(reference, said)
+        assert diff.deletions + diff.substitutions <= 0.15 * diff.reference_words, (said, diff)
+        assert diff.insertions <= 0.3 * diff.reference_words, (said, diff)

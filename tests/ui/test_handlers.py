@@ -160,7 +160,8 @@ def test_page_tokens_are_checked(ctx):
 
 def test_play_refuses_bad_settings_in_words_under_play(ctx):
     """A refusal is a note for the box under Play (no exception: Gradio would show only
-    "Error" on the metrics); the token is empty, and collecting it clears the last results."""
+    "Error" on the metrics); the token is empty, the step after it clears the last results,
+    and collecting it changes nothing (it may run after the next Play's collect)."""
     token, note = studio.start_speech("Hi", "robot", "gpt-4o-mini-tts", "", 1.0, "mp3", "speech")
     assert token == "" and note.startswith("⚠️ Check your settings") and "voice" in note
     token, note = studio.start_speech(*settings(script=""))
@@ -168,8 +169,10 @@ def test_play_refuses_bad_settings_in_words_under_play(ctx):
     limit = get_catalog().limits.speech_input_max_chars
     token, note = studio.start_speech(*settings(script="x" * (limit + 904)))
     assert token == "" and f"at most {limit:,}".replace(",", "") in note.replace(",", "")
-    metrics, download, figure = studio.finish_speech("", None)
+    metrics, download, figure = studio.clear_after_refusal("")
     assert metrics == "" and download["visible"] is False and download["value"] is None and figure is None
+    assert all(update == gr.update() for update in studio.finish_speech("", None))
+    assert all(update == gr.update() for update in studio.clear_after_refusal("a-token"))
     token, note = studio.start_speech(*settings())
     assert token and note == ""  # a good run clears the last refusal
     studio.finish_speech(token, None)
